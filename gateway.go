@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/websocket"
+)
+
+//go:embed static
+var staticFiles embed.FS
+
+// gatewayOptions are the gateway's dependencies and limits. Zero values get
+// the defaults noted on each field.
+type gatewayOptions struct {
+	Logger *slog.Logger // required
+	// Dial opens the TCP connection to a target. Default: a net.Dialer.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	// DialTimeout bounds Dial. Default 10s.
+	DialTimeout time.Duration
+	// Origins are extra page origins allowed to open sessions, normalised
+	// by normalizeOrigin.
+	Origins []string
+	// LoopbackOnly makes every request name a loopback host in its Host
+	// header, which defeats DNS rebinding against a gateway on 127.0.0.1.
+	LoopbackOnly bool
+	// EchoAddr, when set, is filled in on the page as the default target.
+	EchoAddr string
+	// FirstMessageTimeout bounds the wait for "host:port". Default 10s.
+	FirstMessageTimeout time.Duration
+	// WriteTimeout drops a browser that stops reading. Default 30s.
+	WriteTimeout time.Duration
+	// MaxMessage is the largest message accepted from a browser. Default 1 MiB.
+	MaxMessage int
+}
+
+// Gateway is the HTTP handler: the page, /healthz and the WebSocket endpoint.
+type Gateway struct {
+	opts   gatewayOptions
+	log    *slog.Logger
+	mux    *http.ServeMux
+	index  []byte // the rendered page
+	nextID atomic.Uint64
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closing  bool
+	wg       sync.WaitGroup // one count per live session
+}
+
+func newGateway(opts gatewayOptions) (*Gateway, error) {
+	if opts.Dial == nil {
+		opts.Dial = (&net.Dialer{}).DialContext
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = 10 * time.Second
+	}
+	if opts.FirstMessageTimeout <= 0 {
+		opts.FirstMessageTimeout = 10 * time.Second
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 30 * time.Second
+	}
+	if opts.MaxMessage <= 0 {
+		opts.MaxMessage = 1 << 20
+	}
+	g := &Gateway{opts: opts, log: opts.Logger, sessions: make(map[*session]struct{})}
+
+	index, err := renderIndex(opts.EchoAddr)
+	if err != nil {
+		return nil, err
+	}
+	g.index = index
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		return nil, err
+	}
+	ws := websocket.Server{Handshake: g.handshake, Handler: g.serveSession}
+
+	g.mux = http.NewServeMux()
+	g.mux.HandleFunc("GET /{$}", g.serveIndex)
+	g.mux.HandleFunc("GET /index.html", g.serveIndex)
+	g.mux.Handle("GET /", http.FileServerFS(static))
+	g.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	wsEndpoint := g.upgradeOnly(ws)
+	g.mux.Handle("GET /ws", wsEndpoint)
+	// The tutorial's clients hardcode this path.
+	g.mux.Handle("GET /websocket/ws", wsEndpoint)
+	return g, nil
+}
+
+// renderIndex fills the echo server's address into the page, so that a new
+// user only has to click Connect.
+func renderIndex(echoAddr string) ([]byte, error) {
+	t, err := template.ParseFS(staticFiles, "static/index.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse embedded page: %w", err)
+	}
+	var data struct{ EchoHost, EchoPort string }
+	if echoAddr != "" {
+		data.EchoHost, data.EchoPort, _ = net.SplitHostPort(echoAddr)
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		return nil, fmt.Errorf("render embedded page: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.opts.LoopbackOnly && !isLoopbackHost(r.Host) {
+		g.log.Warn("request refused: Host is not a loopback name", "host", r.Host, "client", r.RemoteAddr)
+		http.Error(w, fmt.Sprintf("403 Forbidden: this gateway listens on loopback and only answers to Host localhost or a loopback address, not %q.", r.Host), http.StatusForbidden)
+		return
+	}
+	h := w.Header()
+	// The page loads nothing from other hosts and may only talk back to its
+	// own origin; nobody may frame it (clickjacking a console is bad news).
+	h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	g.mux.ServeHTTP(w, r)
+}
+
+func (g *Gateway) serveIndex(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(g.index)
+}
+
+// upgradeOnly answers plain HTTP requests to the WebSocket endpoint with a
+// useful message, and refuses cross-site upgrades before the handshake.
+func (g *Gateway) upgradeOnly(ws http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			w.Header().Set("Upgrade", "websocket")
+			http.Error(w, "426 Upgrade Required: this is wstelnet's WebSocket endpoint; open the page at / in a browser instead.", http.StatusUpgradeRequired)
+			return
+		}
+		if err := g.checkOrigin(r); err != nil {
+			g.log.Warn("WebSocket refused", "client", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
+			http.Error(w, "403 Forbidden: "+err.Error(), http.StatusForbidden)
+			return
+		}
+		ws.ServeHTTP(w, r)
+	})
+}
+
+// handshake replaces golang.org/x/net/websocket's default, which accepts any
+// Origin. The origin was checked before the upgrade (see upgradeOnly, which
+// can explain a refusal); here the config is completed: cfg.Origin must not
+// stay nil (Conn.RemoteAddr returns it), and v1 confirms no subprotocol, so
+// whatever the client offered is dropped.
+func (g *Gateway) handshake(cfg *websocket.Config, r *http.Request) error {
+	cfg.Origin, _ = websocket.Origin(cfg, r)
+	if cfg.Origin == nil {
+		cfg.Origin = &url.URL{}
+	}
+	cfg.Protocol = nil
+	return nil
+}
+
+// checkOrigin implements the rule against cross-site WebSocket hijacking: a
+// browser (which always sends Origin) may open a session only from the
+// gateway's own page or an origin listed with -origin. Clients that send no
+// Origin are not browsers and are not subject to it.
+func (g *Gateway) checkOrigin(r *http.Request) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return fmt.Errorf("origin %q is not allowed to open sessions (not a web origin)", origin)
+	}
+	got := normalizeOrigin(u.Scheme, u.Host)
+	if got == normalizeOrigin(requestScheme(r), r.Host) || slices.Contains(g.opts.Origins, got) {
+		return nil
+	}
+	return fmt.Errorf("origin %s is not allowed to open sessions; to allow a page there, start wstelnet with -origin %s", got, got)
+}
+
+// requestScheme is the scheme the browser used to reach the gateway.
+func requestScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// normalizeOrigin gives scheme://host:port in lower case with the default
+// port written out, so that http://Example.org and http://example.org:80 compare equal.
+func normalizeOrigin(scheme, hostport string) string {
+	scheme = strings.ToLower(scheme)
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = strings.Trim(hostport, "[]"), ""
+	}
+	if port == "" {
+		switch scheme {
+		case "https", "wss":
+			port = "443"
+		default:
+			port = "80"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(host), port)
+}
+
+// isLoopbackHost reports whether a Host header names this machine: localhost
+// (or a name under .localhost, which browsers resolve to loopback themselves)
+// or a loopback IP address.
+func isLoopbackHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// Sessions is the number of live sessions.
+func (g *Gateway) Sessions() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.sessions)
+}
+
+// track registers a new session; it fails once shutdown has begun.
+func (g *Gateway) track(s *session) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closing {
+		return false
+	}
+	g.sessions[s] = struct{}{}
+	g.wg.Add(1)
+	return true
+}
+
+func (g *Gateway) untrack(s *session) {
+	g.mu.Lock()
+	delete(g.sessions, s)
+	g.mu.Unlock()
+	g.wg.Done()
+}
+
+// Shutdown ends every session with close code 1001 (going away) and waits
+// for them to finish, or for ctx to end.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	g.closing = true
+	for s := range g.sessions {
+		s.shutdown()
+	}
+	g.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%d sessions still open: %w", g.Sessions(), ctx.Err())
+	}
+}

@@ -1,0 +1,203 @@
+// Package telnet is a pure, I/O-free codec for the telnet protocol (RFC 854,
+// RFC 855) as seen by a gateway that relays a TCP peer's output to a browser.
+//
+// A Decoder strips telnet commands out of the bytes read from the peer and
+// collects the bytes that must be sent back (option refusals). Escape does the
+// reverse job for data going to the peer, doubling every IAC byte.
+//
+// The peer may be a real telnet server or a plain TCP service (HTTP, SMTP,
+// echo). Plain services never send 0xFF in text, so for them the decoder is a
+// pass-through apart from the NVT "CR NUL" rule.
+//
+// Decisions that the RFCs leave open, made once here so that every caller
+// sees the same stream:
+//
+//   - Option negotiation refuses everything: WILL is answered with DONT, DO
+//     with WONT, and WONT/DONT are never answered (we enabled nothing, and
+//     acknowledging a refusal can loop). The decision lives in
+//     [Decoder.optionReply] so that an RFC 1143 implementation can replace it.
+//
+//   - Subnegotiations (IAC SB ... IAC SE) are dropped without buffering. An
+//     IAC inside one followed by anything except SE or IAC ends the
+//     subnegotiation and is then processed as an ordinary command, so a lost
+//     SE cannot swallow the rest of the session.
+//
+//   - The NVT rule "CR NUL means CR" is applied to the data stream after
+//     commands are removed: commands are out of band, so CR, IAC NOP, NUL
+//     still decodes to a lone CR. Only data bytes (including an escaped
+//     IAC IAC) end the CR state.
+package telnet
+
+import "bytes"
+
+// Command bytes (RFC 854) and option codes used elsewhere.
+const (
+	SE   byte = 240 // end of subnegotiation
+	NOP  byte = 241 // no operation
+	DM   byte = 242 // data mark (Synch)
+	BRK  byte = 243 // break
+	IP   byte = 244 // interrupt process
+	AO   byte = 245 // abort output
+	AYT  byte = 246 // are you there
+	EC   byte = 247 // erase character
+	EL   byte = 248 // erase line
+	GA   byte = 249 // go ahead
+	SB   byte = 250 // start of subnegotiation
+	WILL byte = 251
+	WONT byte = 252
+	DO   byte = 253
+	DONT byte = 254
+	IAC  byte = 255 // interpret as command
+)
+
+// state is where the decoder is inside the command syntax.
+type state uint8
+
+const (
+	stateData  state = iota // ordinary data
+	stateIAC                // after IAC
+	stateOpt                // after IAC WILL/WONT/DO/DONT, waiting for the option
+	stateSB                 // inside IAC SB ..., before IAC SE
+	stateSBIAC              // after IAC inside a subnegotiation
+)
+
+// Decoder removes telnet commands from a byte stream read from a peer.
+// The zero value is ready to use. It keeps state between calls, so a command split
+// across reads (IAC at the end of one read, the verb at the start of the next, a
+// subnegotiation spanning many reads) is handled.
+type Decoder struct {
+	state state
+	verb  byte // WILL/WONT/DO/DONT while in stateOpt
+	cr    bool // last data byte was CR, so a following NUL is dropped
+}
+
+// crNUL is the NVT encoding of a bare carriage return.
+var crNUL = []byte{'\r', 0}
+
+// Decode appends the data bytes found in src to dst and returns the extended slice,
+// and appends to reply any bytes that must be sent back to the peer, returning it.
+// dst may alias src (dst == src[:0]): Decode never writes data ahead of what it has read.
+// It must not allocate when dst and reply have enough capacity.
+func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
+	// Invariant for aliasing: every data byte appended corresponds to a byte
+	// of src already consumed, so len(dst) grows no faster than i.
+	i := 0
+	for i < len(src) {
+		switch d.state {
+		case stateData:
+			// Fast path: copy the whole run up to the next IAC in one go.
+			n := bytes.IndexByte(src[i:], IAC)
+			if n < 0 {
+				return d.nvt(dst, src[i:]), reply
+			}
+			dst = d.nvt(dst, src[i:i+n])
+			i += n + 1
+			d.state = stateIAC
+
+		case stateIAC:
+			c := src[i]
+			i++
+			switch c {
+			case IAC:
+				dst = append(dst, IAC)
+				d.cr = false
+				d.state = stateData
+			case WILL, WONT, DO, DONT:
+				d.verb = c
+				d.state = stateOpt
+			case SB:
+				d.state = stateSB
+			default:
+				// NOP, GA, DM, BRK, IP, AO, AYT, EC, EL, a stray SE, and
+				// unknown bytes < 240 carry nothing a byte relay can act on.
+				d.state = stateData
+			}
+
+		case stateOpt:
+			reply = d.optionReply(reply, d.verb, src[i])
+			i++
+			d.state = stateData
+
+		case stateSB:
+			// Skip the payload without buffering it; only IAC matters.
+			n := bytes.IndexByte(src[i:], IAC)
+			if n < 0 {
+				return dst, reply
+			}
+			i += n + 1
+			d.state = stateSBIAC
+
+		case stateSBIAC:
+			switch src[i] {
+			case SE:
+				i++
+				d.state = stateData
+			case IAC:
+				i++ // escaped 0xFF in the payload
+				d.state = stateSB
+			default:
+				// Malformed: the SE was lost. End the subnegotiation and
+				// reprocess this byte as the command following IAC, so the
+				// rest of the stream is not swallowed.
+				d.state = stateIAC
+			}
+		}
+	}
+	return dst, reply
+}
+
+// nvt appends run, which contains no IAC, to dst, dropping every NUL that
+// directly follows a CR (RFC 854: CR NUL is a bare carriage return). CR LF is
+// left alone for the caller to split lines on.
+func (d *Decoder) nvt(dst, run []byte) []byte {
+	if len(run) == 0 {
+		return dst // keep d.cr: a command between CR and NUL is transparent
+	}
+	if d.cr && run[0] == 0 {
+		run = run[1:]
+	}
+	for {
+		n := bytes.Index(run, crNUL)
+		if n < 0 {
+			break
+		}
+		dst = append(dst, run[:n+1]...)
+		run = run[n+2:]
+	}
+	dst = append(dst, run...)
+	// A CR at the end may be followed by NUL in the next run or call.
+	// If run is now empty, the last data byte was a NUL that ended the CR.
+	d.cr = len(run) > 0 && run[len(run)-1] == '\r'
+	return dst
+}
+
+// optionReply decides the answer to IAC verb opt and appends it to reply.
+//
+// This stage refuses every option: nothing is ever enabled, so WILL gets DONT
+// and DO gets WONT, while WONT and DONT (which only confirm the state we are
+// already in) get no answer, as answering a refusal could loop forever. A
+// later RFC 1143 (Q method) implementation replaces this method.
+func (d *Decoder) optionReply(reply []byte, verb, opt byte) []byte {
+	switch verb {
+	case WILL:
+		return append(reply, IAC, DONT, opt)
+	case DO:
+		return append(reply, IAC, WONT, opt)
+	}
+	return reply
+}
+
+// Escape appends src to dst with every 0xFF byte doubled (IAC IAC), as data sent
+// to a telnet peer must be. Returns the extended slice.
+func Escape(dst, src []byte) []byte {
+	for {
+		n := bytes.IndexByte(src, IAC)
+		if n < 0 {
+			return append(dst, src...)
+		}
+		// Copy the run including its IAC, then the IAC again.
+		dst = append(dst, src[:n+1]...)
+		dst = append(dst, IAC)
+		src = src[n+1:]
+	}
+}

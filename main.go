@@ -1,0 +1,126 @@
+// Command wstelnet is a web telnet gateway: it serves a page and a WebSocket
+// endpoint, and relays each browser session to the TCP service it names
+// (a telnet BBS or MUD, an HTTP, SMTP or Redis server, a device console).
+//
+// The wire protocol is the seed protocol of the 2012 tutorial: the browser's
+// first text message is "host:port", the gateway answers "SUCC" or
+// "FAIL:<reason>", and then every text message is a line in either direction.
+// README.md documents it, the flags and the security model.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(os.Stderr, "wstelnet: %v\nRun 'wstelnet -h' for the list of flags.\n", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintf(os.Stderr, "wstelnet: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program: flags, listeners, the HTTP server and a graceful
+// shutdown when ctx ends. It returns a usageError for bad command lines and
+// flag.ErrHelp after -h, so that main can pick the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another program using that port? pick another with -listen)", cfg.listen, err)
+	}
+	defer ln.Close()
+
+	var echoAddr string
+	if cfg.echo != "" {
+		echo, err := startEcho(cfg.echo, logger)
+		if err != nil {
+			return err
+		}
+		defer echo.Close()
+		echoAddr = echo.Addr()
+		logger.Info("echo server listening", "addr", echoAddr)
+	}
+
+	gw, err := newGateway(gatewayOptions{
+		Logger:       logger,
+		DialTimeout:  cfg.dialTimeout,
+		Origins:      cfg.origins,
+		LoopbackOnly: isLoopbackListener(ln.Addr()),
+		EchoAddr:     echoAddr,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: gw,
+		// A client that trickles its request headers would otherwise hold a
+		// connection and a goroutine for ever.
+		ReadHeaderTimeout: 10 * time.Second,
+		// Keep-alive connections from browsers that went away are reclaimed.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	fmt.Fprintf(stdout, "wstelnet: open %s in your browser\n", pageURL(ln.Addr()))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve HTTP: %w", err)
+	case <-ctx.Done():
+	}
+
+	logger.Info("shutting down", "sessions", gw.Sessions())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	// Shutdown stops the listener and idle HTTP connections; it neither closes
+	// nor waits for hijacked WebSocket connections, which the gateway ends itself.
+	httpErr := srv.Shutdown(sctx)
+	gwErr := gw.Shutdown(sctx)
+	if err := errors.Join(httpErr, gwErr); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+// pageURL is the address a person should open for a listener on addr.
+func pageURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// isLoopbackListener reports whether addr accepts connections from this
+// machine only, in which case the Host header check against DNS rebinding applies.
+func isLoopbackListener(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
