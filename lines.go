@@ -42,7 +42,7 @@ func (f *lineFramer) Write(p []byte) error {
 			return f.hold(p)
 		}
 		var err error
-		if len(f.line) == 0 {
+		if len(f.line) == 0 && i <= maxFrame {
 			// The common case: the whole line is in this read; send it from there.
 			err = f.sendLine(p[:i])
 		} else {

@@ -36,6 +36,9 @@ func parseTarget(msg string) (string, error) {
 			return "", errors.New("the target contains control characters; send host:port, e.g. localhost:7000")
 		}
 	}
+	if strings.Contains(msg, "://") {
+		return "", fmt.Errorf("%q is a URL; send just host:port, e.g. localhost:7000", msg)
+	}
 	host, port, err := net.SplitHostPort(msg)
 	if err != nil {
 		var ae *net.AddrError

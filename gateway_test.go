@@ -1,0 +1,637 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/websocket"
+)
+
+// End-to-end tests: a real gateway on 127.0.0.1:0, real TCP targets on
+// loopback, real WebSocket clients.
+
+func TestEchoSession(t *testing.T) {
+	checkLeaks(t)
+	echo := startTestEcho(t)
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connect(t, echo.Addr())
+	ws.expectText(strings.TrimSuffix(echoGreeting, "\r\n"))
+	for _, line := range []string{"hello", "", "  spaces kept  ", "héllo wörld ✓", "line\twith\ttabs"} {
+		ws.sendText(line)
+		ws.expectText(line)
+	}
+	ws.sendText("quit")
+	ws.expectText("bye")
+	if reason := ws.expectClose(1000); !strings.Contains(reason, "target closed") {
+		t.Errorf("close reason %q does not say the target closed", reason)
+	}
+}
+
+// TestTutorialClient drives a session with golang.org/x/net/websocket's own
+// client on the tutorial's path, as the 2012 clients do.
+func TestTutorialClient(t *testing.T) {
+	checkLeaks(t)
+	echo := startTestEcho(t)
+	tg := newTestGateway(t, gatewayOptions{})
+	ws, err := websocket.Dial("ws"+strings.TrimPrefix(tg.srv.URL, "http")+"/websocket/ws", "", tg.origin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	recv := func() string {
+		t.Helper()
+		var s string
+		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if err := websocket.Message.Receive(ws, &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	websocket.Message.Send(ws, " "+echo.Addr()+" \n")
+	if got := recv(); got != "SUCC" {
+		t.Fatalf("got %q, want SUCC", got)
+	}
+	recv() // greeting
+	websocket.Message.Send(ws, "ping")
+	if got := recv(); got != "ping" {
+		t.Fatalf("got %q, want ping", got)
+	}
+}
+
+func TestBadTargets(t *testing.T) {
+	checkLeaks(t)
+	tg := newTestGateway(t, gatewayOptions{})
+	for _, tc := range []struct {
+		name, msg string
+		words     []string
+	}{
+		{"empty", "", []string{"no target"}},
+		{"blank", " \t ", []string{"no target"}},
+		{"no port", "localhost", []string{"no port"}},
+		{"empty port", "localhost:", []string{"no port"}},
+		{"port zero", "localhost:0", []string{"out of range"}},
+		{"port too big", "localhost:65536", []string{"out of range"}},
+		{"named port", "localhost:telnet", []string{"not a number"}},
+		{"negative port", "localhost:-1", []string{"not a number"}},
+		{"no host", ":23", []string{"no host"}},
+		{"control character", "local\x01host:23", []string{"control characters"}},
+		{"newline inside", "localhost:23\nlocalhost:24", []string{"control characters"}},
+		{"escape sequence", "\x1b[2Jlocalhost:23", []string{"control characters"}},
+		{"bare IPv6", "::1:23", []string{"brackets"}},
+		{"IPv6 without port", "[::1]", []string{"no port"}},
+		{"bad host", "bad host!:23", []string{"not a valid host"}},
+		{"url", "http://localhost:80", []string{"URL"}},
+		{"url without port", "telnet://localhost", []string{"URL"}},
+		{"unicode host", "bücher.example:23", []string{"ASCII"}},
+		{"over 1 KiB", strings.Repeat("a", 1100) + ":23", []string{"longer than 1024 bytes"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := tg.open(t, tc.msg)
+			ws.expectFail(tc.words...)
+		})
+	}
+	t.Run("binary first message", func(t *testing.T) {
+		ws, _ := tg.dialWS(t, "/ws", nil)
+		ws.writeFrame(opBinary, []byte("localhost:23"))
+		ws.expectFail("text")
+	})
+	if n := tg.dials.Load(); n != 0 {
+		t.Errorf("the gateway dialled %d times for malformed targets", n)
+	}
+}
+
+func TestDialRefused(t *testing.T) {
+	checkLeaks(t)
+	// An address where nothing listens: take a port and give it back.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	tg := newTestGateway(t, gatewayOptions{})
+	tg.open(t, addr).expectFail("refused")
+	// The failure leaves the gateway fine: the next session works.
+	echo := startTestEcho(t)
+	tg.connect(t, echo.Addr())
+}
+
+// TestDialTimeout dials a loopback listener whose accept queue is full, so
+// that the kernel drops the SYN and the connection attempt hangs.
+func TestDialTimeout(t *testing.T) {
+	checkLeaks(t)
+	addr, cleanup := fullBacklogListener(t)
+	defer cleanup()
+	tg := newTestGateway(t, gatewayOptions{DialTimeout: 300 * time.Millisecond})
+	tg.open(t, addr).expectFail("no answer", "300ms")
+}
+
+func TestIPv6Target(t *testing.T) {
+	checkLeaks(t)
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	ln.Close()
+	e, err := startEcho("[::1]:0", testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connect(t, e.Addr()) // [::1]:port
+	ws.expectText(strings.TrimSuffix(echoGreeting, "\r\n"))
+}
+
+func TestPromptWithoutNewline(t *testing.T) {
+	checkLeaks(t)
+	got := make(chan string, 1)
+	addr := startTarget(t, func(c net.Conn) {
+		c.Write([]byte("Welcome\r\nlogin: "))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		got <- line
+		c.Write([]byte("Password: "))
+		io.Copy(io.Discard, c)
+	})
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connect(t, addr)
+	ws.expectText("Welcome")
+	ws.expectText("login: ")
+	ws.sendText("guest")
+	if line := <-got; line != "guest\r\n" {
+		t.Errorf("target got %q", line)
+	}
+	ws.expectText("Password: ")
+}
+
+// TestPromptCRLFSplit: a CR sent as part of a prompt, its LF after the quiet
+// spell, must not turn into an extra empty line.
+func TestPromptCRLFSplit(t *testing.T) {
+	checkLeaks(t)
+	next := make(chan struct{})
+	addr := startTarget(t, func(c net.Conn) {
+		c.Write([]byte("ready\r"))
+		<-next
+		c.Write([]byte("\nmore\r\n"))
+	})
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connect(t, addr)
+	ws.expectText("ready")
+	close(next)
+	ws.expectText("more")
+	ws.expectClose(1000)
+}
+
+func TestLastLineDeliveredOnClose(t *testing.T) {
+	checkLeaks(t)
+	addr := startTarget(t, func(c net.Conn) {
+		c.Write([]byte("first\r\nsecond\nno newline at the end"))
+	})
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connect(t, addr)
+	lines, code := ws.readUntilClose()
+	want := []string{"first", "second", "no newline at the end"}
+	if fmt.Sprint(lines) != fmt.Sprint(want) || code != 1000 {
+		t.Errorf("got %q, close %d; want %q, 1000", lines, code, want)
+	}
+}
+
+// TestTargetCloseDeliversEverything: a target that writes a lot and closes
+// at once; the browser must get every line before the close frame.
+func TestTargetCloseDeliversEverything(t *testing.T) {
+	checkLeaks(t)
+	const n = 50000
+	addr := startTarget(t, func(c net.Conn) {
+		w := bufio.NewWriter(c)
+		for i := range n {
+			fmt.Fprintf(w, "line %06d %s\r\n", i, strings.Repeat("x", 60))
+		}
+		w.Flush()
+	})
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connect(t, addr)
+	lines, code := ws.readUntilClose()
+	if len(lines) != n || code != 1000 {
+		t.Fatalf("got %d lines and close %d, want %d and 1000", len(lines), code, n)
+	}
+	for i, l := range lines {
+		if want := fmt.Sprintf("line %06d %s", i, strings.Repeat("x", 60)); l != want {
+			t.Fatalf("line %d = %q, want %q", i, l, want)
+		}
+	}
+}
+
+func TestLongLineInPieces(t *testing.T) {
+	checkLeaks(t)
+	// 300 KiB of 3-byte runes: pieces must not split a rune.
+	long := strings.Repeat("€", 100<<10)
+	addr := startTarget(t, func(c net.Conn) {
+		c.Write([]byte(long + "\r\nafter\r\n"))
+	})
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connect(t, addr)
+	var got strings.Builder
+	frames := 0
+	for got.Len() < len(long) {
+		op, p := ws.next()
+		if op != opText || len(p) > maxFrame {
+			t.Fatalf("frame op %d of %d bytes; want text of at most %d", op, len(p), maxFrame)
+		}
+		got.Write(p)
+		frames++
+	}
+	if got.String() != long {
+		t.Fatal("the pieces do not add up to the line")
+	}
+	if frames < 5 {
+		t.Errorf("a %d-byte line came in %d frames", len(long), frames)
+	}
+	ws.expectText("after")
+}
+
+func TestInvalidUTF8Repaired(t *testing.T) {
+	checkLeaks(t)
+	addr := startTarget(t, func(c net.Conn) {
+		// Latin-1 "café", a lone continuation byte, a truncated sequence,
+		// and 0xFF sent as telnet data (IAC IAC).
+		c.Write([]byte("caf\xe9 \x80 \xe2\x82 \xff\xff end\r\n\xc3"))
+	})
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connect(t, addr)
+	lines, _ := ws.readUntilClose()
+	want := []string{"caf\uFFFD \uFFFD \uFFFD\uFFFD \uFFFD end", "\uFFFD"}
+	if fmt.Sprintf("%q", lines) != fmt.Sprintf("%q", want) {
+		t.Errorf("got %q, want %q", lines, want)
+	}
+}
+
+// TestTelnetNegotiationRefused: commands are answered with refusals byte for
+// byte and never reach the browser.
+func TestTelnetNegotiationRefused(t *testing.T) {
+	checkLeaks(t)
+	const (
+		IAC, DONT, DO, WONT, WILL, SB, SE, GA = 255, 254, 253, 252, 251, 250, 240, 249
+		ECHO, SGA, TTYPE, NAWS                = 1, 3, 24, 31
+	)
+	answer := make(chan []byte, 1)
+	addr := startTarget(t, func(c net.Conn) {
+		c.Write([]byte{IAC, WILL, ECHO, IAC, WILL, SGA, IAC, DO, TTYPE, IAC, DO, NAWS,
+			IAC, SB, TTYPE, 1, IAC, SE, IAC, GA, IAC, WONT, 5, IAC, DONT, 6})
+		c.Write([]byte("Login\r\x00ok\r\n"))
+		want := 12
+		buf := make([]byte, want)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, _ := io.ReadFull(c, buf)
+		answer <- buf[:n]
+		io.Copy(io.Discard, c)
+	})
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connect(t, addr)
+	ws.expectText("Login\rok")
+	want := []byte{IAC, DONT, ECHO, IAC, DONT, SGA, IAC, WONT, TTYPE, IAC, WONT, NAWS}
+	if got := <-answer; !bytes.Equal(got, want) {
+		t.Errorf("target got %v, want %v", got, want)
+	}
+}
+
+func TestLinesToTarget(t *testing.T) {
+	checkLeaks(t)
+	got := make(chan []byte, 1)
+	addr := startTarget(t, func(c net.Conn) {
+		b, _ := io.ReadAll(c)
+		got <- b
+	})
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connect(t, addr)
+	ws.sendText("GET / HTTP/1.0")
+	ws.sendText("")
+	ws.writeFrame(opBinary, []byte{'a', 0xff, 'b'})
+	ws.sendClose()
+	ws.expectClose(1000)
+	want := "GET / HTTP/1.0\r\n\r\na\xff\xffb\r\n"
+	if b := <-got; string(b) != want {
+		t.Errorf("target got %q, want %q", b, want)
+	}
+}
+
+// TestHTTPTarget is the README's walk-through: an HTTP/1.0 request through
+// the gateway to a real net/http server.
+func TestHTTPTarget(t *testing.T) {
+	checkLeaks(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "hello from http\n")
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connect(t, ln.Addr().String())
+	ws.sendText("GET / HTTP/1.0")
+	ws.sendText("")
+	lines, code := ws.readUntilClose()
+	if len(lines) == 0 || lines[0] != "HTTP/1.0 200 OK" || lines[len(lines)-1] != "hello from http" || code != 1000 {
+		t.Errorf("got %q, close %d", lines, code)
+	}
+}
+
+// TestBrowserCloseClosesTarget: whether the browser says goodbye or just
+// vanishes, the target sees its connection close at once.
+func TestBrowserCloseClosesTarget(t *testing.T) {
+	for _, how := range []string{"close frame", "vanish"} {
+		t.Run(how, func(t *testing.T) {
+			checkLeaks(t)
+			closed := make(chan error, 1)
+			addr := startTarget(t, func(c net.Conn) {
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				_, err := io.Copy(io.Discard, c)
+				closed <- err
+			})
+			tg := newTestGateway(t, gatewayOptions{})
+			ws := tg.connect(t, addr)
+			if how == "close frame" {
+				ws.sendClose()
+				ws.expectClose(1000)
+			} else {
+				ws.c.Close()
+			}
+			if err := <-closed; err != nil {
+				t.Errorf("target did not see its connection close: %v", err)
+			}
+		})
+	}
+}
+
+func TestTooBigMessage(t *testing.T) {
+	checkLeaks(t)
+	echo := startTestEcho(t)
+	tg := newTestGateway(t, gatewayOptions{MaxMessage: 64 << 10})
+	bystander := tg.connect(t, echo.Addr())
+	bystander.next()
+	ws := tg.connect(t, echo.Addr())
+	ws.next()
+	ws.writeFrame(opText, bytes.Repeat([]byte("a"), 100<<10))
+	op, p := ws.next()
+	if op != opClose || binary.BigEndian.Uint16(p) != 1009 {
+		t.Fatalf("got op %d %q, want close 1009", op, p)
+	}
+	bystander.sendText("still here")
+	bystander.expectText("still here")
+}
+
+func TestFirstMessageTimeout(t *testing.T) {
+	checkLeaks(t)
+	tg := newTestGateway(t, gatewayOptions{FirstMessageTimeout: 100 * time.Millisecond})
+	ws, _ := tg.dialWS(t, "/ws", nil)
+	ws.expectFail("no target received")
+}
+
+func TestManySessions(t *testing.T) {
+	checkLeaks(t)
+	echo := startTestEcho(t)
+	tg := newTestGateway(t, gatewayOptions{Logger: testLogger(discardTB{t})})
+	const n = 300
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws := tg.connect(t, echo.Addr())
+			ws.next() // greeting
+			for j := range 3 {
+				msg := fmt.Sprintf("session %d message %d", i, j)
+				ws.sendText(msg)
+				if op, p := ws.next(); op != opText || string(p) != msg {
+					errs <- fmt.Errorf("session %d got %q, want %q", i, p, msg)
+					return
+				}
+			}
+			ws.sendText("quit")
+			if lines, code := ws.readUntilClose(); code != 1000 || len(lines) != 1 {
+				errs <- fmt.Errorf("session %d ended with %q, %d", i, lines, code)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// discardTB keeps a test's helpers but drops its log: 300 sessions log a lot.
+type discardTB struct{ testing.TB }
+
+func (discardTB) Log(...any) {}
+
+func TestShutdownClosesSessions(t *testing.T) {
+	checkLeaks(t)
+	echo := startTestEcho(t)
+	tg := newTestGateway(t, gatewayOptions{})
+	var clients []*wsClient
+	for range 3 {
+		ws := tg.connect(t, echo.Addr())
+		ws.next()
+		clients = append(clients, ws)
+	}
+	waiting := tg.open(t, "") // never mind: an answered session
+	waiting.expectFail()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- tg.gw.Shutdown(ctx) }()
+	for _, ws := range clients {
+		reason := ws.expectClose(1001)
+		if !strings.Contains(reason, "shutting down") {
+			t.Errorf("close reason %q", reason)
+		}
+		ws.sendClose()
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := tg.gw.Sessions(); n != 0 {
+		t.Errorf("%d sessions left after shutdown", n)
+	}
+	// New sessions are refused while shutting down.
+	ws, _ := tg.dialWS(t, "/ws", nil)
+	ws.expectClose(1001)
+}
+
+func TestOriginRules(t *testing.T) {
+	checkLeaks(t)
+	echo := startTestEcho(t)
+	tg := newTestGateway(t, gatewayOptions{Origins: []string{"https://app.example.com:443"}})
+	port := tg.srv.Listener.Addr().(*net.TCPAddr).Port
+	for _, tc := range []struct {
+		name, origin, host string
+		ok                 bool
+	}{
+		{"own origin", tg.origin(), "", true},
+		{"own origin via localhost", fmt.Sprintf("http://localhost:%d", port), fmt.Sprintf("localhost:%d", port), true},
+		{"own origin, upper case", strings.ToUpper(tg.origin()), "", true},
+		{"no origin (not a browser)", "", "", true},
+		{"listed with -origin", "https://app.example.com", "", true},
+		{"listed, explicit default port", "https://APP.example.com:443", "", true},
+		{"other site", "http://evil.example", "", false},
+		{"other port on loopback", fmt.Sprintf("http://127.0.0.1:%d", port+1), "", false},
+		{"https vs http", "https://" + tg.srv.Listener.Addr().String(), "", false},
+		{"listed host, other scheme", "http://app.example.com", "", false},
+		{"null origin", "null", "", false},
+		{"garbage", "::::", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hdr := http.Header{}
+			if tc.origin != "" {
+				hdr.Set("Origin", tc.origin)
+			}
+			if tc.host != "" {
+				hdr.Set("Host", tc.host)
+			}
+			ws, resp := tg.dialWS(t, "/ws", hdr)
+			switch {
+			case tc.ok && ws == nil:
+				t.Fatalf("refused with %s", resp.Status)
+			case !tc.ok && ws != nil:
+				t.Fatal("accepted")
+			case !tc.ok && resp.StatusCode != http.StatusForbidden:
+				t.Fatalf("refused with %s, want 403", resp.Status)
+			case tc.ok:
+				ws.sendText(echo.Addr())
+				ws.expectText("SUCC")
+			}
+		})
+	}
+	if n := tg.dials.Load(); n != 6 {
+		t.Errorf("%d dials, want one per accepted origin (6)", n)
+	}
+}
+
+// TestHostHeaderOnLoopback: a DNS-rebinding page reaches the gateway under a
+// foreign host name; every path refuses it.
+func TestHostHeaderOnLoopback(t *testing.T) {
+	checkLeaks(t)
+	tg := newTestGateway(t, gatewayOptions{})
+	port := tg.srv.Listener.Addr().(*net.TCPAddr).Port
+	for _, tc := range []struct {
+		host string
+		ok   bool
+	}{
+		{fmt.Sprintf("127.0.0.1:%d", port), true},
+		{fmt.Sprintf("localhost:%d", port), true},
+		{fmt.Sprintf("LOCALHOST.:%d", port), true},
+		{fmt.Sprintf("app.localhost:%d", port), true},
+		{fmt.Sprintf("[::1]:%d", port), true},
+		{"127.1.2.3", true},
+		{fmt.Sprintf("rebind.example:%d", port), false},
+		{"localhost.example.com", false},
+		{"0.0.0.0", false},
+	} {
+		t.Run(tc.host, func(t *testing.T) {
+			for _, path := range []string{"/", "/healthz", "/wstelnet.js", "/ws"} {
+				req, _ := http.NewRequest("GET", tg.srv.URL+path, nil)
+				req.Host = tc.host
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if got := resp.StatusCode == http.StatusForbidden; got == tc.ok {
+					t.Errorf("%s with Host %q: %s", path, tc.host, resp.Status)
+				}
+			}
+		})
+	}
+}
+
+func TestEndpoints(t *testing.T) {
+	checkLeaks(t)
+	tg := newTestGateway(t, gatewayOptions{EchoAddr: "127.0.0.1:7000"})
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := http.Get(tg.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	for _, tc := range []struct {
+		path, status, ctype, contains string
+	}{
+		{"/", "200 OK", "text/html", `id="connect-button"`},
+		{"/index.html", "200 OK", "text/html", `value="7000"`},
+		{"/wstelnet.js", "200 OK", "text/javascript", "WebSocket"},
+		{"/style.css", "200 OK", "text/css", ""},
+		{"/favicon.svg", "200 OK", "image/svg+xml", "<svg"},
+		{"/healthz", "200 OK", "text/plain", "ok"},
+		{"/ws", "426 Upgrade Required", "text/plain", "WebSocket endpoint"},
+		{"/websocket/ws", "426 Upgrade Required", "text/plain", "WebSocket endpoint"},
+		{"/nope", "404 Not Found", "text/plain", ""},
+	} {
+		resp, body := get(tc.path)
+		if resp.Status != tc.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.ctype) || !strings.Contains(body, tc.contains) {
+			t.Errorf("GET %s: %s %s, body %.80q; want %s %s containing %q", tc.path, resp.Status, resp.Header.Get("Content-Type"), body, tc.status, tc.ctype, tc.contains)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+			t.Errorf("GET %s: Content-Security-Policy %q", tc.path, csp)
+		}
+	}
+	if _, body := get("/"); !strings.Contains(body, `value="127.0.0.1"`) {
+		t.Error("the page is not prefilled with the echo server's host")
+	}
+}
+
+// fullBacklogListener returns a loopback address whose accept queue is full
+// (backlog 0, filled by connections nobody accepts), so that a new connection
+// attempt hangs until the dialler gives up.
+func fullBacklogListener(t *testing.T) (string, func()) {
+	t.Helper()
+	lc := net.ListenConfig{}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Control(func(fd uintptr) { listenBacklog(int(fd), 0) })
+	addr := ln.Addr().String()
+	var fillers []net.Conn
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				break // the queue is full
+			}
+			t.Fatal(err)
+		}
+		fillers = append(fillers, c)
+		if len(fillers) > 16 {
+			t.Skip("cannot fill the accept queue on this kernel")
+		}
+	}
+	return addr, func() {
+		for _, c := range fillers {
+			c.Close()
+		}
+		ln.Close()
+	}
+}

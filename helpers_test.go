@@ -1,0 +1,396 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// This file holds the fixtures of the Go tests: a gateway under httptest, TCP
+// targets on loopback, a leak check, and a small WebSocket client that sees
+// every frame (close codes, frame types, sizes), which the library's client hides.
+
+// testLogger sends the gateway's log to the test's log.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// testGateway is a gateway served by httptest on 127.0.0.1:0.
+type testGateway struct {
+	gw    *Gateway
+	srv   *httptest.Server
+	dials atomic.Int32 // how many times the gateway dialled a target
+}
+
+// newTestGateway starts a gateway with opts (Logger and LoopbackOnly
+// filled in if unset) and stops it, waiting for every session, at cleanup.
+func newTestGateway(t testing.TB, opts gatewayOptions) *testGateway {
+	t.Helper()
+	tg := &testGateway{}
+	if opts.Logger == nil {
+		opts.Logger = testLogger(t)
+	}
+	opts.LoopbackOnly = true
+	dial := opts.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	opts.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		tg.dials.Add(1)
+		return dial(ctx, network, addr)
+	}
+	gw, err := newGateway(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.gw = gw
+	tg.srv = httptest.NewServer(gw)
+	t.Cleanup(func() {
+		tg.srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := gw.Shutdown(ctx); err != nil {
+			t.Errorf("gateway shutdown: %v", err)
+		}
+	})
+	return tg
+}
+
+// origin is the gateway's own origin, as a browser on its page sends it.
+func (tg *testGateway) origin() string { return tg.srv.URL }
+
+// startTestEcho runs the built-in echo server on loopback.
+func startTestEcho(t testing.TB) *echoServer {
+	t.Helper()
+	e, err := startEcho("127.0.0.1:0", testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// startTarget runs a TCP server on loopback that calls handle for each
+// connection. At cleanup it closes the listener and the connections and
+// waits for the handlers.
+func startTarget(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// checkLeaks fails the test if goroutines or file descriptors outlive it.
+// Call it first, so that its cleanup runs after every other one.
+func checkLeaks(t *testing.T) {
+	t.Helper()
+	g0, fd0 := runtime.NumGoroutine(), openFDs(t)
+	t.Cleanup(func() {
+		deadline := time.Now().Add(5 * time.Second)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			g, fd := runtime.NumGoroutine(), openFDs(t)
+			if g <= g0 && fd <= fd0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Errorf("leak: %d goroutines (was %d), %d descriptors (was %d)\n%s", g, g0, fd, fd0, buf)
+				return
+			}
+			<-tick.C
+		}
+	})
+}
+
+func openFDs(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count descriptors: %v", err)
+	}
+	return len(entries)
+}
+
+// wsClient is a minimal RFC 6455 client for tests.
+type wsClient struct {
+	t  testing.TB
+	c  net.Conn
+	br *bufio.Reader
+}
+
+const (
+	opText   = 1
+	opBinary = 2
+	opClose  = 8
+	opPing   = 9
+	opPong   = 10
+)
+
+// dialWS opens a WebSocket to the gateway's path with extra headers (Origin,
+// Host...). It returns the client on 101, or nil and the refusal.
+func (tg *testGateway) dialWS(t testing.TB, path string, hdr http.Header) (*wsClient, *http.Response) {
+	t.Helper()
+	c, err := net.Dial("tcp", tg.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 16)
+	rand.Read(key)
+	var b strings.Builder
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\n", path)
+	if hdr.Get("Host") == "" {
+		fmt.Fprintf(&b, "Host: %s\r\n", tg.srv.Listener.Addr())
+	}
+	fmt.Fprintf(&b, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n", base64.StdEncoding.EncodeToString(key))
+	for k, vs := range hdr {
+		for _, v := range vs {
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(c, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("read handshake response: %v", err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		c.Close()
+		return nil, resp
+	}
+	c.SetDeadline(time.Time{})
+	ws := &wsClient{t: t, c: c, br: br}
+	t.Cleanup(func() { c.Close() })
+	return ws, resp
+}
+
+// open dials /ws from the gateway's own origin and sends the target.
+func (tg *testGateway) open(t testing.TB, target string) *wsClient {
+	t.Helper()
+	ws, resp := tg.dialWS(t, "/ws", http.Header{"Origin": {tg.origin()}})
+	if ws == nil {
+		t.Fatalf("handshake refused: %s", resp.Status)
+	}
+	ws.sendText(target)
+	return ws
+}
+
+// connect opens a session and expects SUCC.
+func (tg *testGateway) connect(t testing.TB, target string) *wsClient {
+	t.Helper()
+	ws := tg.open(t, target)
+	ws.expectText("SUCC")
+	return ws
+}
+
+func (ws *wsClient) writeFrame(op byte, payload []byte) error {
+	hdr := []byte{0x80 | op}
+	switch n := len(payload); {
+	case n < 126:
+		hdr = append(hdr, 0x80|byte(n))
+	case n < 1<<16:
+		hdr = append(hdr, 0x80|126)
+		hdr = binary.BigEndian.AppendUint16(hdr, uint16(n))
+	default:
+		hdr = append(hdr, 0x80|127)
+		hdr = binary.BigEndian.AppendUint64(hdr, uint64(n))
+	}
+	var mask [4]byte
+	rand.Read(mask[:])
+	hdr = append(hdr, mask[:]...)
+	masked := make([]byte, len(payload))
+	for i, c := range payload {
+		masked[i] = c ^ mask[i%4]
+	}
+	ws.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, err := (&net.Buffers{hdr, masked}).WriteTo(ws.c)
+	return err
+}
+
+func (ws *wsClient) sendText(s string) {
+	ws.t.Helper()
+	if err := ws.writeFrame(opText, []byte(s)); err != nil {
+		ws.t.Fatalf("send %q: %v", s, err)
+	}
+}
+
+// sendClose sends a close frame with code 1000.
+func (ws *wsClient) sendClose() {
+	ws.t.Helper()
+	if err := ws.writeFrame(opClose, []byte{0x03, 0xe8}); err != nil {
+		ws.t.Fatalf("send close: %v", err)
+	}
+}
+
+// next reads one frame. Text frames must be valid UTF-8, as browsers demand.
+func (ws *wsClient) next() (op byte, payload []byte) {
+	ws.t.Helper()
+	op, payload, err := ws.read(10 * time.Second)
+	if err != nil {
+		ws.t.Fatalf("read frame: %v", err)
+	}
+	return op, payload
+}
+
+func (ws *wsClient) read(timeout time.Duration) (byte, []byte, error) {
+	ws.c.SetReadDeadline(time.Now().Add(timeout))
+	var h [2]byte
+	if _, err := io.ReadFull(ws.br, h[:]); err != nil {
+		return 0, nil, err
+	}
+	if h[0]&0x80 == 0 {
+		return 0, nil, fmt.Errorf("fragmented frame from the gateway")
+	}
+	if h[1]&0x80 != 0 {
+		return 0, nil, fmt.Errorf("masked frame from the gateway")
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var l [2]byte
+		if _, err := io.ReadFull(ws.br, l[:]); err != nil {
+			return 0, nil, err
+		}
+		n = uint64(binary.BigEndian.Uint16(l[:]))
+	case 127:
+		var l [8]byte
+		if _, err := io.ReadFull(ws.br, l[:]); err != nil {
+			return 0, nil, err
+		}
+		n = binary.BigEndian.Uint64(l[:])
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(ws.br, payload); err != nil {
+		return 0, nil, err
+	}
+	op := h[0] & 0x0f
+	if op == opText && !utf8.Valid(payload) {
+		return 0, nil, fmt.Errorf("text frame with invalid UTF-8: %q", payload)
+	}
+	return op, payload, nil
+}
+
+// expectText reads a frame and checks it is the text want.
+func (ws *wsClient) expectText(want string) {
+	ws.t.Helper()
+	op, p := ws.next()
+	if op != opText || string(p) != want {
+		ws.t.Fatalf("got frame op %d %q, want text %q", op, trunc(p), want)
+	}
+}
+
+// expectFail reads a FAIL: answer containing every one of words, then the close frame.
+func (ws *wsClient) expectFail(words ...string) string {
+	ws.t.Helper()
+	op, p := ws.next()
+	if op != opText || !strings.HasPrefix(string(p), "FAIL:") {
+		ws.t.Fatalf("got frame op %d %q, want FAIL:", op, trunc(p))
+	}
+	for _, w := range words {
+		if !strings.Contains(string(p), w) {
+			ws.t.Errorf("%q does not say %q", p, w)
+		}
+	}
+	ws.expectClose(1000)
+	return string(p)
+}
+
+// expectClose reads a close frame with the given code and returns its reason.
+func (ws *wsClient) expectClose(code int) string {
+	ws.t.Helper()
+	op, p := ws.next()
+	if op != opClose || len(p) < 2 {
+		ws.t.Fatalf("got frame op %d %q, want close %d", op, trunc(p), code)
+	}
+	if got := int(binary.BigEndian.Uint16(p)); got != code {
+		ws.t.Fatalf("close code %d (%q), want %d", got, p[2:], code)
+	}
+	return string(p[2:])
+}
+
+// readUntilClose collects text frames until the close frame.
+func (ws *wsClient) readUntilClose() (lines []string, code int) {
+	ws.t.Helper()
+	for {
+		op, p := ws.next()
+		switch op {
+		case opText:
+			lines = append(lines, string(p))
+		case opClose:
+			if len(p) < 2 {
+				return lines, 1005
+			}
+			return lines, int(binary.BigEndian.Uint16(p))
+		default:
+			ws.t.Fatalf("unexpected frame op %d", op)
+		}
+	}
+}
+
+func trunc(p []byte) string {
+	if len(p) > 200 {
+		return string(p[:200]) + "..."
+	}
+	return string(p)
+}

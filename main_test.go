@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		ok   bool
+		want string // in the error
+	}{
+		{[]string{}, true, ""},
+		{[]string{"8000"}, true, ""},
+		{[]string{"-listen", "127.0.0.1:0", "-echo", "127.0.0.1:0", "-origin", "https://a.example, http://b.example:8080", "-dial-timeout", "3s"}, true, ""},
+		{[]string{"-bogus"}, false, "not defined"},
+		{[]string{"abc"}, false, "not a port number"},
+		{[]string{"0"}, false, "not a port number"},
+		{[]string{"70000"}, false, "not a port number"},
+		{[]string{"8000", "9000"}, false, "too many arguments"},
+		{[]string{"-listen", "127.0.0.1:1", "8000"}, false, "not both"},
+		{[]string{"-listen", "nonsense"}, false, "want host:port"},
+		{[]string{"-listen", "127.0.0.1:http"}, false, "port must be a number"},
+		{[]string{"-echo", "7000"}, false, "want host:port"},
+		{[]string{"-dial-timeout", "soon"}, false, "invalid value"},
+		{[]string{"-dial-timeout", "0s"}, false, "must be positive"},
+		{[]string{"-origin", "app.example.com"}, false, "want an origin"},
+		{[]string{"-origin", "https://app.example.com/path"}, false, "want an origin"},
+		{[]string{"-origin", "ftp://app.example.com"}, false, "want an origin"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			cfg, err := parseConfig(tc.args, io.Discard)
+			switch {
+			case tc.ok && err != nil:
+				t.Fatal(err)
+			case !tc.ok && !errors.As(err, new(usageError)):
+				t.Fatalf("got %v, want a usage error", err)
+			case !tc.ok && !strings.Contains(err.Error(), tc.want):
+				t.Fatalf("error %q does not say %q", err, tc.want)
+			}
+			if len(tc.args) == 1 && tc.args[0] == "8000" && cfg.listen != "127.0.0.1:8000" {
+				t.Errorf("a bare port listens on %q", cfg.listen)
+			}
+		})
+	}
+	cfg, _ := parseConfig(nil, io.Discard)
+	if cfg.listen != "127.0.0.1:8000" || cfg.dialTimeout != 10*time.Second {
+		t.Errorf("defaults: %+v", cfg)
+	}
+}
+
+func TestHelpListsEveryFlag(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := parseConfig([]string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("got %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"-listen", `(default "127.0.0.1:8000")`, "-echo", "-origin", "-dial-timeout", "(default 10s)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help does not mention %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// lineWriter hands each line written to it to the test, without blocking the writer.
+type lineWriter struct{ lines chan string }
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	for _, l := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		select {
+		case w.lines <- l:
+		default:
+		}
+	}
+	return len(p), nil
+}
+
+// TestRun runs the whole program in-process: it prints the URL, serves the
+// page prefilled with its echo server, and shuts down when its context ends.
+func TestRun(t *testing.T) {
+	checkLeaks(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout := lineWriter{make(chan string, 10)}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-echo", "127.0.0.1:0"}, stdout, testWriter{t})
+	}()
+	var url string
+	select {
+	case line := <-stdout.lines:
+		url = regexp.MustCompile(`http://\S+/`).FindString(line)
+	case err := <-done:
+		t.Fatalf("run ended early: %v", err)
+	}
+	if url == "" {
+		t.Fatal("run printed no URL")
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`id="port"[^>]*value="\d+"`).Match(body) && !regexp.MustCompile(`value="\d+"[^>]*id="port"`).Match(body) {
+		t.Errorf("the page is not prefilled with the echo port")
+	}
+	http.DefaultClient.CloseIdleConnections()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+}
+
+// TestBinary builds wstelnet and checks what a person sees at the command
+// line: exit codes, messages, and a clean exit on SIGTERM.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "wstelnet")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-h"}, 0, "-dial-timeout"},
+		{[]string{"-bogus"}, 2, "flag provided but not defined"},
+		{[]string{"abc"}, 2, "not a port number"},
+		{[]string{"-dial-timeout", "x"}, 2, "invalid value"},
+	} {
+		cmd := exec.Command(bin, tc.args...)
+		out, _ := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != tc.code || !strings.Contains(string(out), tc.want) {
+			t.Errorf("wstelnet %v: exit %d, output %q; want exit %d and %q", tc.args, code, out, tc.code, tc.want)
+		}
+	}
+
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-echo", "127.0.0.1:0")
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = testWriter{t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.Contains(line, "http://127.0.0.1:") {
+		cmd.Process.Kill()
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	url := regexp.MustCompile(`http://\S+/`).FindString(line)
+	resp, err := http.Get(url + "healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("after SIGTERM: %v", err)
+	}
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestParseTargetAccepts(t *testing.T) {
+	for in, want := range map[string]string{
+		"localhost:23":           "localhost:23",
+		"  bbs.example.org:23\n": "bbs.example.org:23",
+		"127.0.0.1:65535":        "127.0.0.1:65535",
+		"[::1]:4000":             "[::1]:4000",
+		"[fe80::1%lo]:23":        "[fe80::1%lo]:23",
+		"my_host-1.example.:1":   "my_host-1.example.:1",
+		"EXAMPLE.ORG:080":        "EXAMPLE.ORG:080",
+		"10.0.0.1:2323":          "10.0.0.1:2323",
+	} {
+		got, err := parseTarget(in)
+		if err != nil || got != want {
+			t.Errorf("parseTarget(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// FuzzParseTarget: any first message gets an answer, and an accepted one is
+// a well-formed host:port that is safe to log and dial.
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{"localhost:23", "[::1]:4000", "", "a:0", "a:65536", "::1:23", "a\x00:1", "http://x:1", "bücher.de:1", strings.Repeat("a", 1025)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		addr, err := parseTarget(in)
+		if err != nil {
+			if addr != "" || err.Error() == "" || !utf8.ValidString(err.Error()) && utf8.ValidString(in) {
+				t.Fatalf("parseTarget(%q) = %q, %v", in, addr, err)
+			}
+			return
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || host == "" {
+			t.Fatalf("accepted %q as %q, which does not split: %v", in, addr, err)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			t.Fatalf("accepted %q with port %q", in, port)
+		}
+		for _, r := range addr {
+			if r < 0x20 || r == 0x7f || r >= utf8.RuneSelf && !strings.Contains(host, "%") {
+				t.Fatalf("accepted %q with character %U", in, r)
+			}
+		}
+		if len(addr) > maxTargetLen {
+			t.Fatalf("accepted %d bytes", len(addr))
+		}
+	})
+}
+
+func TestNormalizeOrigin(t *testing.T) {
+	for _, tc := range [][3]string{
+		{"http", "example.org", "http://example.org:80"},
+		{"HTTPS", "Example.org", "https://example.org:443"},
+		{"http", "example.org:8080", "http://example.org:8080"},
+		{"http", "[::1]:8000", "http://[::1]:8000"},
+		{"http", "[::1]", "http://[::1]:80"},
+	} {
+		if got := normalizeOrigin(tc[0], tc[1]); got != tc[2] {
+			t.Errorf("normalizeOrigin(%q, %q) = %q, want %q", tc[0], tc[1], got, tc[2])
+		}
+	}
+}
+
+func TestIsLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LocalHost:80": true, "localhost.": true, "a.localhost:1": true,
+		"127.0.0.1": true, "127.255.0.1:8000": true, "[::1]:8000": true, "::1": true,
+		"[::ffff:127.0.0.1]:80": true, "example.org": false, "localhost.example.org": false,
+		"10.0.0.1": false, "0.0.0.0": false, "": false, "[::]:80": false, "notlocalhost": false,
+	} {
+		if got := isLoopbackHost(host); got != want {
+			t.Errorf("isLoopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
