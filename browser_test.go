@@ -22,8 +22,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -43,6 +46,8 @@ func TestBrowser(t *testing.T) {
 	t.Run("MainFlow", func(t *testing.T) { browserTestMainFlow(t, browserCtx) })
 	t.Run("ConnectFails", func(t *testing.T) { browserTestConnectFails(t, browserCtx) })
 	t.Run("TargetCloses", func(t *testing.T) { browserTestTargetCloses(t, browserCtx) })
+	t.Run("Autoscroll", func(t *testing.T) { browserTestAutoscroll(t, browserCtx) })
+	t.Run("PasswordPrompt", func(t *testing.T) { browserTestPasswordPrompt(t, browserCtx) })
 	t.Run("NoHTMLInjection", func(t *testing.T) { browserTestNoHTMLInjection(t, browserCtx) })
 	t.Run("Flood", func(t *testing.T) { browserTestFlood(t, browserCtx) })
 	t.Run("Phone", func(t *testing.T) { browserTestPhone(t, browserCtx) })
@@ -79,10 +84,12 @@ func browserTestMainFlow(t *testing.T, browserCtx context.Context) {
 	if got := p.value("command"); got != "" {
 		t.Errorf("command box holds %q after sending, want it empty", got)
 	}
-	p.sendLine("a second line")
+	// The Send button sends too.
+	p.do(chromedp.SendKeys(chromedp.ID("command"), "a second line"))
+	p.click("send-button")
 	p.wait("the second echoed line", `[...document.querySelectorAll('#console .line.out')].some(l => l.textContent === "a second line")`)
 
-	// History: ArrowUp walks back, ArrowDown forward and then to the empty box.
+	// History: ArrowUp walks back; ArrowDown past the newest gives back what was being typed.
 	p.do(chromedp.SendKeys(chromedp.ID("command"), "draft"))
 	p.do(chromedp.SendKeys(chromedp.ID("command"), kb.ArrowUp))
 	if got := p.value("command"); got != "a second line" {
@@ -130,7 +137,7 @@ func browserTestConnectFails(t *testing.T, browserCtx context.Context) {
 	_, deadPort, _ := net.SplitHostPort(ln.Addr().String())
 	ln.Close()
 
-	p.do(chromedp.SetValue(chromedp.ID("port"), deadPort))
+	p.setValue("port", deadPort)
 	p.click("connect-button")
 	p.wait("the FAIL reason", `document.getElementById('status').textContent.startsWith('Could not connect:') && document.getElementById('connect-button').textContent === 'Connect'`)
 	status := p.text("status")
@@ -140,10 +147,72 @@ func browserTestConnectFails(t *testing.T, browserCtx context.Context) {
 	t.Logf("status: %s", status)
 	p.screenshot("failed.png")
 
-	_, echoPort, _ := net.SplitHostPort(p.echoAddr)
-	p.do(chromedp.SetValue(chromedp.ID("port"), echoPort))
+	// An IPv6 literal goes in brackets; the gateway's answer names the target.
+	p.setValue("host", " ::1 ")
+	p.click("connect-button")
+	p.wait("the FAIL reason for ::1", `document.getElementById('status').textContent.startsWith('Could not connect:')`)
+	if status := p.text("status"); !strings.Contains(status, "[::1]:"+deadPort) {
+		t.Errorf("status after connecting to ::1 = %q, want it to name [::1]:%s", status, deadPort)
+	}
+
+	// An empty port means 80, as in the tutorial. Something may listen there,
+	// so accept either answer; what matters is the address.
+	p.setValue("host", "127.0.0.1")
+	p.setValue("port", "")
+	p.click("connect-button")
+	p.wait("an answer for port 80", `/^(Could not connect|Connected)/.test(document.getElementById('status').textContent)`)
+	if status := p.text("status"); !strings.Contains(status, "127.0.0.1:80") {
+		t.Errorf("status after connecting with an empty port = %q, want it to name 127.0.0.1:80", status)
+	}
+	if p.text("connect-button") == "Disconnect" {
+		p.click("connect-button")
+	}
+
+	host, echoPort, _ := net.SplitHostPort(p.echoAddr)
+	p.setValue("host", host)
+	p.setValue("port", echoPort)
 	p.click("connect-button")
 	p.waitConnected(1)
+}
+
+// browserTestAutoscroll: the console follows new output unless the user has
+// scrolled up, and follows again once they are back at the bottom.
+func browserTestAutoscroll(t *testing.T, browserCtx context.Context) {
+	more := make(chan string)
+	addr := browserTarget(t, func(c net.Conn) {
+		for i := 1; i <= 60; i++ {
+			fmt.Fprintf(c, "scroll %02d\r\n", i)
+		}
+		for line := range more {
+			io.WriteString(c, line+"\r\n")
+		}
+	})
+	t.Cleanup(func() { close(more) })
+	p := browserSetup(t, browserCtx)
+	p.open()
+	p.connectTo(addr)
+	p.waitConnected(1)
+	p.wait("the 60th line", `[...document.querySelectorAll('#console .line.out')].some(l => l.textContent === 'scroll 60')`)
+	const atBottom = `(() => { const c = document.getElementById('console'); return c.scrollHeight - c.scrollTop - c.clientHeight < 8; })()`
+	if !browserEval[bool](p, atBottom) {
+		t.Fatal("the console did not follow the output to the bottom")
+	}
+
+	// Scroll up and let the page see the scroll event, which comes with the next frame.
+	const settle = `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))`
+	p.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('console').scrollTop = 0`),
+		chromedp.Evaluate[chromedp.Void](settle, chromedp.EvalAwaitPromise))
+	more <- "while you read"
+	p.wait("the new line", `[...document.querySelectorAll('#console .line.out')].some(l => l.textContent === 'while you read')`)
+	p.do(chromedp.Evaluate[chromedp.Void](settle, chromedp.EvalAwaitPromise))
+	if top := browserEval[float64](p, `document.getElementById('console').scrollTop`); top != 0 {
+		t.Errorf("the console scrolled to %v while the user was reading at the top", top)
+	}
+
+	p.do(chromedp.Evaluate[chromedp.Void](`(c => c.scrollTop = c.scrollHeight)(document.getElementById('console'))`),
+		chromedp.Evaluate[chromedp.Void](settle, chromedp.EvalAwaitPromise))
+	more <- "back at the bottom"
+	p.wait("the console following again", `[...document.querySelectorAll('#console .line.out')].some(l => l.textContent === 'back at the bottom') && `+atBottom)
 }
 
 // browserTestTargetCloses: quit makes the echo server hang up.
@@ -156,6 +225,41 @@ func browserTestTargetCloses(t *testing.T, browserCtx context.Context) {
 	p.wait("the target's close", `document.getElementById('status').textContent === 'Disconnected: the target closed the connection.' && document.getElementById('connect-button').textContent === 'Connect'`)
 	if !browserEval[bool](p, `[...document.querySelectorAll('#console .line.out')].some(l => l.textContent === 'bye')`) {
 		t.Error(`the echo server's last line "bye" is not in the console`)
+	}
+	if !browserEval[bool](p, `document.getElementById('command').disabled`) {
+		t.Error("the command box is enabled after the target closed the connection")
+	}
+}
+
+// browserTestPasswordPrompt: after a "Password:" prompt the line typed is
+// masked, not shown in the console and not kept in the history.
+func browserTestPasswordPrompt(t *testing.T, browserCtx context.Context) {
+	got := make(chan string, 1)
+	addr := browserTarget(t, func(c net.Conn) {
+		io.WriteString(c, "Password: ") // a prompt: no line ending
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		got <- line
+		io.WriteString(c, "\r\nwelcome\r\n")
+	})
+	p := browserSetup(t, browserCtx)
+	p.open()
+	p.connectTo(addr)
+	p.waitConnected(1)
+	p.wait("the masked command box", `document.getElementById('command').type === 'password'`)
+	p.sendLine("hunter2")
+	if line := <-got; line != "hunter2\r\n" {
+		t.Errorf("the target got %q, want %q", line, "hunter2\r\n")
+	}
+	p.wait("the line after the password", `[...document.querySelectorAll('#console .line.out')].some(l => l.textContent === 'welcome')`)
+	if browserEval[bool](p, `document.getElementById('console').textContent.includes('hunter2')`) {
+		t.Error("the password is shown in the console")
+	}
+	if typ := browserEval[string](p, `document.getElementById('command').type`); typ != "text" {
+		t.Errorf("the command box is of type %q after the password was sent, want text", typ)
+	}
+	p.do(chromedp.SendKeys(chromedp.ID("command"), kb.ArrowUp))
+	if v := p.value("command"); v != "" {
+		t.Errorf("ArrowUp brings back %q: the password must not be in the history", v)
 	}
 }
 
@@ -209,8 +313,24 @@ func browserTestFlood(t *testing.T, browserCtx context.Context) {
 		}
 	})()`))
 
+	// DevTools would report every WebSocket frame (Network domain) and every
+	// line added to or trimmed from the console (DOM domain) as an event, and
+	// chromedp's copy of the DOM tree would fall far behind: the test, not the
+	// page, would freeze. So from here on, no DOM queries: JavaScript and raw
+	// key events only.
+	if _, err := chromedp.Call(p.ctx, network.Disable, cdp.Empty{}); err != nil {
+		t.Fatalf("disable the network domain: %v", err)
+	}
+	if _, err := chromedp.Call(p.ctx, dom.Disable, cdp.Empty{}); err != nil {
+		t.Fatalf("disable the DOM domain: %v", err)
+	}
+
+	host, port, _ := net.SplitHostPort(addr)
 	start := time.Now()
-	p.connectTo(addr)
+	p.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`
+		document.getElementById('host').value = %s;
+		document.getElementById('port').value = %s;
+		document.getElementById('connect-button').click();`, browserJS(host), browserJS(port))))
 	last := fmt.Sprintf("line %06d", lines)
 	p.waitFor("the last line of the flood", 30*time.Second,
 		fmt.Sprintf(`document.getElementById('console').lastElementChild?.textContent === %s`, browserJS(last)))
@@ -249,9 +369,10 @@ func browserTestFlood(t *testing.T, browserCtx context.Context) {
 		t.Errorf("the first console line is %q, want %q: the scrollback must be the last lines, in order", got.First, want)
 	}
 
-	// The page still answers: typing works and the line goes out.
-	p.do(chromedp.SendKeys(chromedp.ID("command"), "still responsive"))
-	if v := p.value("command"); v != "still responsive" {
+	// The page still answers: typing works.
+	p.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('command').focus()`),
+		chromedp.KeyEvent("still responsive"))
+	if v := browserEval[string](p, `document.getElementById('command').value`); v != "still responsive" {
 		t.Errorf("command box holds %q after typing, want %q", v, "still responsive")
 	}
 	p.screenshot("flood.png")
@@ -500,9 +621,16 @@ func (p *browserPage) click(id string) {
 	p.do(chromedp.Click(chromedp.ID(id)))
 }
 
-// sendLine types a line into the command box and presses Enter.
+// setValue sets an input's value. (chromedp.SetValue cannot set "".)
+func (p *browserPage) setValue(id, value string) {
+	p.t.Helper()
+	p.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%s).value = %s`, browserJS(id), browserJS(value))))
+}
+
+// sendLine types a line into the empty command box and presses Enter.
 func (p *browserPage) sendLine(line string) {
 	p.t.Helper()
+	p.setValue("command", "")
 	p.do(chromedp.SendKeys(chromedp.ID("command"), line+kb.Enter))
 }
 
@@ -510,7 +638,8 @@ func (p *browserPage) sendLine(line string) {
 func (p *browserPage) connectTo(addr string) {
 	p.t.Helper()
 	host, port, _ := net.SplitHostPort(addr)
-	p.do(chromedp.SetValue(chromedp.ID("host"), host), chromedp.SetValue(chromedp.ID("port"), port))
+	p.setValue("host", host)
+	p.setValue("port", port)
 	p.click("connect-button")
 }
 

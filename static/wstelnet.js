@@ -5,8 +5,9 @@
 (() => {
   const MAX_LINES = 5000;   // scrollback kept in the console
   const MAX_HISTORY = 100;  // commands remembered for ArrowUp/ArrowDown
+  const LINES_PER_FRAME = 500;
   // A prompt like "Password:" makes the next line secret: not shown, not remembered.
-  const SECRET_PROMPT = /(password|passphrase|passwd|pin)[^:]{0,20}:\s*$/i;
+  const SECRET_PROMPT = /\b(password|passphrase|passwd|pin)\b[^:]{0,20}:\s*$/i;
 
   const $ = (id) => document.getElementById(id);
   const hostInput = $('host');
@@ -36,20 +37,26 @@
     // readOnly rather than disabled: the field keeps focus if Enter was pressed in it.
     hostInput.readOnly = portInput.readOnly = next !== 'idle';
     command.disabled = sendButton.disabled = next !== 'open';
-    if (next !== 'open') setSecret(false);
+    secret = false;
+    updateCommandBox();
   }
 
   function setSecret(on) {
     if (secret === on) return;
     secret = on;
-    command.type = on ? 'password' : 'text';
-    command.placeholder = on ? 'Password (not shown or remembered)' : 'Type a line and press Enter';
+    updateCommandBox();
+  }
+
+  function updateCommandBox() {
+    command.type = secret ? 'password' : 'text';
+    command.placeholder = state !== 'open' ? 'Connect first, then type lines here'
+      : secret ? 'Password (not shown or remembered)' : 'Type a line and press Enter';
   }
 
   // ---- console ---------------------------------------------------------------
   // Lines are queued and drawn once per animation frame, so a flood costs one
   // DOM update per frame instead of one per line. The queue keeps at most
-  // MAX_LINES: older lines would be trimmed from the scrollback anyway.
+  // MAX_LINES (roughly): older lines would be trimmed from the scrollback anyway.
 
   let queue = [];
   let drawScheduled = false;
@@ -59,6 +66,10 @@
     queue.push({ text, kind });
     // Drop the oldest in bulk now and then rather than shifting on every push.
     if (queue.length >= 2 * MAX_LINES) queue = queue.slice(-MAX_LINES);
+    scheduleDraw();
+  }
+
+  function scheduleDraw() {
     if (!drawScheduled) {
       drawScheduled = true;
       requestAnimationFrame(draw);
@@ -67,8 +78,11 @@
 
   function draw() {
     drawScheduled = false;
-    const lines = queue.length > MAX_LINES ? queue.slice(-MAX_LINES) : queue;
-    queue = [];
+    if (queue.length > MAX_LINES) queue = queue.slice(-MAX_LINES);
+    // A few hundred lines per frame keeps each frame short while a flood lasts;
+    // the rest waits for the next frame.
+    const lines = queue.splice(0, LINES_PER_FRAME);
+    if (queue.length > 0) scheduleDraw();
     const fragment = document.createDocumentFragment();
     for (const { text, kind } of lines) {
       const div = document.createElement('div');
@@ -156,7 +170,7 @@
       drop();
       setState('idle');
       setStatus(`Could not connect: ${data.slice(5)}`, 'error');
-      addLine(`Could not connect to ${target}: ${data.slice(5)}`, 'sys');
+      addLine(`Could not connect: ${data.slice(5)}`, 'sys error');
     } else {
       drop();
       setState('idle');
@@ -172,14 +186,14 @@
     if (event.code === 1006) {
       text = opened ? 'Connection to the gateway lost.' : 'Could not reach the gateway.';
     } else if (event.reason) {
-      text = `Disconnected: ${event.reason}.`;
+      text = `Disconnected: ${event.reason.replace(/\.$/, '')}.`;
     } else if (event.code === 1000 || event.code === 1005) {
       text = 'Disconnected.';
     } else {
       text = `Disconnected (WebSocket close code ${event.code}).`;
     }
     setStatus(text, event.code === 1000 ? 'info' : 'error');
-    if (wasOpen || opened) addLine(text, 'sys');
+    if (wasOpen || opened) addLine(text, event.code === 1000 ? 'sys' : 'sys error');
   }
 
   // drop ends the session from our side.
@@ -212,8 +226,8 @@
 
   // ---- command line and history ------------------------------------------------
 
-  const history = [];
-  let historyPos = 0;  // history.length means "the line being typed"
+  const commands = [];
+  let historyPos = 0;  // commands.length means "the line being typed"
   let draft = '';      // what was typed before walking the history
 
   $('command-form').addEventListener('submit', (event) => {
@@ -225,12 +239,12 @@
       addLine('(password sent)', 'in secret');
     } else {
       addLine(line, 'in');
-      if (line !== '' && history.at(-1) !== line) {
-        history.push(line);
-        if (history.length > MAX_HISTORY) history.shift();
+      if (line !== '' && commands.at(-1) !== line) {
+        commands.push(line);
+        if (commands.length > MAX_HISTORY) commands.shift();
       }
     }
-    historyPos = history.length;
+    historyPos = commands.length;
     draft = '';
     command.value = '';
     setSecret(false);
@@ -240,15 +254,15 @@
   command.addEventListener('keydown', (event) => {
     if (secret || event.isComposing || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.key === 'ArrowUp' && historyPos > 0) {
-      if (historyPos === history.length) draft = command.value;
+      if (historyPos === commands.length) draft = command.value;
       historyPos--;
-    } else if (event.key === 'ArrowDown' && historyPos < history.length) {
+    } else if (event.key === 'ArrowDown' && historyPos < commands.length) {
       historyPos++;
     } else {
       return;
     }
     event.preventDefault(); // keep the caret from jumping to the start
-    command.value = historyPos === history.length ? draft : history[historyPos];
+    command.value = historyPos === commands.length ? draft : commands[historyPos];
     command.setSelectionRange(command.value.length, command.value.length);
   });
 
