@@ -6,18 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 )
 
-const (
-	defaultListen = "127.0.0.1:8000"
-	// shutdownTimeout bounds how long SIGINT/SIGTERM waits for sessions to
-	// receive their close frames before the process exits anyway.
-	shutdownTimeout = 10 * time.Second
-)
+const defaultListen = "127.0.0.1:8000"
 
 // config is the parsed command line.
 type config struct {
@@ -25,6 +21,25 @@ type config struct {
 	echo        string
 	origins     []string // normalised as scheme://host:port
 	dialTimeout time.Duration
+
+	allow, deny string // target rules, parsed by ParseRules in run
+
+	htpasswd      string
+	tlsCert       string
+	tlsKey        string
+	tlsSelfSigned bool
+
+	maxSessions, maxPerClient int
+	idleTimeout               time.Duration
+	writeTimeout              time.Duration
+	maxMessage                int
+	pingInterval              time.Duration
+
+	basePath   string
+	trustProxy []netip.Prefix
+
+	logFormat       string
+	shutdownTimeout time.Duration
 }
 
 // usageError is a bad command line: main exits 2 on it.
@@ -39,13 +54,34 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 // stderr by the flag package; the returned error says what was wrong.
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var cfg config
-	var origins string
+	var origins, trustProxy string
 	fs := flag.NewFlagSet("wstelnet", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.listen, "listen", defaultListen, "`address` to serve the page and WebSocket on (a bare port argument, as in 'wstelnet 8000', means that port on 127.0.0.1)")
 	fs.StringVar(&cfg.echo, "echo", "", "also run the built-in line echo server on `address` (e.g. 127.0.0.1:7000) and fill it in on the page")
 	fs.StringVar(&origins, "origin", "", "comma-separated extra page `origins` (e.g. https://app.example.com) allowed to open sessions, besides the gateway's own")
 	fs.DurationVar(&cfg.dialTimeout, "dial-timeout", 10*time.Second, "how long to wait for a target to accept a connection")
+
+	fs.StringVar(&cfg.allow, "allow", "", "comma-separated target `rules` that may be dialled: host names (bbs.example.org, *.example.org), IPs, CIDRs (10.0.0.0/8) or *, each with an optional :PORT or :LO-HI; required unless listening on loopback")
+	fs.StringVar(&cfg.deny, "deny", "", "comma-separated target `rules` that may not be dialled (same forms as -allow); deny beats allow")
+
+	fs.StringVar(&cfg.htpasswd, "htpasswd", "", "require HTTP Basic authentication with the bcrypt entries of `file` (made with htpasswd -B)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS and WSS with the certificate chain in `file` (PEM; needs -tls-key)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "the private key for -tls-cert, in `file` (PEM)")
+	fs.BoolVar(&cfg.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS and WSS with a self-signed certificate made at start-up (for quick tries; its SHA-256 fingerprint is printed)")
+
+	fs.IntVar(&cfg.maxSessions, "max-sessions", 1000, "most sessions open at once (0: no limit)")
+	fs.IntVar(&cfg.maxPerClient, "max-sessions-per-client", 20, "most sessions open at once from one client address (0: no limit)")
+	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 30*time.Minute, "close a session after this long without data either way (0: never)")
+	fs.DurationVar(&cfg.writeTimeout, "write-timeout", 30*time.Second, "drop a browser that has not taken our data for this long")
+	fs.IntVar(&cfg.maxMessage, "max-message", 1<<20, "largest message in `bytes` accepted from a browser; a larger one ends its session with close code 1009")
+	fs.DurationVar(&cfg.pingInterval, "ping-interval", 25*time.Second, "send WebSocket pings this often, so that proxies and NATs keep idle sessions open (0: never)")
+
+	fs.StringVar(&cfg.basePath, "base-path", "/", "serve everything under this `prefix`, e.g. /telnet/, for a reverse proxy")
+	fs.StringVar(&trustProxy, "trust-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
+
+	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long to wait for sessions to close before exiting")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: wstelnet [flags] [port]\n\nwstelnet serves a web page and a WebSocket endpoint that relay browser sessions to TCP services.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -87,7 +123,41 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	if cfg.origins, err = parseOrigins(origins); err != nil {
 		return cfg, err
 	}
+	if cfg.trustProxy, err = parsePrefixes("-trust-proxy", trustProxy); err != nil {
+		return cfg, err
+	}
+	if cfg.basePath, err = cleanBasePath(cfg.basePath); err != nil {
+		return cfg, err
+	}
+	switch {
+	case (cfg.tlsCert == "") != (cfg.tlsKey == ""):
+		return cfg, usagef("-tls-cert and -tls-key go together: give both files")
+	case cfg.tlsSelfSigned && cfg.tlsCert != "":
+		return cfg, usagef("give either -tls-self-signed or -tls-cert and -tls-key, not both")
+	case cfg.logFormat != "text" && cfg.logFormat != "json":
+		return cfg, usagef("-log-format %q: want text or json", cfg.logFormat)
+	case cfg.maxSessions < 0 || cfg.maxPerClient < 0:
+		return cfg, usagef("-max-sessions and -max-sessions-per-client must be 0 (no limit) or more")
+	case cfg.maxMessage < 1:
+		return cfg, usagef("-max-message must be at least 1 byte")
+	case cfg.idleTimeout < 0 || cfg.pingInterval < 0:
+		return cfg, usagef("-idle-timeout and -ping-interval must be 0 (off) or more")
+	case cfg.writeTimeout <= 0 || cfg.shutdownTimeout <= 0:
+		return cfg, usagef("-write-timeout and -shutdown-timeout must be positive, e.g. 30s")
+	}
 	return cfg, nil
+}
+
+// cleanBasePath makes a -base-path "/" or "/prefix/".
+func cleanBasePath(p string) (string, error) {
+	if !strings.HasPrefix(p, "/") || strings.Contains(p, "//") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") ||
+		strings.ContainsAny(p, "?#{} \t\\") {
+		return "", usagef("-base-path %q: want a path such as /telnet/", p)
+	}
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p, nil
 }
 
 func isFlagSet(fs *flag.FlagSet, name string) bool {

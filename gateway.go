@@ -46,6 +46,21 @@ type gatewayOptions struct {
 	WriteTimeout time.Duration
 	// MaxMessage is the largest message accepted from a browser. Default 1 MiB.
 	MaxMessage int
+	// MaxSessions and MaxPerClient cap live sessions in all and per client
+	// address. 0: no cap.
+	MaxSessions, MaxPerClient int
+	// IdleTimeout ends a session without data either way for that long. 0: never.
+	IdleTimeout time.Duration
+	// PingInterval is how often the browser is pinged, so that proxies and
+	// NATs keep idle sessions open. 0: never.
+	PingInterval time.Duration
+	// Auth, when set, requires HTTP Basic credentials for everything but /healthz.
+	Auth *htpasswd
+	// BasePath is the prefix every path lives under, "/" or "/prefix/".
+	BasePath string
+	// TrustProxy are the peers whose X-Forwarded-For and X-Forwarded-Proto
+	// headers are believed.
+	TrustProxy []netip.Prefix
 }
 
 // Gateway is the HTTP handler: the page, /healthz and the WebSocket endpoint.
@@ -56,10 +71,11 @@ type Gateway struct {
 	index  []byte // the rendered page
 	nextID atomic.Uint64
 
-	mu       sync.Mutex
-	sessions map[*session]struct{}
-	closing  bool
-	wg       sync.WaitGroup // one count per live session
+	mu        sync.Mutex
+	sessions  map[*session]struct{}
+	perClient map[string]int // live sessions per client address
+	closing   bool
+	wg        sync.WaitGroup // one count per live session
 }
 
 func newGateway(opts gatewayOptions) (*Gateway, error) {
@@ -78,7 +94,10 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	if opts.MaxMessage <= 0 {
 		opts.MaxMessage = 1 << 20
 	}
-	g := &Gateway{opts: opts, log: opts.Logger, sessions: make(map[*session]struct{})}
+	if opts.BasePath == "" {
+		opts.BasePath = "/"
+	}
+	g := &Gateway{opts: opts, log: opts.Logger, sessions: map[*session]struct{}{}, perClient: map[string]int{}}
 
 	index, err := renderIndex(opts.EchoAddr)
 	if err != nil {
@@ -90,19 +109,26 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		return nil, err
 	}
 	ws := websocket.Server{Handshake: g.handshake, Handler: g.serveSession}
+	wsEndpoint := g.upgradeOnly(ws)
 
+	// Every path lives under the base path; p("/x") is "/prefix/x".
+	base := strings.TrimSuffix(opts.BasePath, "/")
+	p := func(path string) string { return base + path }
 	g.mux = http.NewServeMux()
-	g.mux.HandleFunc("GET /{$}", g.serveIndex)
-	g.mux.HandleFunc("GET /index.html", g.serveIndex)
-	g.mux.Handle("GET /", http.FileServerFS(static))
-	g.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	g.mux.Handle("GET "+p("/{$}"), g.authed(http.HandlerFunc(g.serveIndex)))
+	g.mux.Handle("GET "+p("/index.html"), g.authed(http.HandlerFunc(g.serveIndex)))
+	g.mux.Handle("GET "+p("/"), g.authed(http.StripPrefix(base, http.FileServerFS(static))))
+	// Health checks come from load balancers, which have no password.
+	g.mux.HandleFunc("GET "+p("/healthz"), func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
-	wsEndpoint := g.upgradeOnly(ws)
-	g.mux.Handle("GET /ws", wsEndpoint)
+	g.mux.Handle("GET "+p("/ws"), g.authed(wsEndpoint))
 	// The tutorial's clients hardcode this path.
-	g.mux.Handle("GET /websocket/ws", wsEndpoint)
+	g.mux.Handle("GET "+p("/websocket/ws"), g.authed(wsEndpoint))
+	if base != "" {
+		g.mux.Handle("GET "+base, http.RedirectHandler(opts.BasePath, http.StatusMovedPermanently))
+	}
 	return g, nil
 }
 
@@ -125,8 +151,11 @@ func renderIndex(echoAddr string) ([]byte, error) {
 }
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if g.opts.LoopbackOnly && !isLoopbackHost(r.Host) {
-		g.log.Warn("request refused: Host is not a loopback name", "host", r.Host, "client", r.RemoteAddr)
+	c := g.identify(r)
+	r = withClient(r, c)
+	// Behind a trusted proxy, the proxy decides which host names it serves.
+	if g.opts.LoopbackOnly && !c.viaProxy && !isLoopbackHost(r.Host) {
+		g.log.Warn("request refused: Host is not a loopback name", "host", r.Host, "client", c.addr)
 		http.Error(w, fmt.Sprintf("403 Forbidden: this gateway listens on loopback and only answers to Host localhost or a loopback address, not %q.", r.Host), http.StatusForbidden)
 		return
 	}
@@ -137,6 +166,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	g.mux.ServeHTTP(w, r)
+}
+
+// authed asks for credentials first when -htpasswd is set.
+func (g *Gateway) authed(h http.Handler) http.Handler {
+	if g.opts.Auth == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if g.requireAuth(w, r) {
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 func (g *Gateway) serveIndex(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +196,7 @@ func (g *Gateway) upgradeOnly(ws http.Handler) http.Handler {
 			return
 		}
 		if err := g.checkOrigin(r); err != nil {
-			g.log.Warn("WebSocket refused", "client", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
+			g.log.Warn("WebSocket refused", "client", clientOf(r).addr, "origin", r.Header.Get("Origin"), "err", err)
 			http.Error(w, "403 Forbidden: "+err.Error(), http.StatusForbidden)
 			return
 		}
@@ -191,7 +232,7 @@ func (g *Gateway) checkOrigin(r *http.Request) error {
 		return fmt.Errorf("origin %q is not allowed to open sessions (not a web origin)", origin)
 	}
 	got := normalizeOrigin(u.Scheme, u.Host)
-	if got == normalizeOrigin(requestScheme(r), r.Host) || slices.Contains(g.opts.Origins, got) {
+	if got == normalizeOrigin(clientOf(r).scheme, r.Host) || slices.Contains(g.opts.Origins, got) {
 		return nil
 	}
 	return fmt.Errorf("origin %s is not allowed to open sessions; to allow a page there, start wstelnet with -origin %s", got, got)
@@ -247,21 +288,31 @@ func (g *Gateway) Sessions() int {
 	return len(g.sessions)
 }
 
-// track registers a new session; it fails once shutdown has begun.
-func (g *Gateway) track(s *session) bool {
+// track registers a new session, unless the gateway is shutting down or
+// full, in which case the error says so in words for the FAIL: answer.
+func (g *Gateway) track(s *session) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.closing {
-		return false
+	switch {
+	case g.closing:
+		return errShuttingDown
+	case g.opts.MaxSessions > 0 && len(g.sessions) >= g.opts.MaxSessions:
+		return fmt.Errorf("the gateway is busy (%d sessions open, the most it allows); try again later", len(g.sessions))
+	case g.opts.MaxPerClient > 0 && g.perClient[s.client] >= g.opts.MaxPerClient:
+		return fmt.Errorf("the gateway is busy: you already have %d sessions open, the most it allows per address; close one and try again", g.perClient[s.client])
 	}
 	g.sessions[s] = struct{}{}
+	g.perClient[s.client]++
 	g.wg.Add(1)
-	return true
+	return nil
 }
 
 func (g *Gateway) untrack(s *session) {
 	g.mu.Lock()
 	delete(g.sessions, s)
+	if g.perClient[s.client]--; g.perClient[s.client] <= 0 {
+		delete(g.perClient, s.client)
+	}
 	g.mu.Unlock()
 	g.wg.Done()
 }
@@ -272,7 +323,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closing = true
 	for s := range g.sessions {
-		s.shutdown()
+		s.stop(endShutdown)
 	}
 	g.mu.Unlock()
 

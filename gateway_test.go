@@ -459,7 +459,6 @@ func TestShutdownClosesSessions(t *testing.T) {
 		if !strings.Contains(reason, "shutting down") {
 			t.Errorf("close reason %q", reason)
 		}
-		ws.sendClose()
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -469,7 +468,7 @@ func TestShutdownClosesSessions(t *testing.T) {
 	}
 	// New sessions are refused while shutting down.
 	ws, _ := tg.dialWS(t, "/ws", nil)
-	ws.expectClose(1001)
+	ws.expectFailCode(1001, "shutting down")
 }
 
 func TestOriginRules(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -188,7 +189,19 @@ const (
 // Host...). It returns the client on 101, or nil and the refusal.
 func (tg *testGateway) dialWS(t testing.TB, path string, hdr http.Header) (*wsClient, *http.Response) {
 	t.Helper()
-	c, err := net.Dial("tcp", tg.srv.Listener.Addr().String())
+	return dialWSAt(t, tg.srv.Listener.Addr().String(), nil, path, hdr)
+}
+
+// dialWSAt opens a WebSocket to addr (over TLS when tc is set).
+func dialWSAt(t testing.TB, addr string, tc *tls.Config, path string, hdr http.Header) (*wsClient, *http.Response) {
+	t.Helper()
+	var c net.Conn
+	var err error
+	if tc != nil {
+		c, err = tls.Dial("tcp", addr, tc)
+	} else {
+		c, err = net.Dial("tcp", addr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +210,7 @@ func (tg *testGateway) dialWS(t testing.TB, path string, hdr http.Header) (*wsCl
 	var b strings.Builder
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\n", path)
 	if hdr.Get("Host") == "" {
-		fmt.Fprintf(&b, "Host: %s\r\n", tg.srv.Listener.Addr())
+		fmt.Fprintf(&b, "Host: %s\r\n", addr)
 	}
 	fmt.Fprintf(&b, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n", base64.StdEncoding.EncodeToString(key))
 	for k, vs := range hdr {
@@ -340,8 +353,15 @@ func (ws *wsClient) expectText(want string) {
 	}
 }
 
-// expectFail reads a FAIL: answer containing every one of words, then the close frame.
+// expectFail reads a FAIL: answer containing every one of words, then a
+// close frame with code 1000.
 func (ws *wsClient) expectFail(words ...string) string {
+	ws.t.Helper()
+	return ws.expectFailCode(1000, words...)
+}
+
+// expectFailCode reads a FAIL: answer and a close frame with the given code.
+func (ws *wsClient) expectFailCode(code int, words ...string) string {
 	ws.t.Helper()
 	op, p := ws.next()
 	if op != opText || !strings.HasPrefix(string(p), "FAIL:") {
@@ -352,7 +372,7 @@ func (ws *wsClient) expectFail(words ...string) string {
 			ws.t.Errorf("%q does not say %q", p, w)
 		}
 	}
-	ws.expectClose(1000)
+	ws.expectClose(code)
 	return string(p)
 }
 
@@ -366,6 +386,7 @@ func (ws *wsClient) expectClose(code int) string {
 	if got := int(binary.BigEndian.Uint16(p)); got != code {
 		ws.t.Fatalf("close code %d (%q), want %d", got, p[2:], code)
 	}
+	ws.writeFrame(opClose, p[:2]) // answer, as browsers do
 	return string(p[2:])
 }
 
@@ -378,6 +399,7 @@ func (ws *wsClient) readUntilClose() (lines []string, code int) {
 		case opText:
 			lines = append(lines, string(p))
 		case opClose:
+			ws.writeFrame(opClose, nil) // answer, as browsers do
 			if len(p) < 2 {
 				return lines, 1005
 			}

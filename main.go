@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -48,13 +50,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	var logger *slog.Logger
+	if cfg.logFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	} else {
+		logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
 
+	allow, err := ParseRules("-allow", cfg.allow)
+	if err != nil {
+		return usageError{err}
+	}
+	deny, err := ParseRules("-deny", cfg.deny)
+	if err != nil {
+		return usageError{err}
+	}
+	var auth *htpasswd
+	if cfg.htpasswd != "" {
+		if auth, err = loadHtpasswd(cfg.htpasswd); err != nil {
+			return usageError{err}
+		}
+	}
+	tc, fingerprint, err := tlsConfig(cfg)
+	if err != nil {
+		return usageError{err}
+	}
+
+	// Checked before listening: an open proxy must not exist even for a moment.
+	if !isLoopbackAddr(cfg.listen) && len(allow) == 0 {
+		return usagef("-listen %s: %s", cfg.listen, allowHint)
+	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another program using that port? pick another with -listen)", cfg.listen, err)
 	}
 	defer ln.Close()
+	loopback := isLoopbackListener(ln.Addr())
 
 	var echoAddr string
 	if cfg.echo != "" {
@@ -65,14 +96,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer echo.Close()
 		echoAddr = echo.Addr()
 		logger.Info("echo server listening", "addr", echoAddr)
+		if len(allow) > 0 {
+			// The page offers the echo server; -allow should not have to name it.
+			rules, err := ParseRules("-echo", echoAddr)
+			if err != nil {
+				return err
+			}
+			allow = append(allow, rules...)
+		}
 	}
+	policy := NewPolicy(allow, deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
 
 	gw, err := newGateway(gatewayOptions{
 		Logger:       logger,
+		Dial:         (&Dialer{Policy: policy}).DialContext,
 		DialTimeout:  cfg.dialTimeout,
 		Origins:      cfg.origins,
-		LoopbackOnly: isLoopbackListener(ln.Addr()),
+		LoopbackOnly: loopback,
 		EchoAddr:     echoAddr,
+		WriteTimeout: cfg.writeTimeout,
+		MaxMessage:   cfg.maxMessage,
+		MaxSessions:  cfg.maxSessions,
+		MaxPerClient: cfg.maxPerClient,
+		IdleTimeout:  cfg.idleTimeout,
+		PingInterval: cfg.pingInterval,
+		Auth:         auth,
+		BasePath:     cfg.basePath,
+		TrustProxy:   cfg.trustProxy,
 	})
 	if err != nil {
 		return err
@@ -86,8 +136,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
+	}
 
-	fmt.Fprintf(stdout, "wstelnet: open %s in your browser\n", pageURL(ln.Addr()))
+	if fingerprint != "" {
+		fmt.Fprintf(stdout, "wstelnet: self-signed certificate, SHA-256 fingerprint %s\n", fingerprint)
+	}
+	if auth != nil && tc == nil {
+		logger.Warn("-htpasswd without TLS: passwords cross the network in clear text unless a TLS proxy sits in front; add -tls-cert and -tls-key, or -tls-self-signed")
+	}
+	if policy.Open() && loopback {
+		logger.Info("no -allow rules: any target may be dialled, which is fine while only this machine can reach the gateway")
+	}
+	fmt.Fprintf(stdout, "wstelnet: open %s in your browser\n", pageURL(ln.Addr(), tc != nil, cfg.basePath))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -97,7 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	logger.Info("shutting down", "sessions", gw.Sessions())
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
 	// Shutdown stops the listener and idle HTTP connections; it neither closes
 	// nor waits for hijacked WebSocket connections, which the gateway ends itself.
@@ -110,12 +172,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // pageURL is the address a person should open for a listener on addr.
-func pageURL(addr net.Addr) string {
+func pageURL(addr net.Addr, https bool, basePath string) string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
+	scheme := "http://"
+	if https {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, port) + basePath
+}
+
+// isLoopbackAddr reports whether a -listen address is on loopback only.
+func isLoopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // isLoopbackListener reports whether addr accepts connections from this

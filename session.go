@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/websocket"
@@ -43,14 +44,19 @@ var aLongTimeAgo = time.Unix(1, 0)
 type session struct {
 	g      *Gateway
 	ws     *websocket.Conn
+	client string // the client's address, for limits and logs
 	log    *slog.Logger
-	ctx    context.Context // cancelled by Gateway.Shutdown
-	cancel context.CancelFunc
+	ctx    context.Context // cancelled, with an endCause, by stop
+	cancel context.CancelCauseFunc
 
 	wmu    sync.Mutex // serialises our frames and guards ws.PayloadType and closed
 	closed bool       // the close frame has been sent: nothing may follow it
 
-	up, down int64 // bytes browser->target and target->browser, each owned by one goroutine
+	up, down   int64        // bytes browser->target and target->browser, each owned by one goroutine
+	lastActive atomic.Int64 // UnixNano of the last data either way, for -idle-timeout
+
+	kmu   sync.Mutex  // guards timer
+	timer *time.Timer // keepalive: pings and the idle check; nil once the session ends
 }
 
 // end says why a session, or one direction of it, ended.
@@ -66,7 +72,26 @@ var (
 	endTargetClosed = end{why: "target closed", code: closeNormal, text: "the target closed the connection", byTarget: true}
 	endClientClosed = end{why: "client closed", code: closeNormal}
 	endShutdown     = end{why: "shutdown", code: closeGoingAway, text: "the gateway is shutting down", byTarget: true}
+	errShuttingDown = errors.New("the gateway is shutting down")
 )
+
+// endCause carries an end decided outside the relay (shutdown, idle) through
+// the session's context.
+type endCause struct{ end }
+
+func (e endCause) Error() string { return e.why }
+
+// stop ends the session from outside the relay with e; the first call wins.
+func (s *session) stop(e end) { s.cancel(endCause{e}) }
+
+// stopped returns the end given to stop, if any.
+func (s *session) stopped() (end, bool) {
+	var c endCause
+	if errors.As(context.Cause(s.ctx), &c) {
+		return c.end, true
+	}
+	return end{}, false
+}
 
 // message is one WebSocket message from the browser.
 type message struct {
@@ -86,18 +111,26 @@ var messageCodec = websocket.Codec{
 
 // serveSession is the websocket.Handler: one call per browser session.
 func (g *Gateway) serveSession(ws *websocket.Conn) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	client := ws.Request().RemoteAddr // not ws.RemoteAddr(): that is the Origin
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	c := clientOf(ws.Request()) // not ws.RemoteAddr(): that is the Origin
 	s := &session{
 		g:      g,
 		ws:     ws,
-		log:    g.log.With("session", g.nextID.Add(1), "client", client),
+		client: c.addr,
+		log:    g.log.With("session", g.nextID.Add(1), "client", c.addr),
 		ctx:    ctx,
 		cancel: cancel,
 	}
-	if !g.track(s) {
-		s.sendClose(closeGoingAway, "the gateway is shutting down")
+	if err := g.track(s); err != nil {
+		s.log.Info("session refused", "reason", err)
+		code := closeNormal
+		if err == errShuttingDown {
+			code = closeGoingAway
+		}
+		s.sendText([]byte("FAIL:" + err.Error()))
+		s.sendClose(code, err.Error())
+		s.awaitClose()
 		return
 	}
 	defer g.untrack(s)
@@ -110,9 +143,6 @@ func (g *Gateway) serveSession(ws *websocket.Conn) {
 	}
 	s.log.Info("session ended", attrs...)
 }
-
-// shutdown asks the session to end with 1001 (going away).
-func (s *session) shutdown() { s.cancel() }
 
 // serve runs the seed protocol: first message, dial, SUCC or FAIL, relay.
 func (s *session) serve() end {
@@ -128,8 +158,13 @@ func (s *session) serve() end {
 // closes the WebSocket.
 func (s *session) open() (net.Conn, end, bool) {
 	fail := func(why, reason string, err error) (net.Conn, end, bool) {
+		code := closeNormal
+		if e, ok := s.stopped(); ok {
+			why, reason, code = e.why, e.text, e.code
+		}
 		s.sendText([]byte("FAIL:" + reason))
-		s.sendClose(closeNormal, "")
+		s.sendClose(code, reason)
+		s.awaitClose()
 		return nil, end{why: why, err: err}, false
 	}
 
@@ -140,7 +175,7 @@ func (s *session) open() (net.Conn, end, bool) {
 	var m message
 	err := messageCodec.Receive(s.ws, &m)
 	if !kick() || s.ctx.Err() != nil {
-		return fail("shutdown", "the gateway is shutting down", nil)
+		return fail("stopped", "", nil) // the reason comes from stop
 	}
 	switch {
 	case errors.Is(err, websocket.ErrFrameTooLarge):
@@ -164,6 +199,14 @@ func (s *session) open() (net.Conn, end, bool) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.g.opts.DialTimeout)
 	target, err := s.g.opts.Dial(ctx, "tcp", addr)
 	cancel()
+	if err == nil && s.ctx.Err() != nil {
+		target.Close()
+		return fail("stopped", "", nil)
+	}
+	if denied := (*DeniedError)(nil); errors.As(err, &denied) {
+		s.log.Warn("target denied", "reason", denied.Reason)
+		return fail("target denied", denied.Error(), nil)
+	}
 	if err != nil {
 		return fail("dial error", dialError(addr, s.g.opts.DialTimeout, err), err)
 	}
@@ -179,6 +222,9 @@ func (s *session) open() (net.Conn, end, bool) {
 // target is closed at once whichever side ends first; the browser always
 // gets everything the target sent, then a close frame.
 func (s *session) relay(target net.Conn) end {
+	s.lastActive.Store(time.Now().UnixNano())
+	s.startKeepalive()
+	defer s.stopKeepalive()
 	done := make(chan end, 2)
 	go func() { done <- s.browserToTarget(target) }()
 	go func() { done <- s.targetToBrowser(target) }()
@@ -187,8 +233,8 @@ func (s *session) relay(target net.Conn) end {
 
 	first := <-done
 	target.Close()
-	if s.ctx.Err() != nil {
-		first = endShutdown
+	if e, ok := s.stopped(); ok {
+		first = e
 	}
 	if first.byTarget {
 		// The browser may still be sending; it answers our close frame with
@@ -226,6 +272,7 @@ func (s *session) browserToTarget(target net.Conn) end {
 		buf = append(buf, '\r', '\n')
 		n, err := target.Write(buf)
 		s.up += int64(n)
+		s.lastActive.Store(time.Now().UnixNano())
 		if err != nil {
 			return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(err)}
 		}
@@ -261,7 +308,9 @@ func (s *session) targetToBrowser(target net.Conn) end {
 			}
 			// One deadline per read, not per frame: a browser that stops
 			// reading is dropped instead of holding this goroutine for ever.
-			s.ws.SetWriteDeadline(time.Now().Add(s.g.opts.WriteTimeout))
+			now := time.Now()
+			s.lastActive.Store(now.UnixNano())
+			s.ws.SetWriteDeadline(now.Add(s.g.opts.WriteTimeout))
 			if err := fr.Write(data); err != nil {
 				return end{why: "client write failed", code: closeNormal, err: quiet(err)}
 			}
@@ -315,6 +364,67 @@ func (s *session) sendClose(code int, reason string) {
 	s.wmu.Lock()
 	s.closed = true
 	s.wmu.Unlock()
+}
+
+// awaitClose waits, for a short while, for the browser to answer our close
+// frame. Closing the socket with the browser's frames unread would make the
+// kernel reset the connection, and a reset can destroy what we sent last.
+// Only for when no relay goroutine reads the WebSocket.
+func (s *session) awaitClose() {
+	s.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	var m message
+	for messageCodec.Receive(s.ws, &m) == nil {
+	}
+}
+
+// startKeepalive arms the timer that pings the browser every -ping-interval
+// and ends the session after -idle-timeout without data. A timer, not a
+// goroutine: idle sessions should cost as little as possible.
+func (s *session) startKeepalive() {
+	if next := s.keepaliveDelay(time.Now()); next > 0 {
+		s.kmu.Lock()
+		s.timer = time.AfterFunc(next, s.keepalive)
+		s.kmu.Unlock()
+	}
+}
+
+func (s *session) stopKeepalive() {
+	s.kmu.Lock()
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	s.kmu.Unlock()
+}
+
+// keepaliveDelay is the time until the next ping or idle check; 0 means none.
+func (s *session) keepaliveDelay(now time.Time) time.Duration {
+	next := s.g.opts.PingInterval
+	if idle := s.g.opts.IdleTimeout; idle > 0 {
+		left := time.Unix(0, s.lastActive.Load()).Add(idle).Sub(now)
+		if next == 0 || left < next {
+			next = max(left, time.Millisecond)
+		}
+	}
+	return next
+}
+
+func (s *session) keepalive() {
+	now := time.Now()
+	if idle := s.g.opts.IdleTimeout; idle > 0 && now.Sub(time.Unix(0, s.lastActive.Load())) >= idle {
+		s.stop(end{why: "idle", code: closeNormal, byTarget: true,
+			text: fmt.Sprintf("closed after %s without activity", idle)})
+		return
+	}
+	if s.g.opts.PingInterval > 0 {
+		s.ws.SetWriteDeadline(now.Add(s.g.opts.WriteTimeout))
+		s.writeFrame(websocket.PingFrame, nil)
+	}
+	s.kmu.Lock()
+	if s.timer != nil {
+		s.timer.Reset(s.keepaliveDelay(time.Now()))
+	}
+	s.kmu.Unlock()
 }
 
 // quiet drops the errors of normal endings, which are not worth logging.

@@ -109,7 +109,10 @@ func checkHost(host string) error {
 // dialError turns a failed dial into words for the FAIL: answer.
 func dialError(addr string, timeout time.Duration, err error) string {
 	var dnsErr *net.DNSError
+	var denied *DeniedError
 	switch {
+	case errors.As(err, &denied):
+		return denied.Error()
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return fmt.Sprintf("cannot find host %s (check the spelling)", dnsErr.Name)
 	case errors.As(err, &dnsErr):

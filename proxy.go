@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// client is who a request comes from, as far as the gateway can tell.
+type client struct {
+	addr     string // the client's IP: for logs and per-client limits
+	scheme   string // "http" or "https", as the browser reached us
+	viaProxy bool   // the request came through a -trust-proxy peer
+}
+
+type clientKey struct{}
+
+// clientOf returns what identify found out about r's client.
+func clientOf(r *http.Request) client {
+	if c, ok := r.Context().Value(clientKey{}).(client); ok {
+		return c
+	}
+	return client{addr: remoteIP(r.RemoteAddr), scheme: requestScheme(r)}
+}
+
+// identify works out the client of r. X-Forwarded-For and
+// X-Forwarded-Proto are believed only from -trust-proxy peers: anyone else
+// could write them to dodge per-client limits or fake an origin.
+func (g *Gateway) identify(r *http.Request) client {
+	c := client{addr: remoteIP(r.RemoteAddr), scheme: requestScheme(r)}
+	if !g.trusted(c.addr) {
+		return c
+	}
+	c.viaProxy = true
+	// Each proxy appends the address it got the request from; the client is
+	// the rightmost address that is not one of our trusted proxies.
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		c.addr = ip.Unmap().String()
+		if !g.trusted(c.addr) {
+			break
+		}
+	}
+	if proto := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0])); proto == "http" || proto == "https" {
+		c.scheme = proto
+	}
+	return c
+}
+
+func (g *Gateway) trusted(ip string) bool {
+	if len(g.opts.TrustProxy) == 0 {
+		return false
+	}
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range g.opts.TrustProxy {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func withClient(r *http.Request, c client) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), clientKey{}, c))
+}
+
+// remoteIP is the IP of a "host:port" remote address.
+func remoteIP(hostport string) string {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap().String()
+	}
+	return host
+}
+
+// parsePrefixes parses a comma-separated list of CIDRs or single IPs.
+func parsePrefixes(flagName, list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, usagef("%s %q: want an IP address or a CIDR such as 127.0.0.1 or 10.0.0.0/8", flagName, s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
