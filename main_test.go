@@ -143,6 +143,8 @@ func TestBinary(t *testing.T) {
 		{[]string{"-bogus"}, 2, "flag provided but not defined"},
 		{[]string{"abc"}, 2, "not a port number"},
 		{[]string{"-dial-timeout", "x"}, 2, "invalid value"},
+		{[]string{"-allow", "10.0.0.0/33"}, 2, "-allow"},
+		{[]string{"-listen", "0.0.0.0:0"}, 2, "-allow '*'"},
 	} {
 		cmd := exec.Command(bin, tc.args...)
 		out, _ := cmd.CombinedOutput()
@@ -169,7 +171,18 @@ func TestBinary(t *testing.T) {
 	}
 	resp.Body.Close()
 	http.DefaultClient.CloseIdleConnections()
+
+	// SIGTERM with a live session: the browser is told the gateway is going
+	// away, and the process exits 0.
+	echo := startTestEcho(t)
+	ws, _ := dialWSAt(t, strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/"), nil, "/ws", nil)
+	ws.sendText(echo.Addr())
+	ws.expectText("SUCC")
+	ws.next()
 	cmd.Process.Signal(syscall.SIGTERM)
+	if reason := ws.expectClose(1001); !strings.Contains(reason, "shutting down") {
+		t.Errorf("close reason %q", reason)
+	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("after SIGTERM: %v", err)
 	}
