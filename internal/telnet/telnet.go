@@ -1,36 +1,52 @@
 // Package telnet is a pure, I/O-free codec for the telnet protocol (RFC 854,
 // RFC 855) as seen by a gateway that relays a TCP peer's output to a browser.
+// The gateway is the telnet client; the peer is the server.
 //
 // A Decoder strips telnet commands out of the bytes read from the peer and
-// collects the bytes that must be sent back (option refusals). Escape does the
-// reverse job for data going to the peer, doubling every IAC byte.
+// collects the bytes that must be sent back. Escape and [Decoder.Encode] do
+// the reverse job for data going to the peer.
 //
 // The peer may be a real telnet server or a plain TCP service (HTTP, SMTP,
 // echo). Plain services never send 0xFF in text, so for them the decoder is a
 // pass-through apart from the NVT "CR NUL" rule.
 //
+// A Decoder works in one of two modes:
+//
+//   - The zero Decoder (protocol v1) refuses every option: WILL is answered
+//     with DONT, DO with WONT, and WONT/DONT are never answered (we enabled
+//     nothing, and acknowledging a refusal can loop). Subnegotiations are
+//     dropped without buffering.
+//
+//   - A Decoder from [NewDecoder] negotiates like a telnet client: it accepts
+//     the peer's ECHO, SGA and BINARY, performs NAWS, SGA, BINARY and (if
+//     configured) TTYPE itself, answers TTYPE SEND and sends the window size.
+//     [Decoder.Start] makes the opening requests; [Decoder.SetWindowSize]
+//     reports resizes.
+//
+// Both modes run the same RFC 1143 "Q method" state machine (per option, for
+// "us" and "him"), which never answers a message that does not change the
+// state and so cannot loop; the zero Decoder simply agrees to nothing, which
+// keeps every option in state NO. The policy is [Decoder.accepts].
+//
 // Decisions that the RFCs leave open, made once here so that every caller
 // sees the same stream:
 //
-//   - Option negotiation refuses everything: WILL is answered with DONT, DO
-//     with WONT, and WONT/DONT are never answered (we enabled nothing, and
-//     acknowledging a refusal can loop). The decision lives in
-//     [Decoder.optionReply] so that an RFC 1143 implementation can replace it.
-//
-//   - Subnegotiations (IAC SB ... IAC SE) are dropped without buffering. An
-//     IAC inside one followed by anything except SE or IAC ends the
+//   - Subnegotiations (IAC SB ... IAC SE) are dropped without buffering,
+//     except TTYPE once we have agreed to it (bounded by sbMax). An IAC
+//     inside one followed by anything except SE or IAC ends the
 //     subnegotiation and is then processed as an ordinary command, so a lost
 //     SE cannot swallow the rest of the session.
 //
 //   - The NVT rule "CR NUL means CR" is applied to the data stream after
 //     commands are removed: commands are out of band, so CR, IAC NOP, NUL
 //     still decodes to a lone CR. Only data bytes (including an escaped
-//     IAC IAC) end the CR state.
+//     IAC IAC) end the CR state. While the peer is in BINARY mode its data
+//     is raw and the rule is off.
 package telnet
 
 import "bytes"
 
-// Command bytes (RFC 854) and option codes used elsewhere.
+// Command bytes (RFC 854).
 const (
 	SE   byte = 240 // end of subnegotiation
 	NOP  byte = 241 // no operation
@@ -61,14 +77,30 @@ const (
 	stateSBIAC              // after IAC inside a subnegotiation
 )
 
-// Decoder removes telnet commands from a byte stream read from a peer.
-// The zero value is ready to use. It keeps state between calls, so a command split
+// Decoder removes telnet commands from a byte stream read from a peer and
+// keeps the option negotiation state.
+// The zero value is ready to use and refuses every option; [NewDecoder] makes
+// one that negotiates. It keeps state between calls, so a command split
 // across reads (IAC at the end of one read, the verb at the start of the next, a
 // subnegotiation spanning many reads) is handled.
+//
+// A Decoder is not safe for concurrent use. Decode, Start and SetWindowSize
+// change its state; Encode, RemoteEcho, Enabled and SeenCommand read it.
 type Decoder struct {
 	state state
 	verb  byte // WILL/WONT/DO/DONT while in stateOpt
 	cr    bool // last data byte was CR, so a following NUL is dropped
+	seen  bool // the peer has sent a telnet command
+
+	negotiate bool           // made by NewDecoder: accept options by policy
+	q         [2][256]qstate // RFC 1143 state, indexed by Side and option
+	ttypes    [][]byte       // Config.TerminalTypes
+	ttypeNext int            // index in ttypes of the next TTYPE IS
+	width     uint16         // NAWS size; 0 is unknown
+	height    uint16         //
+	sbKeep    bool           // buffering the current subnegotiation
+	sbLen     int            // bytes in sb
+	sb        [sbMax]byte    // subnegotiation payload, option byte first
 }
 
 // crNUL is the NVT encoding of a bare carriage return.
@@ -97,6 +129,9 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 		case stateIAC:
 			c := src[i]
 			i++
+			if c != IAC {
+				d.seen = true
+			}
 			switch c {
 			case IAC:
 				dst = append(dst, IAC)
@@ -107,6 +142,8 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 				d.state = stateOpt
 			case SB:
 				d.state = stateSB
+				d.sbLen = 0
+				d.sbKeep = d.wantsSB()
 			default:
 				// NOP, GA, DM, BRK, IP, AO, AYT, EC, EL, a stray SE, and
 				// unknown bytes < 240 carry nothing a byte relay can act on.
@@ -114,16 +151,19 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 			}
 
 		case stateOpt:
-			reply = d.optionReply(reply, d.verb, src[i])
+			reply = d.receive(reply, d.verb, src[i])
 			i++
 			d.state = stateData
 
 		case stateSB:
-			// Skip the payload without buffering it; only IAC matters.
+			// Skip the payload, buffering it only if it may be ours;
+			// only IAC matters.
 			n := bytes.IndexByte(src[i:], IAC)
 			if n < 0 {
+				d.collect(src[i:])
 				return dst, reply
 			}
+			d.collect(src[i : i+n])
 			i += n + 1
 			d.state = stateSBIAC
 
@@ -132,13 +172,19 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 			case SE:
 				i++
 				d.state = stateData
+				if d.sbKeep {
+					d.sbKeep = false
+					reply = d.subnegotiation(reply, d.sb[:d.sbLen])
+				}
 			case IAC:
-				i++ // escaped 0xFF in the payload
+				d.collect(src[i : i+1]) // escaped 0xFF in the payload
+				i++
 				d.state = stateSB
 			default:
 				// Malformed: the SE was lost. End the subnegotiation and
 				// reprocess this byte as the command following IAC, so the
 				// rest of the stream is not swallowed.
+				d.sbKeep = false
 				d.state = stateIAC
 			}
 		}
@@ -148,10 +194,15 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 
 // nvt appends run, which contains no IAC, to dst, dropping every NUL that
 // directly follows a CR (RFC 854: CR NUL is a bare carriage return). CR LF is
-// left alone for the caller to split lines on.
+// left alone for the caller to split lines on. In BINARY mode (the peer's
+// side, RFC 856) the data is raw and passes unchanged.
 func (d *Decoder) nvt(dst, run []byte) []byte {
 	if len(run) == 0 {
 		return dst // keep d.cr: a command between CR and NUL is transparent
+	}
+	if d.q[Remote][OptBinary] == qYes {
+		d.cr = false
+		return append(dst, run...)
 	}
 	if d.cr && run[0] == 0 {
 		run = run[1:]
@@ -169,22 +220,6 @@ func (d *Decoder) nvt(dst, run []byte) []byte {
 	// If run is now empty, the last data byte was a NUL that ended the CR.
 	d.cr = len(run) > 0 && run[len(run)-1] == '\r'
 	return dst
-}
-
-// optionReply decides the answer to IAC verb opt and appends it to reply.
-//
-// This stage refuses every option: nothing is ever enabled, so WILL gets DONT
-// and DO gets WONT, while WONT and DONT (which only confirm the state we are
-// already in) get no answer, as answering a refusal could loop forever. A
-// later RFC 1143 (Q method) implementation replaces this method.
-func (d *Decoder) optionReply(reply []byte, verb, opt byte) []byte {
-	switch verb {
-	case WILL:
-		return append(reply, IAC, DONT, opt)
-	case DO:
-		return append(reply, IAC, WONT, opt)
-	}
-	return reply
 }
 
 // Escape appends src to dst with every 0xFF byte doubled (IAC IAC), as data sent
