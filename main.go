@@ -80,6 +80,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !isLoopbackAddr(cfg.listen) && len(allow) == 0 {
 		return usagef("-listen %s: %s", cfg.listen, allowHint)
 	}
+	if len(cfg.trustProxy) > 0 && len(allow) == 0 {
+		// A proxy in front exposes even a gateway on loopback.
+		return usagef("-trust-proxy means a proxy exposes the gateway beyond this machine: %s", allowHint)
+	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another program using that port? pick another with -listen)", cfg.listen, err)

@@ -12,6 +12,7 @@ import (
 type client struct {
 	addr     string // the client's IP: for logs and per-client limits
 	scheme   string // "http" or "https", as the browser reached us
+	host     string // the host (and port) the browser asked for
 	viaProxy bool   // the request came through a -trust-proxy peer
 }
 
@@ -22,14 +23,14 @@ func clientOf(r *http.Request) client {
 	if c, ok := r.Context().Value(clientKey{}).(client); ok {
 		return c
 	}
-	return client{addr: remoteIP(r.RemoteAddr), scheme: requestScheme(r)}
+	return client{addr: remoteIP(r.RemoteAddr), scheme: requestScheme(r), host: r.Host}
 }
 
-// identify works out the client of r. X-Forwarded-For and
-// X-Forwarded-Proto are believed only from -trust-proxy peers: anyone else
-// could write them to dodge per-client limits or fake an origin.
+// identify works out the client of r. X-Forwarded-For, X-Forwarded-Proto
+// and X-Forwarded-Host are believed only from -trust-proxy peers: anyone
+// else could write them to dodge per-client limits or fake an origin.
 func (g *Gateway) identify(r *http.Request) client {
-	c := client{addr: remoteIP(r.RemoteAddr), scheme: requestScheme(r)}
+	c := client{addr: remoteIP(r.RemoteAddr), scheme: requestScheme(r), host: r.Host}
 	if !g.trusted(c.addr) {
 		return c
 	}
@@ -49,6 +50,11 @@ func (g *Gateway) identify(r *http.Request) client {
 	}
 	if proto := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0])); proto == "http" || proto == "https" {
 		c.scheme = proto
+	}
+	// A proxy that rewrites Host (nginx's "proxy_set_header Host $host"
+	// drops the port) can still say what the browser asked for.
+	if h := strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Host"), ",")[0]); h != "" {
+		c.host = h
 	}
 	return c
 }

@@ -281,6 +281,8 @@ func TestTrustProxy(t *testing.T) {
 		ok   bool
 	}{
 		{"public name via trusted proxy", trusting, http.Header{"Host": {"telnet.example.org"}, "Origin": {"https://telnet.example.org"}, "X-Forwarded-Proto": {"https"}}, true},
+		{"forwarded host with a port", trusting, http.Header{"Host": {"telnet.example.org"}, "X-Forwarded-Host": {"telnet.example.org:8443"}, "Origin": {"https://telnet.example.org:8443"}, "X-Forwarded-Proto": {"https"}}, true},
+		{"forwarded host ignored without trust", wary, http.Header{"X-Forwarded-Host": {"telnet.example.org"}, "Origin": {"http://telnet.example.org"}}, false},
 		{"forwarded proto must match the origin", trusting, http.Header{"Host": {"telnet.example.org"}, "Origin": {"https://telnet.example.org"}}, false},
 		{"public name without trust", wary, http.Header{"Host": {"telnet.example.org"}, "Origin": {"https://telnet.example.org"}, "X-Forwarded-Proto": {"https"}}, false},
 		{"forwarded proto ignored without trust", wary, http.Header{"Origin": {fmt.Sprintf("https://127.0.0.1:%d", port(wary))}, "X-Forwarded-Proto": {"https"}}, false},
@@ -502,6 +504,7 @@ func TestStartupRefusals(t *testing.T) {
 	}{
 		{[]string{"-listen", "0.0.0.0:0"}, "-allow '*'"},
 		{[]string{"-listen", ":0"}, "-allow"},
+		{[]string{"-trust-proxy", "127.0.0.1"}, "-allow"},
 		{[]string{"-allow", "10.0.0.0/33"}, "-allow"},
 		{[]string{"-deny", "*:0"}, "-deny"},
 		{[]string{"-htpasswd", "/nonexistent/htpasswd"}, "-htpasswd"},
@@ -517,5 +520,26 @@ func TestStartupRefusals(t *testing.T) {
 				t.Errorf("got %v, want a usage error mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestUpgradeNeedsHTTP11: an HTTP/1.0 upgrade (a proxy without
+// proxy_http_version 1.1) is refused with a message that says so.
+func TestUpgradeNeedsHTTP11(t *testing.T) {
+	checkLeaks(t)
+	tg := newTestGateway(t, gatewayOptions{})
+	c, err := net.Dial("tcp", tg.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /ws HTTP/1.0\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "HTTP/1.1") {
+		t.Errorf("%s %q", resp.Status, body)
 	}
 }

@@ -1,0 +1,483 @@
+//go:build linux
+
+// Linux only: the nginx process is tied to the test with Pdeathsig, and the
+// foreign client below dials from 127.0.0.2, which needs Linux's 127.0.0.0/8
+// loopback.
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestNginx puts a real nginx in front of the gateway, configured with
+// deploy/nginx.conf, the file the README shows: the page, the redirect, a
+// WebSocket session and the forwarded headers all go through it, and the
+// gateway's pings are shown to keep an idle session open past nginx's
+// proxy_read_timeout, which does end a session without them.
+func TestNginx(t *testing.T) {
+	checkLeaks(t)
+	bin := nginxFind(t)
+	site, err := os.ReadFile(filepath.Join("deploy", "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nginxReadmeShows(t, string(site))
+
+	// The gateway under test pings every 500ms; the control gateway never does.
+	var logs lockedBuffer
+	gw, echo := nginxGateway(t, "500ms", &logs)
+	quietGW, quietEcho := nginxGateway(t, "0", io.Discard)
+	addr := nginxStart(t, bin, string(site), gw)
+	quietAddr := nginxStart(t, bin, string(site), quietGW)
+
+	client := &http.Client{
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	t.Cleanup(client.CloseIdleConnections)
+	base := "http://" + addr
+
+	// The page and its files, by the loopback address the test dials and by
+	// the public name nginx serves: the gateway listens on loopback, where it
+	// refuses other Host names, except from a -trust-proxy peer.
+	for _, host := range []string{addr, "telnet.example.org"} {
+		resp, body := nginxGet(t, client, host, base+"/telnet/")
+		if resp.StatusCode != 200 || !strings.Contains(body, `id="connect-button"`) {
+			t.Errorf("GET /telnet/ with Host %s: %s, connect button: %v", host, resp.Status, strings.Contains(body, `id="connect-button"`))
+		}
+		if resp, _ := nginxGet(t, client, host, base+"/telnet/wstelnet.js"); resp.StatusCode != 200 {
+			t.Errorf("GET /telnet/wstelnet.js with Host %s: %s", host, resp.Status)
+		}
+	}
+	resp, _ := nginxGet(t, client, addr, base+"/telnet")
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusMovedPermanently || !strings.HasSuffix(loc, "/telnet/") {
+		t.Errorf("GET /telnet: %s to %q, want a redirect to /telnet/", resp.Status, loc)
+	}
+
+	// A session on each gateway, as the page served by nginx opens it.
+	ws := nginxConnect(t, addr, echo)
+	quiet := nginxConnect(t, quietAddr, quietEcho)
+	cut := nginxAwaitCut(quiet)
+
+	// Idle for more than twice proxy_read_timeout, with only the gateway's
+	// pings and our pongs going through nginx, and the session still works.
+	idle := 5 * time.Second
+	if idle <= 2*nginxReadTimeout {
+		t.Fatal("the idle spell must outlast proxy_read_timeout twice over")
+	}
+	start := time.Now()
+	pings := 0
+	for time.Since(start) < idle {
+		pings += nginxPong(t, ws)
+	}
+	if pings < 6 {
+		t.Errorf("%d pings in %v, want at least 6 at -ping-interval 500ms", pings, time.Since(start).Round(time.Millisecond))
+	}
+	nginxEcho(t, ws, "still there after "+idle.String())
+
+	// Meanwhile nginx ended the session without pings, after proxy_read_timeout.
+	// (nginx's timers may fire up to 300ms early.)
+	switch c := <-cut; {
+	case errors.Is(c.err, os.ErrDeadlineExceeded):
+		t.Errorf("nginx did not end the session without pings within %v", c.after)
+	case c.err == nil && c.op != opClose:
+		t.Errorf("the session without pings got frame op %d instead of its end", c.op)
+	case c.after < nginxReadTimeout-500*time.Millisecond || c.after > nginxReadTimeout+3*time.Second:
+		t.Errorf("nginx ended the session without pings after %v idle, want about %v", c.after, nginxReadTimeout)
+	default:
+		t.Logf("nginx ended the idle session without pings after %v (%v); the one with pings lived %v idle with %d pings",
+			c.after.Round(time.Millisecond), c.err, time.Since(start).Round(time.Millisecond), pings)
+	}
+
+	// Our close, and the gateway's answer through nginx. Pings that cross
+	// it go unanswered, as browsers do once they have sent close.
+	ws.sendClose()
+	for {
+		op, p := ws.next()
+		if op == opClose {
+			if len(p) < 2 || p[0] != 0x03 || p[1] != 0xe8 {
+				t.Errorf("the gateway answered our close with %q, want code 1000", p)
+			}
+			break
+		}
+		if op != opPing {
+			t.Fatalf("got frame op %d %q after our close, want the gateway's", op, trunc(p))
+		}
+	}
+
+	// The gateway logs the client address nginx forwards. The sessions above
+	// come from 127.0.0.1, nginx's own address too, so a browser on
+	// 127.0.0.2 shows the difference; it is refused for its foreign Origin,
+	// and the gateway logs refusals before answering, so the log has it now.
+	nginxForeignClient(t, addr)
+	log := strings.Join(logs.lines(), "\n")
+	if m := regexp.MustCompile(`msg="session started".* client=(\S+)`).FindStringSubmatch(log); m == nil || m[1] != "127.0.0.1" {
+		t.Errorf("session start logged with client %v, want 127.0.0.1", m)
+	}
+	if !regexp.MustCompile(`msg="WebSocket refused" client=127\.0\.0\.2 origin=http://evil\.example`).MatchString(log) {
+		t.Error("the refused WebSocket is not logged with the address nginx forwarded, 127.0.0.2")
+	}
+	if strings.Contains(log, "Host is not a loopback name") {
+		t.Error("the gateway refused a request for its Host header behind a trusted proxy")
+	}
+}
+
+// nginxReadTimeout is the proxy_read_timeout the test gives nginx: short, so
+// that its effect shows in seconds.
+const nginxReadTimeout = 2 * time.Second
+
+// nginxFind returns the nginx binary, or skips the test without one (fails in CI).
+func nginxFind(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p
+	}
+	// Debian puts it in /usr/sbin, which is not on every user's PATH.
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return "/usr/sbin/nginx"
+	}
+	const hint = "nginx not found; install it with: apt-get install nginx-light"
+	if os.Getenv("CI") != "" {
+		t.Fatal(hint)
+	}
+	t.Skip(hint)
+	return ""
+}
+
+// nginxReadmeShows checks that the nginx configuration in README.md is
+// the tested one: every line of its nginx block is in deploy/nginx.conf, in
+// the same order (the file has more: comments, and lines the README leaves out).
+func nginxReadmeShows(t *testing.T, site string) {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)\n```nginx\n(.*?)\n```").FindStringSubmatch(string(readme))
+	if m == nil {
+		t.Fatal("README.md has no nginx block")
+	}
+	rest := strings.Split(site, "\n")
+	for _, line := range strings.Split(m[1], "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		for len(rest) > 0 && strings.TrimSpace(rest[0]) != line {
+			rest = rest[1:]
+		}
+		if len(rest) == 0 {
+			t.Fatalf("README.md's nginx block says %q, which deploy/nginx.conf does not (in that order)", line)
+		}
+		rest = rest[1:]
+	}
+}
+
+// nginxGateway runs the whole program as deploy/nginx.conf expects it, with
+// its echo server, and returns the gateway's and the echo server's addresses.
+func nginxGateway(t *testing.T, pingInterval string, logs io.Writer) (addr, echo string) {
+	t.Helper()
+	var out lockedBuffer
+	url, _, stop := startRun(t, []string{"-listen", "127.0.0.1:0", "-echo", "127.0.0.1:0",
+		"-base-path", "/telnet/", "-trust-proxy", "127.0.0.1", "-allow", "127.0.0.1", "-ping-interval", pingInterval},
+		io.MultiWriter(testWriter{t}, &out, logs))
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("gateway: %v", err)
+		}
+	})
+	// The echo server logs its address before the gateway prints its URL.
+	m := regexp.MustCompile(`msg="echo server listening" addr=(\S+)`).FindStringSubmatch(strings.Join(out.lines(), "\n"))
+	if m == nil {
+		t.Fatalf("no echo server address in the log: %q", out.lines())
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/telnet/"), m[1]
+}
+
+// nginxRender adapts the site file to the test, changing only what must
+// differ, and failing if the file no longer has it: the listen lines become
+// the test's listener, the upstream's servers become the one gateway, and
+// proxy_read_timeout becomes nginxReadTimeout.
+func nginxRender(t *testing.T, site, listen, gateway string) string {
+	t.Helper()
+	for _, r := range []struct{ re, first string }{
+		// Every listen line; the first becomes ours, the others go.
+		{`(?m)^([ \t]*)listen[ \t][^;\n]*;[^\n]*\n`, "${1}listen " + listen + ";\n"},
+		// The upstream's server lines (not "server {", not server_name).
+		{`(?m)^([ \t]*)server[ \t]+[^\s{;]+([^;{\n]*;[^\n]*\n)`, "${1}server " + gateway + "${2}"},
+		{`(?m)^([ \t]*)proxy_read_timeout[ \t][^;\n]*;`, fmt.Sprintf("${1}proxy_read_timeout %ds;", int(nginxReadTimeout.Seconds()))},
+	} {
+		re := regexp.MustCompile(r.re)
+		n := 0
+		site = re.ReplaceAllStringFunc(site, func(m string) string {
+			if n++; n > 1 {
+				return ""
+			}
+			return re.ReplaceAllString(m, r.first)
+		})
+		if n == 0 {
+			t.Fatalf("deploy/nginx.conf has no line matching %s", r.re)
+		}
+	}
+	return site
+}
+
+// nginxStart runs nginx in the foreground, serving the site for gateway,
+// until the test ends, and returns the address it serves on.
+//
+// nginx cannot say which port it took, and picking a free port by listening
+// and closing races with everything else on the machine. So the test listens
+// itself and hands the socket over the way an nginx binary upgrade does: the
+// socket is the child's descriptor 3, the environment says NGINX=3;, and
+// nginx adopts it because its address matches the listen directive (it logs
+// "using inherited sockets"). Our copy stays open until nginx answers, so
+// nginx cannot have bound that address itself: an answer proves the adoption.
+func nginxStart(t *testing.T, bin, site, gateway string) string {
+	t.Helper()
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close() // once nginx answers on its copy
+	addr := ln.Addr().String()
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	mainConf := `# Written by nginx_test.go: nginx in the foreground with everything in ` + dir + `.
+daemon off;
+master_process on;
+worker_processes 1;
+pid nginx.pid;
+error_log stderr notice;
+events { worker_connections 64; }
+http {
+    access_log /dev/stderr;
+    client_body_temp_path client_body_temp;
+    proxy_temp_path proxy_temp;
+    fastcgi_temp_path fastcgi_temp;
+    uwsgi_temp_path uwsgi_temp;
+    scgi_temp_path scgi_temp;
+    include site.conf;
+}
+`
+	for name, text := range map[string]string{"nginx.conf": mainConf, "site.conf": nginxRender(t, site, addr, gateway)} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	cmd := exec.Command(bin, "-p", dir+"/", "-c", "nginx.conf")
+	cmd.Env = append(os.Environ(), "NGINX=3;")
+	cmd.ExtraFiles = []*os.File{f}
+	cmd.Stdout = testWriter{t}
+	cmd.Stderr = testWriter{t}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Its own process group, so that the cleanup can tell that the
+		// workers are gone too.
+		Setpgid: true,
+		// If the test binary dies, nginx shuts down (SIGTERM ends the workers too).
+		Pdeathsig: syscall.SIGTERM,
+	}
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nginx: %v", err)
+	}
+	// Start cleared O_NONBLOCK on the socket (os.File.Fd does), for nginx's
+	// copy as well: they share it. nginx expects inherited sockets to be
+	// non-blocking, as its own are on an upgrade, and does not set it.
+	if err := syscall.SetNonblock(int(f.Fd()), true); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { nginxStop(t, cmd.Process.Pid, exited) })
+
+	// The socket listens already, so a request waits for nginx instead of
+	// failing; the loop is for an nginx that exits instead, or hangs.
+	client := &http.Client{Timeout: time.Second}
+	defer client.CloseIdleConnections()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for ; ; <-tick.C {
+		resp, err := client.Get("http://" + addr + "/telnet/healthz")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && string(body) == "ok\n" {
+				break
+			}
+			err = fmt.Errorf("%s %q", resp.Status, body)
+		}
+		select {
+		case <-exited:
+			t.Fatalf("nginx exited (%v); its configuration:\n%s", waitErr, nginxRender(t, site, addr, gateway))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx does not serve /telnet/healthz: %v", err)
+		}
+	}
+	return addr
+}
+
+// nginxStop ends nginx with SIGTERM, which closes every connection at once
+// (SIGQUIT would wait for the open WebSockets), and checks that the master
+// and its workers are all gone.
+func nginxStop(t *testing.T, pid int, exited <-chan struct{}) {
+	t.Helper()
+	syscall.Kill(pid, syscall.SIGTERM)
+	deadline := time.After(10 * time.Second)
+	select {
+	case <-exited:
+	case <-deadline:
+		t.Errorf("nginx did not stop on SIGTERM; killing it")
+		syscall.Kill(-pid, syscall.SIGKILL)
+		<-exited
+	}
+	// The master reaps its workers before it exits; signal 0 finds any left.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for syscall.Kill(-pid, 0) == nil {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Errorf("nginx processes outlived the master; killing them")
+			syscall.Kill(-pid, syscall.SIGKILL)
+			return
+		}
+	}
+}
+
+// nginxGet fetches url with the given Host header.
+func nginxGet(t *testing.T, client *http.Client, host, url string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// nginxConnect opens a session through nginx at addr to the echo server, as
+// the page nginx served would, and checks the greeting and one echo.
+func nginxConnect(t *testing.T, addr, echo string) *wsClient {
+	t.Helper()
+	ws, resp := dialWSAt(t, addr, nil, "/telnet/ws", http.Header{"Origin": {"http://" + addr}})
+	if ws == nil {
+		t.Fatalf("WebSocket through nginx refused: %s", resp.Status)
+	}
+	ws.sendText(echo)
+	nginxExpectText(t, ws, "SUCC")
+	nginxExpectText(t, ws, strings.TrimSuffix(echoGreeting, "\r\n"))
+	nginxEcho(t, ws, "hello through nginx")
+	return ws
+}
+
+// nginxEcho sends a line and expects it back.
+func nginxEcho(t *testing.T, ws *wsClient, line string) {
+	t.Helper()
+	ws.sendText(line)
+	nginxExpectText(t, ws, line)
+}
+
+// nginxExpectText reads frames up to the text frame want, answering pings.
+func nginxExpectText(t *testing.T, ws *wsClient, want string) {
+	t.Helper()
+	for {
+		op, p := ws.next()
+		switch {
+		case op == opPing:
+			ws.writeFrame(opPong, p)
+		case op == opText && string(p) == want:
+			return
+		default:
+			t.Fatalf("got frame op %d %q, want text %q", op, trunc(p), want)
+		}
+	}
+}
+
+// nginxPong reads one frame, which must be a ping, and answers it as a
+// browser does; it returns 1 for counting.
+func nginxPong(t *testing.T, ws *wsClient) int {
+	t.Helper()
+	op, p := ws.next()
+	if op != opPing {
+		t.Fatalf("got frame op %d %q on an idle session, want a ping", op, trunc(p))
+	}
+	ws.writeFrame(opPong, p)
+	return 1
+}
+
+// nginxCut is how an idle session ended: the frame or error that ended the
+// wait, and how long after the wait started.
+type nginxCut struct {
+	op    byte
+	err   error
+	after time.Duration
+}
+
+// nginxAwaitCut waits in the background for the end of an idle session (EOF
+// from nginx, or a close frame), for at most 15 s.
+func nginxAwaitCut(ws *wsClient) <-chan nginxCut {
+	c := make(chan nginxCut, 1)
+	start := time.Now()
+	go func() {
+		op, _, err := ws.read(15 * time.Second)
+		c <- nginxCut{op: op, err: err, after: time.Since(start)}
+	}()
+	return c
+}
+
+// nginxForeignClient opens a WebSocket through nginx from 127.0.0.2 with
+// another site's Origin, which the gateway refuses (and logs, with the
+// client address it believes).
+func nginxForeignClient(t *testing.T, addr string) {
+	t.Helper()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	tr := &http.Transport{DialContext: dialer.DialContext}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequest("GET", "http://"+addr+"/telnet/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = http.Header{
+		"Origin": {"http://evil.example"}, "Connection": {"Upgrade"}, "Upgrade": {"websocket"},
+		"Sec-Websocket-Version": {"13"}, "Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="},
+	}
+	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("WebSocket from another site's page: %s, want 403", resp.Status)
+	}
+}
