@@ -190,6 +190,12 @@ func (g *Gateway) serveIndex(w http.ResponseWriter, r *http.Request) {
 // useful message, and refuses cross-site upgrades before the handshake.
 func (g *Gateway) upgradeOnly(ws http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !r.ProtoAtLeast(1, 1) {
+			// A proxy without "proxy_http_version 1.1" would pass the upgrade
+			// on as HTTP/1.0, which cannot carry a WebSocket.
+			http.Error(w, "400 Bad Request: WebSockets need HTTP/1.1; if a proxy is in front, make it speak HTTP/1.1 to the gateway.", http.StatusBadRequest)
+			return
+		}
 		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			w.Header().Set("Upgrade", "websocket")
 			http.Error(w, "426 Upgrade Required: this is wstelnet's WebSocket endpoint; open the page at / in a browser instead.", http.StatusUpgradeRequired)
@@ -207,14 +213,19 @@ func (g *Gateway) upgradeOnly(ws http.Handler) http.Handler {
 // handshake replaces golang.org/x/net/websocket's default, which accepts any
 // Origin. The origin was checked before the upgrade (see upgradeOnly, which
 // can explain a refusal); here the config is completed: cfg.Origin must not
-// stay nil (Conn.RemoteAddr returns it), and v1 confirms no subprotocol, so
-// whatever the client offered is dropped.
+// stay nil (Conn.RemoteAddr returns it), and the subprotocol is chosen:
+// wstelnet.v2 if the client offers it, else none (v1), whatever else it
+// offered, because confirming exactly one is what the library accepts.
 func (g *Gateway) handshake(cfg *websocket.Config, r *http.Request) error {
 	cfg.Origin, _ = websocket.Origin(cfg, r)
 	if cfg.Origin == nil {
 		cfg.Origin = &url.URL{}
 	}
-	cfg.Protocol = nil
+	if slices.Contains(cfg.Protocol, subprotocolV2) {
+		cfg.Protocol = []string{subprotocolV2}
+	} else {
+		cfg.Protocol = nil
+	}
 	return nil
 }
 
@@ -232,7 +243,7 @@ func (g *Gateway) checkOrigin(r *http.Request) error {
 		return fmt.Errorf("origin %q is not allowed to open sessions (not a web origin)", origin)
 	}
 	got := normalizeOrigin(u.Scheme, u.Host)
-	if got == normalizeOrigin(clientOf(r).scheme, r.Host) || slices.Contains(g.opts.Origins, got) {
+	if c := clientOf(r); got == normalizeOrigin(c.scheme, c.host) || slices.Contains(g.opts.Origins, got) {
 		return nil
 	}
 	return fmt.Errorf("origin %s is not allowed to open sessions; to allow a page there, start wstelnet with -origin %s", got, got)

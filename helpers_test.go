@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -415,4 +416,50 @@ func trunc(p []byte) string {
 		return string(p[:200]) + "..."
 	}
 	return string(p)
+}
+
+// startTelnetd runs GNU inetutils' telnetd behind a loopback listener, as
+// inetd would: each connection becomes the standard input and output of a
+// new `telnetd -h -E /bin/sh`, which negotiates in full and then runs a
+// shell. The test is skipped when telnetd is missing, or fails under CI.
+func startTelnetd(t *testing.T) string {
+	t.Helper()
+	bin := "/usr/sbin/telnetd"
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("telnetd not found; install it with: apt-get install inetutils-telnetd")
+		}
+		t.Skip("telnetd not found; install it with: apt-get install inetutils-telnetd")
+	}
+	var mu sync.Mutex
+	var procs []*exec.Cmd
+	addr := startTarget(t, func(c net.Conn) {
+		f, err := c.(*net.TCPConn).File()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		cmd := exec.Command(bin, "-h", "-E", "/bin/sh")
+		cmd.Stdin, cmd.Stdout = f, f
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/tmp"}
+		err = cmd.Start()
+		f.Close()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		mu.Lock()
+		procs = append(procs, cmd)
+		mu.Unlock()
+		// telnetd owns the connection now; ours is closed on return.
+	})
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range procs {
+			p.Process.Kill()
+			p.Wait()
+		}
+	})
+	return addr
 }

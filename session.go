@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -44,7 +45,9 @@ var aLongTimeAgo = time.Unix(1, 0)
 type session struct {
 	g      *Gateway
 	ws     *websocket.Conn
-	client string // the client's address, for limits and logs
+	client string  // the client's address, for limits and logs
+	v2     *stream // nil for the seed protocol (v1)
+	v2err  error   // bad v2 query parameters, answered with FAIL:
 	log    *slog.Logger
 	ctx    context.Context // cancelled, with an endCause, by stop
 	cancel context.CancelCauseFunc
@@ -122,6 +125,11 @@ func (g *Gateway) serveSession(ws *websocket.Conn) {
 		ctx:    ctx,
 		cancel: cancel,
 	}
+	if cfg := ws.Config(); len(cfg.Protocol) == 1 && cfg.Protocol[0] == subprotocolV2 {
+		var o streamOptions
+		o, s.v2err = parseStreamOptions(ws.Request().URL.Query())
+		s.v2 = newStream(o)
+	}
 	if err := g.track(s); err != nil {
 		s.log.Info("session refused", "reason", err)
 		code := closeNormal
@@ -194,6 +202,9 @@ func (s *session) open() (net.Conn, end, bool) {
 	if err != nil {
 		return fail("bad target", err.Error(), nil)
 	}
+	if s.v2err != nil {
+		return fail("bad options", "bad option in the WebSocket URL: "+s.v2err.Error(), nil)
+	}
 	s.log = s.log.With("target", addr)
 
 	ctx, cancel := context.WithTimeout(s.ctx, s.g.opts.DialTimeout)
@@ -214,6 +225,12 @@ func (s *session) open() (net.Conn, end, bool) {
 		target.Close()
 		return nil, end{why: "client gone", err: err}, false
 	}
+	if s.v2 != nil {
+		if err := s.v2.start(target); err != nil {
+			target.Close()
+			return fail("dial error", "the target closed the connection at once", err)
+		}
+	}
 	s.log.Info("session started")
 	return target, end{}, true
 }
@@ -225,9 +242,13 @@ func (s *session) relay(target net.Conn) end {
 	s.lastActive.Store(time.Now().UnixNano())
 	s.startKeepalive()
 	defer s.stopKeepalive()
+	up, down := s.browserToTarget, s.targetToBrowser
+	if s.v2 != nil {
+		up, down = s.browserToTargetV2, s.targetToBrowserV2
+	}
 	done := make(chan end, 2)
-	go func() { done <- s.browserToTarget(target) }()
-	go func() { done <- s.targetToBrowser(target) }()
+	go func() { done <- up(target) }()
+	go func() { done <- down(target) }()
 	stop := context.AfterFunc(s.ctx, func() { target.Close() })
 	defer stop()
 
@@ -237,6 +258,9 @@ func (s *session) relay(target net.Conn) end {
 		first = e
 	}
 	if first.byTarget {
+		if s.v2 != nil {
+			s.sendControl(controlMessage{Type: "closed", Reason: cmp.Or(first.text, first.why)})
+		}
 		// The browser may still be sending; it answers our close frame with
 		// its own, which ends browserToTarget, or the grace period does.
 		s.sendClose(first.code, first.text)
@@ -256,15 +280,8 @@ func (s *session) browserToTarget(target net.Conn) end {
 	var m message
 	var buf []byte
 	for {
-		err := messageCodec.Receive(s.ws, &m)
-		switch {
-		case errors.Is(err, websocket.ErrFrameTooLarge):
-			return end{why: "message too big", code: closeTooBig,
-				text: fmt.Sprintf("message larger than %d bytes", s.g.opts.MaxMessage)}
-		case err == io.EOF:
-			return endClientClosed
-		case err != nil:
-			return end{why: "client connection lost", code: closeNormal, err: quiet(err)}
+		if e, ok := s.receive(&m); !ok {
+			return e
 		}
 		// Text is UTF-8 and never holds 0xFF, but a binary message may, and
 		// the target may be telnet: double it as IAC IAC.
@@ -276,6 +293,22 @@ func (s *session) browserToTarget(target net.Conn) end {
 		if err != nil {
 			return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(err)}
 		}
+	}
+}
+
+// receive reads the browser's next message, or says why there is none.
+func (s *session) receive(m *message) (end, bool) {
+	err := messageCodec.Receive(s.ws, m)
+	switch {
+	case err == nil:
+		return end{}, true
+	case errors.Is(err, websocket.ErrFrameTooLarge):
+		return end{why: "message too big", code: closeTooBig,
+			text: fmt.Sprintf("message larger than %d bytes", s.g.opts.MaxMessage)}, false
+	case err == io.EOF:
+		return endClientClosed, false
+	default:
+		return end{why: "client connection lost", code: closeNormal, err: quiet(err)}, false
 	}
 }
 

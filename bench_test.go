@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Micro-benchmarks of the hot paths. The comparison with websockify and
+// raw TCP is `go run ./bench` (BENCHMARKS.md).
+
+func BenchmarkAppendValidUTF8(b *testing.B) {
+	line := []byte(strings.Repeat("caf\xe9 ol\xe9 ", 8)) // Latin-1 text: every é is invalid
+	buf := make([]byte, 0, 4*len(line))
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendValidUTF8(buf[:0], line)
+	}
+}
+
+// BenchmarkRelay measures a whole session over loopback: a target writes
+// 80-column lines, the gateway relays them, a client counts what arrives.
+// Allocations include the client's few; the per-line figure is what counts.
+func BenchmarkRelay(b *testing.B) {
+	for _, proto := range []string{"v1", "v2"} {
+		b.Run(proto, func(b *testing.B) {
+			const lines = 100_000
+			line := strings.Repeat("x", 78) + "\r\n"
+			chunk := []byte(strings.Repeat(line, 400))
+			addr := startTarget(b, func(c net.Conn) {
+				for sent := 0; sent < lines; sent += 400 {
+					if _, err := c.Write(chunk); err != nil {
+						return
+					}
+				}
+			})
+			tg := newTestGateway(b, gatewayOptions{Logger: testLogger(discardTB{b})})
+			b.SetBytes(int64(lines * len(line)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var ws *wsClient
+				if proto == "v1" {
+					ws = tg.connect(b, addr)
+				} else {
+					ws, _ = tg.dialWS(b, "/ws", http.Header{"Sec-WebSocket-Protocol": {subprotocolV2}})
+					ws.sendText(addr)
+					ws.expectText("SUCC")
+				}
+				ws.drain()
+				ws.c.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
+		})
+	}
+}
+
+// drain reads frames into one reused buffer until the close frame.
+func (ws *wsClient) drain() {
+	buf := make([]byte, 64<<10)
+	var h [10]byte
+	for {
+		if _, err := io.ReadFull(ws.br, h[:2]); err != nil {
+			ws.t.Fatal(err)
+		}
+		n := int(h[1] & 0x7f)
+		switch n {
+		case 126:
+			io.ReadFull(ws.br, h[2:4])
+			n = int(binary.BigEndian.Uint16(h[2:4]))
+		case 127:
+			io.ReadFull(ws.br, h[2:10])
+			n = int(binary.BigEndian.Uint64(h[2:10]))
+		}
+		if n > len(buf) {
+			buf = make([]byte, n)
+		}
+		if _, err := io.ReadFull(ws.br, buf[:n]); err != nil {
+			ws.t.Fatal(err)
+		}
+		if h[0]&0x0f == opClose {
+			return
+		}
+	}
+}
