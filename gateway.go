@@ -206,6 +206,7 @@ func (g *Gateway) upgradeOnly(ws http.Handler) http.Handler {
 			http.Error(w, "403 Forbidden: "+err.Error(), http.StatusForbidden)
 			return
 		}
+		w, r = captureHijack(w, r)
 		ws.ServeHTTP(w, r)
 	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -52,8 +51,7 @@ type session struct {
 	ctx    context.Context // cancelled, with an endCause, by stop
 	cancel context.CancelCauseFunc
 
-	wmu    sync.Mutex // serialises our frames and guards ws.PayloadType and closed
-	closed bool       // the close frame has been sent: nothing may follow it
+	out    *frameWriter // every frame we send goes through it
 
 	up, down   int64        // bytes browser->target and target->browser, each owned by one goroutine
 	lastActive atomic.Int64 // UnixNano of the last data either way, for -idle-timeout
@@ -120,6 +118,7 @@ func (g *Gateway) serveSession(ws *websocket.Conn) {
 	s := &session{
 		g:      g,
 		ws:     ws,
+		out:    frameWriterOf(ws.Request()),
 		client: c.addr,
 		log:    g.log.With("session", g.nextID.Add(1), "client", c.addr),
 		ctx:    ctx,
@@ -344,7 +343,13 @@ func (s *session) targetToBrowser(target net.Conn) end {
 			now := time.Now()
 			s.lastActive.Store(now.UnixNano())
 			s.ws.SetWriteDeadline(now.Add(s.g.opts.WriteTimeout))
-			if err := fr.Write(data); err != nil {
+			// The lines of one read leave in one write.
+			s.out.begin()
+			err := fr.Write(data)
+			if ferr := s.out.flush(); err == nil {
+				err = ferr
+			}
+			if err != nil {
 				return end{why: "client write failed", code: closeNormal, err: quiet(err)}
 			}
 		}
@@ -368,21 +373,7 @@ func (s *session) targetToBrowser(target net.Conn) end {
 
 // sendText sends one text frame.
 func (s *session) sendText(p []byte) error {
-	return s.writeFrame(websocket.TextFrame, p)
-}
-
-// writeFrame sends one frame of the given type. Pongs that the library
-// sends from the reading goroutine take its own lock; ours keeps the frame
-// type and the order of our frames straight.
-func (s *session) writeFrame(typ byte, p []byte) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.closed {
-		return net.ErrClosed
-	}
-	s.ws.PayloadType = typ
-	_, err := s.ws.Write(p)
-	return err
+	return s.out.frame(opTextFrame, p)
 }
 
 // sendClose sends a close frame with a code and a reason, once.
@@ -390,13 +381,8 @@ func (s *session) sendClose(code int, reason string) {
 	if len(reason) > 123 { // the limit of a control frame's payload
 		reason = reason[:123]
 	}
-	payload := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(reason)), uint16(code))
-	payload = append(payload, reason...)
 	s.ws.SetWriteDeadline(time.Now().Add(closeGrace))
-	s.writeFrame(websocket.CloseFrame, payload)
-	s.wmu.Lock()
-	s.closed = true
-	s.wmu.Unlock()
+	s.out.close(code, reason)
 }
 
 // awaitClose waits, for a short while, for the browser to answer our close
@@ -451,7 +437,7 @@ func (s *session) keepalive() {
 	}
 	if s.g.opts.PingInterval > 0 {
 		s.ws.SetWriteDeadline(now.Add(s.g.opts.WriteTimeout))
-		s.writeFrame(websocket.PingFrame, nil)
+		s.out.frame(opPingFrame, nil)
 	}
 	s.kmu.Lock()
 	if s.timer != nil {

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/net/websocket"
-
 	"wstelnet/internal/telnet"
 )
 
@@ -259,7 +257,7 @@ func (s *session) targetToBrowserV2(target net.Conn) end {
 				}
 			}
 			if len(data) > 0 {
-				if err := s.writeFrame(websocket.BinaryFrame, data); err != nil {
+				if err := s.out.frame(opBinaryFrame, data); err != nil {
 					return end{why: "client write failed", code: closeNormal, err: quiet(err)}
 				}
 			}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// frameWriter writes the gateway's WebSocket frames straight to the
+// connection, below golang.org/x/net/websocket.
+//
+// Why: the library allocates three objects for every frame it writes and
+// flushes each frame with its own system call, so a target that sends
+// many short lines costs a syscall per line. The gateway uses the library
+// for the handshake and for reading, and writes its own frames here, where
+// the frames made from one read of the target are gathered and written
+// with one system call. The library's own writes (pongs, which it sends
+// while reading) come here too, through the bufio.Writer it is given, so
+// every byte on the wire passes one lock, in order.
+type frameWriter struct {
+	conn net.Conn
+
+	mu      sync.Mutex
+	batch   bool   // frames are being gathered; flush writes them
+	closed  bool   // a close frame went out: nothing may follow it
+	pending []byte // gathered frames, or scratch space for one
+	iov     net.Buffers
+}
+
+type frameWriterKey struct{}
+
+// captureHijack makes the upgrade of r go through a frameWriter, which it
+// returns; serveSession finds it in the request's context.
+func captureHijack(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request) {
+	fw := &frameWriter{}
+	return hijackCapture{w, fw}, r.WithContext(context.WithValue(r.Context(), frameWriterKey{}, fw))
+}
+
+func frameWriterOf(r *http.Request) *frameWriter {
+	fw, _ := r.Context().Value(frameWriterKey{}).(*frameWriter)
+	return fw
+}
+
+type hijackCapture struct {
+	http.ResponseWriter
+	fw *frameWriter
+}
+
+// Hijack hands the library the connection, with a small bufio.Writer over
+// the frameWriter instead of net/http's 4 KiB one: the library only writes
+// the handshake, pongs and protocol-error closes through it.
+func (h hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.fw.conn = c
+	return c, bufio.NewReadWriter(rw.Reader, bufio.NewWriterSize(h.fw, 256)), nil
+}
+
+// Write takes the library's bytes: whole frames, since it flushes each.
+func (w *frameWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.batch {
+		w.pending = append(w.pending, p...)
+		return len(p), nil
+	}
+	return w.conn.Write(p)
+}
+
+// begin starts gathering frames; flush ends it.
+func (w *frameWriter) begin() {
+	w.mu.Lock()
+	w.batch = true
+	w.mu.Unlock()
+}
+
+// flush writes the gathered frames with one system call.
+func (w *frameWriter) flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.batch = false
+	return w.writePending()
+}
+
+// writePending writes and empties pending. Call with mu held.
+func (w *frameWriter) writePending() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	_, err := w.conn.Write(w.pending)
+	w.pending = w.pending[:0]
+	if cap(w.pending) > 64<<10 {
+		w.pending = nil // a burst is over; an idle session keeps little
+	}
+	return err
+}
+
+// frame sends one frame (gathered, if a batch is open).
+func (w *frameWriter) frame(op byte, payload []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return net.ErrClosed
+	}
+	w.pending = appendFrameHeader(w.pending, op, len(payload))
+	if w.batch || len(payload) < 4<<10 {
+		w.pending = append(w.pending, payload...)
+		if w.batch {
+			return nil
+		}
+		return w.writePending()
+	}
+	// A large frame outside a batch (v2 data): header and payload in one
+	// writev, without copying the payload.
+	w.iov = append(w.iov[:0], w.pending, payload)
+	_, err := w.iov.WriteTo(w.conn)
+	w.pending = w.pending[:0]
+	return err
+}
+
+// close sends a close frame; nothing is sent after it.
+func (w *frameWriter) close(code int, reason string) error {
+	var payload [125]byte
+	binary.BigEndian.PutUint16(payload[:], uint16(code))
+	n := 2 + copy(payload[2:], reason)
+	err := w.frame(opCloseFrame, payload[:n])
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	return err
+}
+
+// WebSocket opcodes (RFC 6455 section 5.2).
+const (
+	opTextFrame   = 1
+	opBinaryFrame = 2
+	opCloseFrame  = 8
+	opPingFrame   = 9
+)
+
+// appendFrameHeader appends the header of an unmasked, final frame, as a
+// server sends them.
+func appendFrameHeader(b []byte, op byte, n int) []byte {
+	b = append(b, 0x80|op)
+	switch {
+	case n < 126:
+		return append(b, byte(n))
+	case n < 1<<16:
+		return append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		return binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+}
