@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -21,7 +23,8 @@ import (
 // while reading) come here too, through the bufio.Writer it is given, so
 // every byte on the wire passes one lock, in order.
 type frameWriter struct {
-	conn net.Conn
+	conn  net.Conn // the real connection
+	owned bool     // a session took the connection over and will close it
 
 	mu      sync.Mutex
 	batch   bool   // frames are being gathered; flush writes them
@@ -49,16 +52,38 @@ type hijackCapture struct {
 	fw *frameWriter
 }
 
-// Hijack hands the library the connection, with a small bufio.Writer over
-// the frameWriter instead of net/http's 4 KiB one: the library only writes
-// the handshake, pongs and protocol-error closes through it.
+// Hijack hands the library the connection as a sessionConn, with small
+// buffers of its own instead of net/http's 4 KiB ones: the library only
+// writes the handshake, pongs and protocol-error closes, and only reads
+// frame headers through them (larger reads go around a bufio.Reader).
 func (h hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
 	h.fw.conn = c
-	return c, bufio.NewReadWriter(rw.Reader, bufio.NewWriterSize(h.fw, 256)), nil
+	var src io.Reader = c
+	if n := rw.Reader.Buffered(); n > 0 { // a client that did not wait for the 101
+		early, _ := rw.Reader.Peek(n)
+		src = io.MultiReader(bytes.NewReader(bytes.Clone(early)), c)
+	}
+	return sessionConn{c}, bufio.NewReadWriter(bufio.NewReaderSize(src, 512), bufio.NewWriterSize(h.fw, 256)), nil
+}
+
+// sessionConn is the connection as the library sees it. The library closes
+// it when the handler returns, but the session outlives the handler (see
+// serveSession), so Close does nothing here; the session closes the real
+// connection, frameWriter.conn, when it ends.
+type sessionConn struct{ net.Conn }
+
+func (sessionConn) Close() error { return nil }
+
+// closeUnowned closes a hijacked connection that no session took over,
+// after a failed handshake.
+func (w *frameWriter) closeUnowned() {
+	if w.conn != nil && !w.owned {
+		w.conn.Close()
+	}
 }
 
 // Write takes the library's bytes: whole frames, since it flushes each.

@@ -162,7 +162,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	// The page loads nothing from other hosts and may only talk back to its
 	// own origin; nobody may frame it (clickjacking a console is bad news).
-	h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	// style-src adds 'unsafe-inline' for xterm.js (terminal mode): its DOM
+	// renderer writes <style> elements (theme, cell size) and sets style
+	// attributes on cells (truecolor, contrast), both blocked under
+	// default-src 'self'. Scripts stay 'self' only.
+	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	g.mux.ServeHTTP(w, r)
@@ -208,6 +212,7 @@ func (g *Gateway) upgradeOnly(ws http.Handler) http.Handler {
 		}
 		w, r = captureHijack(w, r)
 		ws.ServeHTTP(w, r)
+		frameWriterOf(r).closeUnowned()
 	})
 }
 

@@ -51,7 +51,7 @@ type session struct {
 	ctx    context.Context // cancelled, with an endCause, by stop
 	cancel context.CancelCauseFunc
 
-	out    *frameWriter // every frame we send goes through it
+	out *frameWriter // every frame we send goes through it
 
 	up, down   int64        // bytes browser->target and target->browser, each owned by one goroutine
 	lastActive atomic.Int64 // UnixNano of the last data either way, for -idle-timeout
@@ -113,7 +113,6 @@ var messageCodec = websocket.Codec{
 // serveSession is the websocket.Handler: one call per browser session.
 func (g *Gateway) serveSession(ws *websocket.Conn) {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
 	c := clientOf(ws.Request()) // not ws.RemoteAddr(): that is the Origin
 	s := &session{
 		g:      g,
@@ -129,6 +128,10 @@ func (g *Gateway) serveSession(ws *websocket.Conn) {
 		o, s.v2err = parseStreamOptions(ws.Request().URL.Query())
 		s.v2 = newStream(o)
 	}
+	s.out.owned = true
+	// The library holds on to the request for as long as the session lasts;
+	// its headers, read by now, are most of its weight.
+	ws.Request().Header = nil
 	if err := g.track(s); err != nil {
 		s.log.Info("session refused", "reason", err)
 		code := closeNormal
@@ -138,27 +141,38 @@ func (g *Gateway) serveSession(ws *websocket.Conn) {
 		s.sendText([]byte("FAIL:" + err.Error()))
 		s.sendClose(code, err.Error())
 		s.awaitClose()
+		s.out.conn.Close()
 		return
 	}
-	defer g.untrack(s)
+	// The session goes on in its own goroutine and this handler returns, so
+	// that net/http lets go of the connection's buffers and goroutine; the
+	// library cannot close the socket behind us (see sessionConn).
+	go s.run()
+}
 
+// run is the session's life after the upgrade: the start, then the relay,
+// whose last direction to end calls finish.
+func (s *session) run() {
 	start := time.Now()
-	e := s.serve()
+	target, e, ok := s.open()
+	if !ok {
+		s.finish(e, start)
+		return
+	}
+	s.relay(target, func(e end) { s.finish(e, start) })
+}
+
+// finish ends the session: it closes the WebSocket's connection, logs how
+// the session went, and lets the gateway forget it.
+func (s *session) finish(e end, start time.Time) {
+	s.cancel(nil)
+	s.out.conn.Close()
 	attrs := []any{"reason", e.why, "bytes_up", s.up, "bytes_down", s.down, "duration", time.Since(start).Round(time.Millisecond)}
 	if e.err != nil {
 		attrs = append(attrs, "err", e.err)
 	}
 	s.log.Info("session ended", attrs...)
-}
-
-// serve runs the seed protocol: first message, dial, SUCC or FAIL, relay.
-func (s *session) serve() end {
-	target, e, ok := s.open()
-	if !ok {
-		return e
-	}
-	defer target.Close()
-	return s.relay(target)
+	s.g.untrack(s)
 }
 
 // open reads "host:port", dials it and answers SUCC, or FAIL:<reason> and
@@ -234,43 +248,59 @@ func (s *session) open() (net.Conn, end, bool) {
 	return target, end{}, true
 }
 
-// relay copies both ways until one side ends, then ends the other. The
-// target is closed at once whichever side ends first; the browser always
-// gets everything the target sent, then a close frame.
-func (s *session) relay(target net.Conn) end {
+// relay copies both ways until one side ends, then ends the other, and
+// calls done when both have ended. The target is closed at once whichever
+// side ends first; the browser always gets everything the target sent,
+// then a close frame.
+func (s *session) relay(target net.Conn, done func(end)) {
 	s.lastActive.Store(time.Now().UnixNano())
 	s.startKeepalive()
-	defer s.stopKeepalive()
 	up, down := s.browserToTarget, s.targetToBrowser
 	if s.v2 != nil {
 		up, down = s.browserToTargetV2, s.targetToBrowserV2
 	}
-	done := make(chan end, 2)
-	go func() { done <- up(target) }()
-	go func() { done <- down(target) }()
 	stop := context.AfterFunc(s.ctx, func() { target.Close() })
-	defer stop()
 
-	first := <-done
-	target.Close()
-	if e, ok := s.stopped(); ok {
-		first = e
-	}
-	if first.byTarget {
-		if s.v2 != nil {
-			s.sendControl(controlMessage{Type: "closed", Reason: cmp.Or(first.text, first.why)})
+	var once sync.Once
+	var first end
+	var running atomic.Int32
+	running.Store(2)
+	// finish runs as each direction ends. The first to end closes the
+	// target and makes the other end too; the last hands the session on.
+	finish := func(e end) {
+		once.Do(func() {
+			target.Close()
+			if stopped, ok := s.stopped(); ok {
+				e = stopped
+			}
+			first = e
+			if !e.byTarget {
+				s.ws.SetReadDeadline(aLongTimeAgo) // in case the browser side ended by writing
+				return
+			}
+			if s.v2 != nil {
+				s.sendControl(controlMessage{Type: "closed", Reason: cmp.Or(e.text, e.why)})
+			}
+			// The browser may still be sending; it answers our close frame
+			// with its own, which ends browserToTarget, or the grace period does.
+			s.sendClose(e.code, e.text)
+			s.ws.SetReadDeadline(time.Now().Add(closeGrace))
+		})
+		if running.Add(-1) > 0 {
+			return
 		}
-		// The browser may still be sending; it answers our close frame with
-		// its own, which ends browserToTarget, or the grace period does.
-		s.sendClose(first.code, first.text)
-		s.ws.SetReadDeadline(time.Now().Add(closeGrace))
-		<-done
-	} else {
-		s.ws.SetReadDeadline(aLongTimeAgo) // in case the browser side ended by writing
-		<-done
-		s.sendClose(first.code, first.text)
+		stop()
+		s.stopKeepalive()
+		if !first.byTarget {
+			s.sendClose(first.code, first.text) // the answer to the browser's close
+		}
+		done(first)
 	}
-	return first
+	// One goroutine per direction, each started afresh with a small stack
+	// (the goroutine that dialled is gone by the time they block): this is
+	// most of what an idle session costs.
+	go func() { finish(up(target)) }()
+	go func() { finish(down(target)) }()
 }
 
 // browserToTarget writes each message from the browser to the target as a
@@ -314,7 +344,6 @@ func (s *session) receive(m *message) (end, bool) {
 // targetToBrowser reads the target, answers and removes telnet commands,
 // and sends each line to the browser as a text frame.
 func (s *session) targetToBrowser(target net.Conn) end {
-	buf := make([]byte, readBufSize)
 	var dec telnet.Decoder
 	var reply []byte
 	fr := lineFramer{emit: s.sendText}
@@ -328,13 +357,15 @@ func (s *session) targetToBrowser(target net.Conn) end {
 			target.SetReadDeadline(time.Time{})
 			armed = false
 		}
-		n, err := target.Read(buf)
+		bp, n, err := readTarget(target)
 		if n > 0 {
+			buf := *bp
 			s.down += int64(n)
 			var data []byte
 			data, reply = dec.Decode(buf[:0], reply[:0], buf[:n])
 			if len(reply) > 0 {
 				if _, err := target.Write(reply); err != nil {
+					readBufs.Put(bp)
 					return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(err)}
 				}
 			}
@@ -349,9 +380,12 @@ func (s *session) targetToBrowser(target net.Conn) end {
 			if ferr := s.out.flush(); err == nil {
 				err = ferr
 			}
+			readBufs.Put(bp)
 			if err != nil {
 				return end{why: "client write failed", code: closeNormal, err: quiet(err)}
 			}
+		} else if bp != nil {
+			readBufs.Put(bp)
 		}
 		switch {
 		case err == nil:
@@ -369,6 +403,22 @@ func (s *session) targetToBrowser(target net.Conn) end {
 			return end{why: "target connection lost", code: closeNormal, text: "the connection to the target was lost", byTarget: true, err: quiet(err)}
 		}
 	}
+}
+
+// readBufs holds the buffers targets are read into: a session takes one
+// only while there is data, so idle sessions cost no read buffer.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
+
+// readTarget waits until the target has something to say, then reads it
+// into a pooled buffer, which the caller gives back with readBufs.Put
+// (bp is nil when the wait itself failed).
+func readTarget(c net.Conn) (bp *[]byte, n int, err error) {
+	if err := waitReadable(c); err != nil {
+		return nil, 0, err
+	}
+	bp = readBufs.Get().(*[]byte)
+	n, err = c.Read(*bp)
+	return bp, n, err
 }
 
 // sendText sends one text frame.

@@ -227,40 +227,17 @@ func (s *session) control(target net.Conn, data []byte) error {
 // telnet commands answered and removed, lines neither split nor joined.
 // It tells the browser when the target takes over or gives back echo.
 func (s *session) targetToBrowserV2(target net.Conn) end {
-	st := s.v2
-	buf := make([]byte, readBufSize)
-	var reply []byte
-	remoteEcho := false
+	var d downV2
 	for {
-		n, err := target.Read(buf)
+		bp, n, err := readTarget(target)
 		if n > 0 {
-			s.down += int64(n)
-			now := time.Now()
-			s.lastActive.Store(now.UnixNano())
-			s.ws.SetWriteDeadline(now.Add(s.g.opts.WriteTimeout))
-			data := buf[:n]
-			if st.tel != nil {
-				echo := remoteEcho
-				_, werr := st.writeTarget(target, func() []byte {
-					data, reply = st.tel.Decode(buf[:0], reply[:0], buf[:n])
-					echo = st.tel.RemoteEcho()
-					return reply
-				})
-				if werr != nil {
-					return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(werr)}
-				}
-				if echo != remoteEcho {
-					remoteEcho = echo
-					if err := s.sendControl(controlMessage{Type: "echo", Remote: &echo}); err != nil {
-						return end{why: "client write failed", code: closeNormal, err: quiet(err)}
-					}
-				}
+			e, ok := s.forwardV2(target, (*bp)[:n], &d)
+			readBufs.Put(bp)
+			if !ok {
+				return e
 			}
-			if len(data) > 0 {
-				if err := s.out.frame(opBinaryFrame, data); err != nil {
-					return end{why: "client write failed", code: closeNormal, err: quiet(err)}
-				}
-			}
+		} else if bp != nil {
+			readBufs.Put(bp)
 		}
 		switch {
 		case err == nil:
@@ -270,4 +247,42 @@ func (s *session) targetToBrowserV2(target net.Conn) end {
 			return end{why: "target connection lost", code: closeNormal, text: "the connection to the target was lost", byTarget: true, err: quiet(err)}
 		}
 	}
+}
+
+// downV2 is what targetToBrowserV2 keeps between reads.
+type downV2 struct {
+	reply      []byte // telnet answers to the target
+	remoteEcho bool   // what the browser was last told
+}
+
+// forwardV2 handles one read from the target: telnet, echo news, data.
+func (s *session) forwardV2(target net.Conn, data []byte, d *downV2) (end, bool) {
+	st := s.v2
+	s.down += int64(len(data))
+	now := time.Now()
+	s.lastActive.Store(now.UnixNano())
+	s.ws.SetWriteDeadline(now.Add(s.g.opts.WriteTimeout))
+	if st.tel != nil {
+		echo := d.remoteEcho
+		_, err := st.writeTarget(target, func() []byte {
+			data, d.reply = st.tel.Decode(data[:0], d.reply[:0], data)
+			echo = st.tel.RemoteEcho()
+			return d.reply
+		})
+		if err != nil {
+			return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(err)}, false
+		}
+		if echo != d.remoteEcho {
+			d.remoteEcho = echo
+			if err := s.sendControl(controlMessage{Type: "echo", Remote: &echo}); err != nil {
+				return end{why: "client write failed", code: closeNormal, err: quiet(err)}, false
+			}
+		}
+	}
+	if len(data) > 0 {
+		if err := s.out.frame(opBinaryFrame, data); err != nil {
+			return end{why: "client write failed", code: closeNormal, err: quiet(err)}, false
+		}
+	}
+	return end{}, true
 }

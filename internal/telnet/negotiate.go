@@ -64,6 +64,35 @@ func (s Side) String() string {
 	return "Remote"
 }
 
+// Only the options a Decoder may accept need a state of their own; every
+// other option stays NO for ever. slot maps the first to their index in
+// Decoder.q, so that a Decoder stays small (one per session).
+const nSlots = 5
+
+func slot(opt byte) int {
+	switch opt {
+	case OptBinary:
+		return 0
+	case OptEcho:
+		return 1
+	case OptSGA:
+		return 2
+	case OptTTYPE:
+		return 3
+	case OptNAWS:
+		return 4
+	}
+	return -1
+}
+
+// qstate returns the state of opt on side s.
+func (d *Decoder) qstate(s Side, opt byte) *qstate {
+	if i := slot(opt); i >= 0 {
+		return &d.q[s][i]
+	}
+	return &d.sink // NO for ever: nothing enables an option accepts refuses
+}
+
 // qstate is the RFC 1143 state of one option on one side: NO, YES, WANTNO or
 // WANTYES, plus the queue bit (EMPTY or OPPOSITE) that only means something
 // in the two WANT states.
@@ -153,7 +182,7 @@ func clampSize(n int) uint16 {
 
 // naws appends the NAWS subnegotiation if NAWS is on and the size known.
 func (d *Decoder) naws(reply []byte) []byte {
-	if d.q[Local][OptNAWS] != qYes || d.width == 0 || d.height == 0 {
+	if *d.qstate(Local, OptNAWS) != qYes || d.width == 0 || d.height == 0 {
 		return reply
 	}
 	reply = append(reply, IAC, SB, OptNAWS)
@@ -176,7 +205,7 @@ func (d *Decoder) naws(reply []byte) []byte {
 // On the zero Decoder BINARY is never on, so Encode always applies the CR
 // rule; the v1 protocol uses Escape instead.
 func (d *Decoder) Encode(dst, src []byte) []byte {
-	if d.q[Local][OptBinary] == qYes {
+	if *d.qstate(Local, OptBinary) == qYes {
 		return Escape(dst, src)
 	}
 	for {
@@ -197,13 +226,13 @@ func (d *Decoder) Encode(dst, src []byte) []byte {
 // server is not visibly echoing it (a password prompt) may be treated as
 // hidden.
 func (d *Decoder) RemoteEcho() bool {
-	return d.q[Remote][OptEcho] == qYes
+	return *d.qstate(Remote, OptEcho) == qYes
 }
 
 // Enabled reports whether option opt is enabled (RFC 1143 state YES) on side s.
 // While a change is being negotiated the option counts as disabled.
 func (d *Decoder) Enabled(s Side, opt byte) bool {
-	return d.q[s][opt] == qYes
+	return *d.qstate(s, opt) == qYes
 }
 
 // SeenCommand reports whether the peer has sent any telnet command (IAC
@@ -240,7 +269,7 @@ func (d *Decoder) receive(reply []byte, v, opt byte) []byte {
 	if v == DO || v == DONT {
 		s = Local
 	}
-	q := &d.q[s][opt]
+	q := d.qstate(s, opt)
 	was := *q == qYes
 	if v == WILL || v == DO {
 		switch *q {
@@ -289,7 +318,7 @@ func (d *Decoder) receive(reply []byte, v, opt byte) []byte {
 // due, to reply. Asking for the state already in force or already asked
 // for sends nothing.
 func (d *Decoder) request(reply []byte, s Side, opt byte, enable bool) []byte {
-	q := &d.q[s][opt]
+	q := d.qstate(s, opt)
 	was := *q == qYes
 	if enable {
 		switch *q {
@@ -318,7 +347,7 @@ func (d *Decoder) request(reply []byte, s Side, opt byte, enable bool) []byte {
 // changed runs the side effects of opt entering or leaving YES on side s.
 // (BINARY and ECHO need none: Decode, Encode and RemoteEcho read the state.)
 func (d *Decoder) changed(reply []byte, s Side, opt byte, was bool) []byte {
-	now := d.q[s][opt] == qYes
+	now := *d.qstate(s, opt) == qYes
 	if s != Local || now == was {
 		return reply
 	}
@@ -350,6 +379,9 @@ func (d *Decoder) collect(b []byte) {
 		d.sbKeep = false
 		return
 	}
+	if d.sb == nil {
+		d.sb = new([sbMax]byte)
+	}
 	d.sbLen += copy(d.sb[d.sbLen:], b)
 }
 
@@ -357,7 +389,7 @@ func (d *Decoder) collect(b []byte) {
 // answer, so that it is worth buffering. Only TTYPE SEND is, once TTYPE is
 // enabled on our side; everything else is skipped without buffering.
 func (d *Decoder) wantsSB() bool {
-	return d.q[Local][OptTTYPE] == qYes && len(d.ttypes) > 0
+	return *d.qstate(Local, OptTTYPE) == qYes && len(d.ttypes) > 0
 }
 
 // subnegotiation answers the complete, unescaped subnegotiation sb (option

@@ -487,7 +487,7 @@ func TestQMethod(t *testing.T) {
 				opt = OptStatus
 			}
 			d := NewDecoder(Config{})
-			d.q[side][opt] = tt.from
+			(*d.qstate(side, opt)) = tt.from
 			var reply []byte
 			switch tt.event {
 			case recvYes:
@@ -504,15 +504,15 @@ func TestQMethod(t *testing.T) {
 				want = []byte{IAC, msgs[tt.send], opt}
 			}
 			name := fmt.Sprintf("side %v, state %d, event %d, accept %v", side, tt.from, tt.event, tt.accept)
-			if d.q[side][opt] != tt.to {
-				t.Errorf("%s: state %d, want %d", name, d.q[side][opt], tt.to)
+			if (*d.qstate(side, opt)) != tt.to {
+				t.Errorf("%s: state %d, want %d", name, (*d.qstate(side, opt)), tt.to)
 			}
 			if !bytes.Equal(reply, want) {
 				t.Errorf("%s: sent %s, want %s", name, describe(reply), describe(want))
 			}
 			other := Remote + Local - side
-			if d.q[other][opt] != qNo {
-				t.Errorf("%s: other side changed to %d", name, d.q[other][opt])
+			if (*d.qstate(other, opt)) != qNo {
+				t.Errorf("%s: other side changed to %d", name, (*d.qstate(other, opt)))
 			}
 		}
 	}
@@ -945,7 +945,7 @@ func FuzzNegotiate(f *testing.F) {
 		c := &conversation{t: t, d: d, types: cfg.TerminalTypes, p: syncedPeer(d, r)}
 		for o := range 256 {
 			for _, s := range []Side{Local, Remote} {
-				switch d.q[s][o] &^ qOpposite {
+				switch (*d.qstate(s, byte(o))) &^ qOpposite {
 				case qWantYes:
 					c.toPeer = append(c.toPeer, IAC, verb(s, true), byte(o))
 				case qWantNo:
@@ -987,7 +987,7 @@ func syncedPeer(d *Decoder, r *rand.Rand) *qpeer {
 			s    Side
 			peer *peerOpt
 		}{{Remote, &p.us[o]}, {Local, &p.him[o]}} {
-			switch d.q[c.s][o] &^ qOpposite {
+			switch (*d.qstate(c.s, byte(o))) &^ qOpposite {
 			case qYes, qWantNo:
 				c.peer.state = "YES"
 			}
@@ -1035,7 +1035,9 @@ func (c *conversation) step(kind, arg byte) {
 		c.toDec = append(c.toDec, c.p.ask(kind%8 < 2, opt, kind%2 == 0)...)
 	case 4:
 		side, opt, enable := Side(arg&1), peerOpts[int(arg>>1)%len(peerOpts)], arg&0x80 != 0
-		c.toPeer = c.d.request(c.toPeer, side, opt, enable)
+		if c.d.accepts(side, opt) { // the Decoder never asks for what it would refuse
+			c.toPeer = c.d.request(c.toPeer, side, opt, enable)
+		}
 	case 5:
 		c.decode(int(arg) % (len(c.toDec) + 1))
 	case 6:
@@ -1077,7 +1079,7 @@ func (c *conversation) settle() {
 			s    Side
 			peer *peerOpt
 		}{{Remote, &c.p.us[o]}, {Local, &c.p.him[o]}} {
-			ours := c.d.q[s.s][o]
+			ours := (*c.d.qstate(s.s, byte(o)))
 			agree := (ours == qYes && s.peer.is("YES")) || (ours == qNo && s.peer.is("NO"))
 			if !agree || s.peer.opposite {
 				t.Fatalf("option %s side %v: client state %d, server %q (opposite %v)",

@@ -92,15 +92,16 @@ type Decoder struct {
 	cr    bool // last data byte was CR, so a following NUL is dropped
 	seen  bool // the peer has sent a telnet command
 
-	negotiate bool           // made by NewDecoder: accept options by policy
-	q         [2][256]qstate // RFC 1143 state, indexed by Side and option
-	ttypes    [][]byte       // Config.TerminalTypes
-	ttypeNext int            // index in ttypes of the next TTYPE IS
-	width     uint16         // NAWS size; 0 is unknown
-	height    uint16         //
-	sbKeep    bool           // buffering the current subnegotiation
-	sbLen     int            // bytes in sb
-	sb        [sbMax]byte    // subnegotiation payload, option byte first
+	negotiate bool              // made by NewDecoder: accept options by policy
+	q         [2][nSlots]qstate // RFC 1143 state, indexed by Side and slot(option)
+	sink      qstate            // the state of options we never accept: always NO
+	ttypes    [][]byte          // Config.TerminalTypes
+	ttypeNext int               // index in ttypes of the next TTYPE IS
+	width     uint16            // NAWS size; 0 is unknown
+	height    uint16            //
+	sbKeep    bool              // buffering the current subnegotiation
+	sbLen     int               // bytes in sb
+	sb        *[sbMax]byte      // subnegotiation payload, option byte first; made when first needed
 }
 
 // crNUL is the NVT encoding of a bare carriage return.
@@ -172,10 +173,10 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 			case SE:
 				i++
 				d.state = stateData
-				if d.sbKeep {
-					d.sbKeep = false
+				if d.sbKeep && d.sb != nil {
 					reply = d.subnegotiation(reply, d.sb[:d.sbLen])
 				}
+				d.sbKeep = false
 			case IAC:
 				d.collect(src[i : i+1]) // escaped 0xFF in the payload
 				i++
@@ -200,7 +201,7 @@ func (d *Decoder) nvt(dst, run []byte) []byte {
 	if len(run) == 0 {
 		return dst // keep d.cr: a command between CR and NUL is transparent
 	}
-	if d.q[Remote][OptBinary] == qYes {
+	if *d.qstate(Remote, OptBinary) == qYes {
 		d.cr = false
 		return append(dst, run...)
 	}
