@@ -43,6 +43,12 @@ type Config struct {
 	// known yet (we still agree to NAWS, and send the size once
 	// SetWindowSize gives one).
 	Width, Height int
+	// LocalBinary agrees to send in BINARY mode (RFC 856) when the peer asks
+	// (DO BINARY). Off, we refuse: in binary mode CR LF is two bytes for the
+	// server's application, so a client that ends lines with CR LF (the
+	// page's line mode) would see every line end twice on a Unix telnetd.
+	// The peer's own BINARY (WILL BINARY), for 8-bit output, is always accepted.
+	LocalBinary bool
 }
 
 // Side says who performs an option: RFC 1143 calls them "us" and "him".
@@ -110,7 +116,7 @@ const (
 // instead of refusing them all: it lets the peer ECHO, SGA and BINARY, and
 // itself performs NAWS, SGA, BINARY and (with TerminalTypes) TTYPE.
 func NewDecoder(cfg Config) *Decoder {
-	d := &Decoder{negotiate: true, width: clampSize(cfg.Width), height: clampSize(cfg.Height)}
+	d := &Decoder{negotiate: true, width: clampSize(cfg.Width), height: clampSize(cfg.Height), localBinary: cfg.LocalBinary}
 	// Copied as []byte once, so that answering a SEND never converts (or
 	// allocates), and the caller may reuse its slice.
 	for _, t := range cfg.TerminalTypes {
@@ -125,7 +131,8 @@ func NewDecoder(cfg Config) *Decoder {
 //
 //	side    accepted                                  refused
 //	Remote  ECHO, SGA, BINARY                         everything else (DONT)
-//	Local   NAWS, SGA, BINARY, TTYPE (if configured)  everything else (WONT)
+//	Local   NAWS, SGA, TTYPE (if configured),         everything else (WONT)
+//	        BINARY (if configured)
 func (d *Decoder) accepts(s Side, opt byte) bool {
 	if !d.negotiate {
 		return false
@@ -135,8 +142,10 @@ func (d *Decoder) accepts(s Side, opt byte) bool {
 		return opt == OptEcho || opt == OptSGA || opt == OptBinary
 	case opt == OptTTYPE:
 		return len(d.ttypes) > 0
+	case opt == OptBinary:
+		return d.localBinary
 	default:
-		return opt == OptNAWS || opt == OptSGA || opt == OptBinary
+		return opt == OptNAWS || opt == OptSGA
 	}
 }
 

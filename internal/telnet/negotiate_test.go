@@ -29,6 +29,9 @@ func nawsSB(parts ...string) string {
 // stdConfig is the configuration of a browser terminal.
 var stdConfig = Config{TerminalTypes: []string{"XTERM-256COLOR"}, Width: 120, Height: 40}
 
+// binaryConfig also agrees to send in BINARY mode.
+var binaryConfig = Config{TerminalTypes: []string{"XTERM-256COLOR"}, Width: 120, Height: 40, LocalBinary: true}
+
 // negStep is one step of a conversation: either server bytes fed to Decode
 // (in) or an action on the Decoder (act), with the data and reply expected
 // and optional checks of the state afterwards.
@@ -269,8 +272,16 @@ var negCases = []negCase{
 		},
 	},
 	{
-		name: "BINARY changes CR handling",
+		name: "BINARY refused for our side by default",
 		cfg:  stdConfig,
+		steps: []negStep{
+			{in: cat(IAC, DO, OptBinary), reply: cat(IAC, WONT, OptBinary), check: checkEncode("a\r\n\r", "a\r\n\r\x00")},
+			{in: cat(IAC, WILL, OptBinary), reply: cat(IAC, DO, OptBinary)},
+		},
+	},
+	{
+		name: "BINARY changes CR handling",
+		cfg:  binaryConfig,
 		steps: []negStep{
 			{in: "a\r\x00b", data: "a\rb", check: checkEncode("x\ry\r", "x\r\x00y\r\x00")},
 			// The peer's output becomes raw; ours is still NVT.
@@ -543,7 +554,7 @@ func TestEncode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := NewDecoder(stdConfig)
+			d := NewDecoder(binaryConfig)
 			if tt.binary {
 				d.Decode(nil, nil, []byte{IAC, DO, OptBinary})
 			}
@@ -1119,7 +1130,7 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte, split uint) {
 		binary := split&1 == 1
-		enc, dec := NewDecoder(Config{}), NewDecoder(Config{})
+		enc, dec := NewDecoder(Config{LocalBinary: true}), NewDecoder(Config{})
 		if binary {
 			enc.Decode(nil, nil, []byte{IAC, DO, OptBinary})
 			dec.Decode(nil, nil, []byte{IAC, WILL, OptBinary})

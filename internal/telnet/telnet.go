@@ -92,16 +92,17 @@ type Decoder struct {
 	cr    bool // last data byte was CR, so a following NUL is dropped
 	seen  bool // the peer has sent a telnet command
 
-	negotiate bool              // made by NewDecoder: accept options by policy
-	q         [2][nSlots]qstate // RFC 1143 state, indexed by Side and slot(option)
-	sink      qstate            // the state of options we never accept: always NO
-	ttypes    [][]byte          // Config.TerminalTypes
-	ttypeNext int               // index in ttypes of the next TTYPE IS
-	width     uint16            // NAWS size; 0 is unknown
-	height    uint16            //
-	sbKeep    bool              // buffering the current subnegotiation
-	sbLen     int               // bytes in sb
-	sb        *[sbMax]byte      // subnegotiation payload, option byte first; made when first needed
+	negotiate   bool              // made by NewDecoder: accept options by policy
+	localBinary bool              // Config.LocalBinary
+	q           [2][nSlots]qstate // RFC 1143 state, indexed by Side and slot(option)
+	sink        qstate            // the state of options we never accept: always NO
+	ttypes      [][]byte          // Config.TerminalTypes
+	ttypeNext   int               // index in ttypes of the next TTYPE IS
+	width       uint16            // NAWS size; 0 is unknown
+	height      uint16            //
+	sbKeep      bool              // buffering the current subnegotiation
+	sbLen       int               // bytes in sb
+	sb          *[sbMax]byte      // subnegotiation payload, option byte first; made when first needed
 }
 
 // crNUL is the NVT encoding of a bare carriage return.
