@@ -142,6 +142,7 @@ func (g *Gateway) serveSession(ws *websocket.Conn) {
 		s.sendClose(code, err.Error())
 		s.awaitClose()
 		s.out.conn.Close()
+		cancel(nil)
 		return
 	}
 	// The session goes on in its own goroutine and this handler returns, so
