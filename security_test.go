@@ -543,3 +543,11 @@ func TestUpgradeNeedsHTTP11(t *testing.T) {
 		t.Errorf("%s %q", resp.Status, body)
 	}
 }
+
+// TestDummyHashCost: unknown users are checked against a hash as costly as
+// the default, or a wrong user name would answer faster than a wrong password.
+func TestDummyHashCost(t *testing.T) {
+	if cost, err := bcrypt.Cost(dummyHash); err != nil || cost != bcrypt.DefaultCost {
+		t.Errorf("dummyHash cost %d, %v; want %d", cost, err, bcrypt.DefaultCost)
+	}
+}

@@ -25,13 +25,14 @@ versions="$vendor/VERSIONS"
 # The packages: npm name, directory under static/vendor/, and the files taken
 # from the package (paths inside it; each lands in the directory under its
 # base name). The ES module builds are used (the page imports them when
-# terminal mode is first needed); the source maps carry their sources, so the
-# browser's developer tools show readable code instead of a missing-file warning.
+# terminal mode is first needed). The source maps are left out: they would
+# add 1.7 MB to the binary for the sake of the developer tools, which then
+# only note that the map is missing.
 packages=(@xterm/xterm @xterm/addon-fit)
 declare -A dir=([@xterm/xterm]=xterm [@xterm/addon-fit]=addon-fit)
 declare -A files=(
-	[@xterm/xterm]="LICENSE css/xterm.css lib/xterm.mjs lib/xterm.mjs.map"
-	[@xterm/addon-fit]="LICENSE lib/addon-fit.mjs lib/addon-fit.mjs.map"
+	[@xterm/xterm]="LICENSE css/xterm.css lib/xterm.mjs"
+	[@xterm/addon-fit]="LICENSE lib/addon-fit.mjs"
 )
 
 die() { echo "vendor.sh: $*" >&2; exit 1; }
