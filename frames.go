@@ -26,9 +26,8 @@ type frameWriter struct {
 	conn  net.Conn // the real connection
 	owned bool     // a session took the connection over and will close it
 
-	mu      sync.Mutex
-	batch   bool   // frames are being gathered; flush writes them
-	closed  bool   // a close frame went out: nothing may follow it
+	mu      sync.Mutex // held by a batch from begin to flush
+	closed  bool       // a close frame went out: nothing may follow it
 	pending []byte // gathered frames, or scratch space for one
 	iov     net.Buffers
 }
@@ -90,25 +89,29 @@ func (w *frameWriter) closeUnowned() {
 func (w *frameWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.batch {
-		w.pending = append(w.pending, p...)
-		return len(p), nil
-	}
 	return w.conn.Write(p)
 }
 
-// begin starts gathering frames; flush ends it.
+// begin starts a batch: until flush, the caller owns the connection and
+// adds frames with add; other writers wait, so that a read's lines cost
+// one lock and one system call, not one per line.
 func (w *frameWriter) begin() {
 	w.mu.Lock()
-	w.batch = true
-	w.mu.Unlock()
 }
 
-// flush writes the gathered frames with one system call.
+// add gathers one frame into the batch; only between begin and flush.
+func (w *frameWriter) add(op byte, payload []byte) error {
+	if w.closed {
+		return net.ErrClosed
+	}
+	w.pending = appendFrameHeader(w.pending, op, len(payload))
+	w.pending = append(w.pending, payload...)
+	return nil
+}
+
+// flush writes the batch with one system call and ends it.
 func (w *frameWriter) flush() error {
-	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.batch = false
 	return w.writePending()
 }
 
@@ -119,13 +122,13 @@ func (w *frameWriter) writePending() error {
 	}
 	_, err := w.conn.Write(w.pending)
 	w.pending = w.pending[:0]
-	if cap(w.pending) > 64<<10 {
+	if cap(w.pending) > 128<<10 {
 		w.pending = nil // a burst is over; an idle session keeps little
 	}
 	return err
 }
 
-// frame sends one frame (gathered, if a batch is open).
+// frame sends one frame at once.
 func (w *frameWriter) frame(op byte, payload []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -133,15 +136,12 @@ func (w *frameWriter) frame(op byte, payload []byte) error {
 		return net.ErrClosed
 	}
 	w.pending = appendFrameHeader(w.pending, op, len(payload))
-	if w.batch || len(payload) < 4<<10 {
+	if len(payload) < 4<<10 {
 		w.pending = append(w.pending, payload...)
-		if w.batch {
-			return nil
-		}
 		return w.writePending()
 	}
-	// A large frame outside a batch (v2 data): header and payload in one
-	// writev, without copying the payload.
+	// A large frame (v2 data): header and payload in one writev, without
+	// copying the payload.
 	w.iov = append(w.iov[:0], w.pending, payload)
 	_, err := w.iov.WriteTo(w.conn)
 	w.pending = w.pending[:0]

@@ -4,6 +4,20 @@ package main
 
 import "net"
 
-// waitReadable returns at once where the peek it needs is not available:
-// the read buffer is then held while the session waits.
-func waitReadable(net.Conn) error { return nil }
+// targetReader reads a target into pooled buffers. Where the runtime's raw
+// reads are not available, the buffer is held while the session waits.
+type targetReader struct{ c net.Conn }
+
+func newTargetReader(c net.Conn) *targetReader { return &targetReader{c: c} }
+
+// next reads what the target has sent into a pooled buffer, which the
+// caller gives back with readBufs.Put; bp is nil when n is 0.
+func (r *targetReader) next() (bp *[]byte, n int, err error) {
+	bp = readBufs.Get().(*[]byte)
+	n, err = r.c.Read(*bp)
+	if n == 0 {
+		readBufs.Put(bp)
+		bp = nil
+	}
+	return bp, n, err
+}

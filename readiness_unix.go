@@ -4,28 +4,81 @@ package main
 
 import (
 	"errors"
+	"io"
 	"net"
+	"os"
 	"syscall"
 )
 
-// waitReadable blocks until c has something to read (data, end of stream
-// or an error) without reading it, so that an idle session holds no read
-// buffer: the buffer is taken from a pool only once there is data. It
-// honours c's read deadline and returns when c is closed.
-func waitReadable(c net.Conn) error {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return nil
+// targetReader reads a target into pooled buffers without holding one
+// while it waits: an idle session costs no read buffer. It reads in the
+// callback of the connection's RawConn, which the runtime calls when the
+// socket may be readable: a buffer is taken from the pool for the read
+// and given back at once if there was nothing after all. That is as many
+// system calls as net.Conn.Read makes, with the same deadlines and
+// closing.
+type targetReader struct {
+	c  net.Conn
+	rc syscall.RawConn // nil: fall back to c.Read
+
+	bp  *[]byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool // r.read, bound once: binding it per read would allocate
+}
+
+func newTargetReader(c net.Conn) *targetReader {
+	r := &targetReader{c: c}
+	if sc, ok := c.(syscall.Conn); ok {
+		r.rc, _ = sc.SyscallConn()
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil
+	r.fn = r.read
+	return r
+}
+
+// next reads what the target has sent into a pooled buffer, which the
+// caller gives back with readBufs.Put; bp is nil when n is 0.
+func (r *targetReader) next() (bp *[]byte, n int, err error) {
+	if r.rc == nil {
+		bp = readBufs.Get().(*[]byte)
+		n, err = r.c.Read(*bp)
+		if n == 0 {
+			readBufs.Put(bp)
+			bp = nil
+		}
+		return bp, n, err
 	}
-	var b [1]byte
-	return rc.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		// Wait only while there is nothing at all; anything else (data,
-		// end of stream, an error) is for the real Read to report.
-		return !errors.Is(err, syscall.EAGAIN)
-	})
+	r.bp, r.n, r.err = nil, 0, nil
+	if err := r.rc.Read(r.fn); err != nil {
+		return nil, 0, err // a deadline, or the connection closed
+	}
+	switch {
+	case r.err != nil:
+		return nil, 0, os.NewSyscallError("read", r.err)
+	case r.n == 0:
+		return nil, 0, io.EOF
+	}
+	return r.bp, r.n, nil
+}
+
+// read is the RawConn callback: true when it has a result, false to wait
+// until the socket is readable.
+func (r *targetReader) read(fd uintptr) bool {
+	bp := readBufs.Get().(*[]byte)
+	for {
+		n, err := syscall.Read(int(fd), *bp)
+		switch {
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case errors.Is(err, syscall.EAGAIN):
+			readBufs.Put(bp)
+			return false
+		case err != nil || n <= 0:
+			readBufs.Put(bp)
+			r.err = err
+			return true
+		}
+		r.bp, r.n = bp, n
+		return true
+	}
 }

@@ -26,7 +26,7 @@ const (
 	// RFC 6455 asks, before the socket is closed under it.
 	closeGrace = 2 * time.Second
 	// readBufSize is the size of one read from the target.
-	readBufSize = 32 << 10
+	readBufSize = 64 << 10
 )
 
 // Close codes (RFC 6455 section 7.4.1).
@@ -347,7 +347,9 @@ func (s *session) receive(m *message) (end, bool) {
 func (s *session) targetToBrowser(target net.Conn) end {
 	var dec telnet.Decoder
 	var reply []byte
-	fr := lineFramer{emit: s.sendText}
+	// Every frame of this direction is added to a batch (begin ... flush).
+	fr := lineFramer{emit: func(p []byte) error { return s.out.add(opTextFrame, p) }}
+	tr := newTargetReader(target)
 	armed := false // a read deadline is set for the prompt delay
 	for {
 		switch {
@@ -358,7 +360,7 @@ func (s *session) targetToBrowser(target net.Conn) end {
 			target.SetReadDeadline(time.Time{})
 			armed = false
 		}
-		bp, n, err := readTarget(target)
+		bp, n, err := tr.next()
 		if n > 0 {
 			buf := *bp
 			s.down += int64(n)
@@ -376,50 +378,44 @@ func (s *session) targetToBrowser(target net.Conn) end {
 			s.lastActive.Store(now.UnixNano())
 			s.ws.SetWriteDeadline(now.Add(s.g.opts.WriteTimeout))
 			// The lines of one read leave in one write.
-			s.out.begin()
-			err := fr.Write(data)
-			if ferr := s.out.flush(); err == nil {
-				err = ferr
-			}
+			err := s.batch(func() error { return fr.Write(data) })
 			readBufs.Put(bp)
 			if err != nil {
 				return end{why: "client write failed", code: closeNormal, err: quiet(err)}
 			}
-		} else if bp != nil {
-			readBufs.Put(bp)
 		}
 		switch {
 		case err == nil:
 		case armed && errors.Is(err, os.ErrDeadlineExceeded):
-			if err := fr.Flush(); err != nil {
+			if err := s.batch(fr.Flush); err != nil {
 				return end{why: "client write failed", code: closeNormal, err: quiet(err)}
 			}
 		case err == io.EOF:
-			if err := fr.Close(); err != nil {
+			if err := s.batch(fr.Close); err != nil {
 				return end{why: "client write failed", code: closeNormal, err: quiet(err)}
 			}
 			return endTargetClosed
 		default:
-			fr.Close()
+			s.batch(fr.Close)
 			return end{why: "target connection lost", code: closeNormal, text: "the connection to the target was lost", byTarget: true, err: quiet(err)}
 		}
 	}
 }
 
 // readBufs holds the buffers targets are read into: a session takes one
-// only while there is data, so idle sessions cost no read buffer.
+// only while there is data, so idle sessions cost no read buffer (see
+// targetReader).
 var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
 
-// readTarget waits until the target has something to say, then reads it
-// into a pooled buffer, which the caller gives back with readBufs.Put
-// (bp is nil when the wait itself failed).
-func readTarget(c net.Conn) (bp *[]byte, n int, err error) {
-	if err := waitReadable(c); err != nil {
-		return nil, 0, err
+// batch runs emit, which adds frames with s.out.add, and writes them all
+// with one system call.
+func (s *session) batch(emit func() error) error {
+	s.out.begin()
+	err := emit()
+	if ferr := s.out.flush(); err == nil {
+		err = ferr
 	}
-	bp = readBufs.Get().(*[]byte)
-	n, err = c.Read(*bp)
-	return bp, n, err
+	return err
 }
 
 // sendText sends one text frame.

@@ -228,16 +228,15 @@ func (s *session) control(target net.Conn, data []byte) error {
 // It tells the browser when the target takes over or gives back echo.
 func (s *session) targetToBrowserV2(target net.Conn) end {
 	var d downV2
+	tr := newTargetReader(target)
 	for {
-		bp, n, err := readTarget(target)
+		bp, n, err := tr.next()
 		if n > 0 {
 			e, ok := s.forwardV2(target, (*bp)[:n], &d)
 			readBufs.Put(bp)
 			if !ok {
 				return e
 			}
-		} else if bp != nil {
-			readBufs.Put(bp)
 		}
 		switch {
 		case err == nil:
