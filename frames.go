@@ -28,7 +28,7 @@ type frameWriter struct {
 
 	mu      sync.Mutex // held by a batch from begin to flush
 	closed  bool       // a close frame went out: nothing may follow it
-	pending []byte // gathered frames, or scratch space for one
+	pending []byte     // gathered frames, or scratch space for one
 	iov     net.Buffers
 }
 
