@@ -1342,40 +1342,8 @@ func (p *browserPage) setColorScheme(scheme string) {
 // connection and then keeps it open until the test ends.
 func browserTarget(t *testing.T, serve func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				serve(c)
-				io.Copy(io.Discard, c) // stay open; returns when closed
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+	return startTarget(t, func(c net.Conn) {
+		serve(c)
+		io.Copy(io.Discard, c) // stay open; returns when closed
 	})
-	return ln.Addr().String()
 }
