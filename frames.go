@@ -23,8 +23,9 @@ import (
 // while reading) come here too, through the bufio.Writer it is given, so
 // every byte on the wire passes one lock, in order.
 type frameWriter struct {
-	conn  net.Conn // the real connection
-	owned bool     // a session took the connection over and will close it
+	conn  net.Conn  // the real connection
+	owned bool      // a session took the connection over and will close it
+	in    *eofWatch // what the library reads from
 
 	mu      sync.Mutex // held by a batch from begin to flush
 	closed  bool       // a close frame went out: nothing may follow it
@@ -66,7 +67,25 @@ func (h hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		early, _ := rw.Reader.Peek(n)
 		src = io.MultiReader(bytes.NewReader(bytes.Clone(early)), c)
 	}
-	return sessionConn{c}, bufio.NewReadWriter(bufio.NewReaderSize(src, 512), bufio.NewWriterSize(h.fw, 256)), nil
+	h.fw.in = &eofWatch{r: src}
+	return sessionConn{c}, bufio.NewReadWriter(bufio.NewReaderSize(h.fw.in, 512), bufio.NewWriterSize(h.fw, 256)), nil
+}
+
+// eofWatch notes whether the browser's connection ended, as opposed to the
+// browser sending a close frame: the library reports both as io.EOF, and
+// an operator wants to tell a user who left from a proxy that cut the line.
+// Only the goroutine reading the WebSocket touches it.
+type eofWatch struct {
+	r   io.Reader
+	eof bool
+}
+
+func (e *eofWatch) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.eof = true
+	}
+	return n, err
 }
 
 // sessionConn is the connection as the library sees it. The library closes

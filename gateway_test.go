@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -373,7 +374,7 @@ func TestHTTPTarget(t *testing.T) {
 // TestBrowserCloseClosesTarget: whether the browser says goodbye or just
 // vanishes, the target sees its connection close at once.
 func TestBrowserCloseClosesTarget(t *testing.T) {
-	for _, how := range []string{"close frame", "vanish"} {
+	for how, reason := range map[string]string{"close frame": `reason="client closed"`, "vanish": `reason="client connection lost"`} {
 		t.Run(how, func(t *testing.T) {
 			checkLeaks(t)
 			closed := make(chan error, 1)
@@ -382,7 +383,8 @@ func TestBrowserCloseClosesTarget(t *testing.T) {
 				_, err := io.Copy(io.Discard, c)
 				closed <- err
 			})
-			tg := newTestGateway(t, gatewayOptions{})
+			var logs lockedBuffer
+			tg := newTestGateway(t, gatewayOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			ws := tg.connect(t, addr)
 			if how == "close frame" {
 				ws.sendClose()
@@ -392,6 +394,11 @@ func TestBrowserCloseClosesTarget(t *testing.T) {
 			}
 			if err := <-closed; err != nil {
 				t.Errorf("target did not see its connection close: %v", err)
+			}
+			// The log tells a user who left from a connection that was cut.
+			waitFor(t, "the session to end", func() bool { return tg.gw.Sessions() == 0 })
+			if log := strings.Join(logs.lines(), "\n"); !strings.Contains(log, reason) {
+				t.Errorf("the log does not say %s:\n%s", reason, log)
 			}
 		})
 	}

@@ -335,6 +335,8 @@ func (s *session) receive(m *message) (end, bool) {
 	case errors.Is(err, websocket.ErrFrameTooLarge):
 		return end{why: "message too big", code: closeTooBig,
 			text: fmt.Sprintf("message larger than %d bytes", s.g.opts.MaxMessage)}, false
+	case err == io.EOF && s.out.in != nil && s.out.in.eof:
+		return end{why: "client connection lost", code: closeNormal}, false // no close frame
 	case err == io.EOF:
 		return endClientClosed, false
 	default:
