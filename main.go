@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w (is another program using that port? pick another with -listen)", cfg.listen, err)
 	}
 	defer ln.Close()
-	loopback := isLoopbackListener(ln.Addr())
+	loopback := isLoopbackAddr(ln.Addr().String())
 
 	var echoAddr string
 	if cfg.echo != "" {
@@ -188,7 +188,8 @@ func pageURL(addr net.Addr, https bool, basePath string) string {
 	return scheme + net.JoinHostPort(host, port) + basePath
 }
 
-// isLoopbackAddr reports whether a -listen address is on loopback only.
+// isLoopbackAddr reports whether a listening address (host:port) is on
+// loopback only, in which case the Host check against DNS rebinding applies.
 func isLoopbackAddr(hostport string) bool {
 	host, _, err := net.SplitHostPort(hostport)
 	if err != nil {
@@ -199,11 +200,4 @@ func isLoopbackAddr(hostport string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
-}
-
-// isLoopbackListener reports whether addr accepts connections from this
-// machine only, in which case the Host header check against DNS rebinding applies.
-func isLoopbackListener(addr net.Addr) bool {
-	tcp, ok := addr.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
 }

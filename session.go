@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,7 +41,9 @@ const (
 var aLongTimeAgo = time.Unix(1, 0)
 
 // session is one browser's WebSocket and, after SUCC, its TCP target.
-// serveSession owns it: it starts the two relay goroutines and waits for both.
+// serveSession sets it up and hands it to run, in a goroutine of its own;
+// relay's two goroutines take over from there, and the last of them to
+// end finishes the session.
 type session struct {
 	g      *Gateway
 	ws     *websocket.Conn
@@ -75,6 +78,19 @@ var (
 	endShutdown     = end{why: "shutdown", code: closeGoingAway, text: "the gateway is shutting down", byTarget: true}
 	errShuttingDown = errors.New("the gateway is shutting down")
 )
+
+// The ends that carry an error, shared by both protocols' relay loops.
+func targetWriteFailed(err error) end {
+	return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(err)}
+}
+
+func targetLost(err error) end {
+	return end{why: "target connection lost", code: closeNormal, text: "the connection to the target was lost", byTarget: true, err: quiet(err)}
+}
+
+func clientWriteFailed(err error) end {
+	return end{why: "client write failed", code: closeNormal, err: quiet(err)}
+}
 
 // endCause carries an end decided outside the relay (shutdown, idle) through
 // the session's context.
@@ -321,7 +337,7 @@ func (s *session) browserToTarget(target net.Conn) end {
 		s.up += int64(n)
 		s.lastActive.Store(time.Now().UnixNano())
 		if err != nil {
-			return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(err)}
+			return targetWriteFailed(err)
 		}
 	}
 }
@@ -371,7 +387,7 @@ func (s *session) targetToBrowser(target net.Conn) end {
 			if len(reply) > 0 {
 				if _, err := target.Write(reply); err != nil {
 					readBufs.Put(bp)
-					return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(err)}
+					return targetWriteFailed(err)
 				}
 			}
 			// One deadline per read, not per frame: a browser that stops
@@ -383,23 +399,23 @@ func (s *session) targetToBrowser(target net.Conn) end {
 			err := s.batch(func() error { return fr.Write(data) })
 			readBufs.Put(bp)
 			if err != nil {
-				return end{why: "client write failed", code: closeNormal, err: quiet(err)}
+				return clientWriteFailed(err)
 			}
 		}
 		switch {
 		case err == nil:
 		case armed && errors.Is(err, os.ErrDeadlineExceeded):
 			if err := s.batch(fr.Flush); err != nil {
-				return end{why: "client write failed", code: closeNormal, err: quiet(err)}
+				return clientWriteFailed(err)
 			}
 		case err == io.EOF:
 			if err := s.batch(fr.Close); err != nil {
-				return end{why: "client write failed", code: closeNormal, err: quiet(err)}
+				return clientWriteFailed(err)
 			}
 			return endTargetClosed
 		default:
 			s.batch(fr.Close)
-			return end{why: "target connection lost", code: closeNormal, text: "the connection to the target was lost", byTarget: true, err: quiet(err)}
+			return targetLost(err)
 		}
 	}
 }
@@ -428,7 +444,9 @@ func (s *session) sendText(p []byte) error {
 // sendClose sends a close frame with a code and a reason, once.
 func (s *session) sendClose(code int, reason string) {
 	if len(reason) > 123 { // the limit of a control frame's payload
-		reason = reason[:123]
+		// Cut between characters: a browser fails a close frame whose
+		// reason is not valid UTF-8.
+		reason = strings.ToValidUTF8(reason[:123], "")
 	}
 	s.ws.SetWriteDeadline(time.Now().Add(closeGrace))
 	s.out.close(code, reason)

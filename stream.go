@@ -159,7 +159,7 @@ func (s *session) browserToTargetV2(target net.Conn) end {
 		}
 		if m.text {
 			if err := s.control(target, m.data); err != nil {
-				return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(err)}
+				return targetWriteFailed(err)
 			}
 			continue
 		}
@@ -179,7 +179,7 @@ func (s *session) browserToTargetV2(target net.Conn) end {
 		s.up += int64(n)
 		s.lastActive.Store(time.Now().UnixNano())
 		if err != nil {
-			return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(err)}
+			return targetWriteFailed(err)
 		}
 	}
 }
@@ -243,7 +243,7 @@ func (s *session) targetToBrowserV2(target net.Conn) end {
 		case err == io.EOF:
 			return endTargetClosed
 		default:
-			return end{why: "target connection lost", code: closeNormal, text: "the connection to the target was lost", byTarget: true, err: quiet(err)}
+			return targetLost(err)
 		}
 	}
 }
@@ -269,18 +269,18 @@ func (s *session) forwardV2(target net.Conn, data []byte, d *downV2) (end, bool)
 			return d.reply
 		})
 		if err != nil {
-			return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(err)}, false
+			return targetWriteFailed(err), false
 		}
 		if echo != d.remoteEcho {
 			d.remoteEcho = echo
 			if err := s.sendControl(controlMessage{Type: "echo", Remote: &echo}); err != nil {
-				return end{why: "client write failed", code: closeNormal, err: quiet(err)}, false
+				return clientWriteFailed(err), false
 			}
 		}
 	}
 	if len(data) > 0 {
 		if err := s.out.frame(opBinaryFrame, data); err != nil {
-			return end{why: "client write failed", code: closeNormal, err: quiet(err)}, false
+			return clientWriteFailed(err), false
 		}
 	}
 	return end{}, true
