@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/net/websocket"
+
+	"wstelnet/internal/wsframe"
 )
 
 //go:embed static
@@ -108,8 +110,7 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws := websocket.Server{Handshake: g.handshake, Handler: g.serveSession}
-	wsEndpoint := g.upgradeOnly(ws)
+	wsEndpoint := http.HandlerFunc(g.serveWebSocket)
 
 	// Every path lives under the base path; p("/x") is "/prefix/x".
 	base := strings.TrimSuffix(opts.BasePath, "/")
@@ -190,30 +191,43 @@ func (g *Gateway) serveIndex(w http.ResponseWriter, r *http.Request) {
 	w.Write(g.index)
 }
 
-// upgradeOnly answers plain HTTP requests to the WebSocket endpoint with a
-// useful message, and refuses cross-site upgrades before the handshake.
-func (g *Gateway) upgradeOnly(ws http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !r.ProtoAtLeast(1, 1) {
-			// A proxy without "proxy_http_version 1.1" would pass the upgrade
-			// on as HTTP/1.0, which cannot carry a WebSocket.
-			http.Error(w, "400 Bad Request: WebSockets need HTTP/1.1; if a proxy is in front, make it speak HTTP/1.1 to the gateway.", http.StatusBadRequest)
-			return
+// serveWebSocket is the WebSocket endpoint: it answers plain HTTP requests
+// with a useful message, refuses cross-site upgrades before the
+// handshake, upgrades, and starts a session, whose slot is taken here.
+func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+	if !r.ProtoAtLeast(1, 1) {
+		// A proxy without "proxy_http_version 1.1" would pass the upgrade
+		// on as HTTP/1.0, which cannot carry a WebSocket.
+		http.Error(w, "400 Bad Request: WebSockets need HTTP/1.1; if a proxy is in front, make it speak HTTP/1.1 to the gateway.", http.StatusBadRequest)
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		http.Error(w, "426 Upgrade Required: this is wstelnet's WebSocket endpoint; open the page at / in a browser instead.", http.StatusUpgradeRequired)
+		return
+	}
+	c := clientOf(r)
+	if err := g.checkOrigin(r); err != nil {
+		g.log.Warn("WebSocket refused", "client", c.addr, "origin", r.Header.Get("Origin"), "err", err)
+		http.Error(w, "403 Forbidden: "+err.Error(), http.StatusForbidden)
+		return
+	}
+	ws, err := wsframe.Upgrade(w, r, g.handshake, wsframe.Options{MaxMessage: g.opts.MaxMessage, WriteTimeout: g.opts.WriteTimeout})
+	if err != nil {
+		return // the library answered 400
+	}
+	s := newSession(g, ws, c, r.URL.Query())
+	if err := g.track(s); err != nil {
+		e := endRefused("refused", err.Error(), nil)
+		if err == errShuttingDown {
+			e = endShutdown()
 		}
-		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			w.Header().Set("Upgrade", "websocket")
-			http.Error(w, "426 Upgrade Required: this is wstelnet's WebSocket endpoint; open the page at / in a browser instead.", http.StatusUpgradeRequired)
-			return
-		}
-		if err := g.checkOrigin(r); err != nil {
-			g.log.Warn("WebSocket refused", "client", clientOf(r).addr, "origin", r.Header.Get("Origin"), "err", err)
-			http.Error(w, "403 Forbidden: "+err.Error(), http.StatusForbidden)
-			return
-		}
-		w, r = captureHijack(w, r)
-		ws.ServeHTTP(w, r)
-		frameWriterOf(r).closeUnowned()
-	})
+		s.refuse(e)
+		return
+	}
+	// The session goes on in its own goroutine and this handler returns, so
+	// that net/http lets go of the connection's buffers and goroutine.
+	go s.run()
 }
 
 // handshake replaces golang.org/x/net/websocket's default, which accepts any
@@ -319,6 +333,7 @@ func (g *Gateway) track(s *session) error {
 		return fmt.Errorf("the gateway is busy: you already have %d sessions open, the most it allows per address; close one and try again", g.perClient[s.client])
 	}
 	g.sessions[s] = struct{}{}
+	s.tracked = true
 	g.perClient[s.client]++
 	g.wg.Add(1)
 	return nil
@@ -340,7 +355,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closing = true
 	for s := range g.sessions {
-		s.stop(endShutdown)
+		s.stop(endShutdown())
 	}
 	g.mu.Unlock()
 

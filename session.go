@@ -1,22 +1,18 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/net/websocket"
-
-	"wstelnet/internal/telnet"
+	"wstelnet/internal/wsframe"
 )
 
 const (
@@ -30,31 +26,29 @@ const (
 	readBufSize = 64 << 10
 )
 
-// Close codes (RFC 6455 section 7.4.1).
-const (
-	closeNormal    = 1000
-	closeGoingAway = 1001
-	closeTooBig    = 1009
-)
-
 // aLongTimeAgo is a deadline in the past: setting it makes a blocked read return.
 var aLongTimeAgo = time.Unix(1, 0)
 
 // session is one browser's WebSocket and, after SUCC, its TCP target.
-// serveSession sets it up and hands it to run, in a goroutine of its own;
-// relay's two goroutines take over from there, and the last of them to
-// end finishes the session.
+// Its life: the endpoint upgrades the connection and starts run in a
+// goroutine of its own; run reads the target's name, dials it and starts
+// the relay (relay.go) with the loops of the session's protocol
+// (relay_v1.go or relay_v2.go), whose last direction to end calls finish.
+// A session refused before SUCC ends in refuse. finish is the one place a
+// session ends.
 type session struct {
 	g      *Gateway
-	ws     *websocket.Conn
+	ws     *wsframe.Conn
 	client string  // the client's address, for limits and logs
 	v2     *stream // nil for the seed protocol (v1)
 	v2err  error   // bad v2 query parameters, answered with FAIL:
 	log    *slog.Logger
-	ctx    context.Context // cancelled, with an endCause, by stop
-	cancel context.CancelCauseFunc
-
-	out *frameWriter // every frame we send goes through it
+	start  time.Time
+	// tracked: the gateway counts the session (Gateway.track), and finish
+	// must let it go.
+	tracked bool
+	ctx     context.Context // cancelled, with an endCause, by stop
+	cancel  context.CancelCauseFunc
 
 	up, down   int64        // bytes browser->target and target->browser, each owned by one goroutine
 	lastActive atomic.Int64 // UnixNano of the last data either way, for -idle-timeout
@@ -63,40 +57,27 @@ type session struct {
 	timer *time.Timer // keepalive: pings and the idle check; nil once the session ends
 }
 
-// end says why a session, or one direction of it, ended.
-type end struct {
-	why      string // for the log
-	code     int    // close code sent to the browser
-	text     string // close reason shown to the person (at most 123 bytes)
-	byTarget bool   // the target ended it: deliver, close, then let the browser answer
-	err      error  // the cause, if any, for the log
+// newSession is the session of an upgraded connection; query is the
+// WebSocket URL's query, which holds protocol v2's options.
+func newSession(g *Gateway, ws *wsframe.Conn, c client, query url.Values) *session {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	s := &session{
+		g:      g,
+		ws:     ws,
+		client: c.addr,
+		log:    g.log.With("session", g.nextID.Add(1), "client", c.addr),
+		start:  time.Now(),
+		ctx:    ctx,
+		cancel: cancel,
+	}
+	if ws.Protocol() == subprotocolV2 {
+		var o streamOptions
+		o, s.v2err = parseStreamOptions(query)
+		s.v2 = newStream(o)
+		s.v2.writeTimeout = g.opts.WriteTimeout
+	}
+	return s
 }
-
-var (
-	endTargetClosed = end{why: "target closed", code: closeNormal, text: "the target closed the connection", byTarget: true}
-	endClientClosed = end{why: "client closed", code: closeNormal}
-	endShutdown     = end{why: "shutdown", code: closeGoingAway, text: "the gateway is shutting down", byTarget: true}
-	errShuttingDown = errors.New("the gateway is shutting down")
-)
-
-// The ends that carry an error, shared by both protocols' relay loops.
-func targetWriteFailed(err error) end {
-	return end{why: "target write failed", code: closeNormal, text: "the connection to the target failed", byTarget: true, err: quiet(err)}
-}
-
-func targetLost(err error) end {
-	return end{why: "target connection lost", code: closeNormal, text: "the connection to the target was lost", byTarget: true, err: quiet(err)}
-}
-
-func clientWriteFailed(err error) end {
-	return end{why: "client write failed", code: closeNormal, err: quiet(err)}
-}
-
-// endCause carries an end decided outside the relay (shutdown, idle) through
-// the session's context.
-type endCause struct{ end }
-
-func (e endCause) Error() string { return e.why }
 
 // stop ends the session from outside the relay with e; the first call wins.
 func (s *session) stop(e end) { s.cancel(endCause{e}) }
@@ -110,81 +91,41 @@ func (s *session) stopped() (end, bool) {
 	return end{}, false
 }
 
-// message is one WebSocket message from the browser.
-type message struct {
-	data []byte
-	text bool
-}
-
-// messageCodec receives a message with its frame type, which
-// websocket.Message hides.
-var messageCodec = websocket.Codec{
-	Unmarshal: func(data []byte, payloadType byte, v any) error {
-		m := v.(*message)
-		m.data, m.text = data, payloadType == websocket.TextFrame
-		return nil
-	},
-}
-
-// serveSession is the websocket.Handler: one call per browser session.
-func (g *Gateway) serveSession(ws *websocket.Conn) {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	c := clientOf(ws.Request()) // not ws.RemoteAddr(): that is the Origin
-	s := &session{
-		g:      g,
-		ws:     ws,
-		out:    frameWriterOf(ws.Request()),
-		client: c.addr,
-		log:    g.log.With("session", g.nextID.Add(1), "client", c.addr),
-		ctx:    ctx,
-		cancel: cancel,
-	}
-	if cfg := ws.Config(); len(cfg.Protocol) == 1 && cfg.Protocol[0] == subprotocolV2 {
-		var o streamOptions
-		o, s.v2err = parseStreamOptions(ws.Request().URL.Query())
-		s.v2 = newStream(o)
-	}
-	s.out.owned = true
-	// The library holds on to the request for as long as the session lasts;
-	// its headers, read by now, are most of its weight.
-	ws.Request().Header = nil
-	if err := g.track(s); err != nil {
-		s.log.Info("session refused", "reason", err)
-		code := closeNormal
-		if err == errShuttingDown {
-			code = closeGoingAway
-		}
-		s.sendText([]byte("FAIL:" + err.Error()))
-		s.sendClose(code, err.Error())
-		s.awaitClose()
-		s.out.conn.Close()
-		cancel(nil)
-		return
-	}
-	// The session goes on in its own goroutine and this handler returns, so
-	// that net/http lets go of the connection's buffers and goroutine; the
-	// library cannot close the socket behind us (see sessionConn).
-	go s.run()
-}
-
-// run is the session's life after the upgrade: the start, then the relay,
-// whose last direction to end calls finish.
+// run is the session's life after the upgrade: the target's name, the
+// dial, SUCC, and then the relay, which calls finish when it is over.
 func (s *session) run() {
-	start := time.Now()
 	target, e, ok := s.open()
 	if !ok {
-		s.finish(e, start)
+		s.refuse(e)
 		return
 	}
-	s.relay(target, func(e end) { s.finish(e, start) })
+	s.relay(target)
 }
 
-// finish ends the session: it closes the WebSocket's connection, logs how
-// the session went, and lets the gateway forget it.
-func (s *session) finish(e end, start time.Time) {
+// refuse ends a session that never started: FAIL:<reason> (unless the
+// browser is gone), then the close.
+func (s *session) refuse(e end) {
+	if stopped, ok := s.stopped(); ok {
+		e = stopped
+	}
+	if e.gatewayCloses {
+		s.ws.Writer().WriteFrame(wsframe.OpText, []byte("FAIL:"+e.text))
+	}
+	s.finish(e)
+}
+
+// finish ends the session: the close frame (unless one went out already),
+// the wait for the browser's answer, the log line, and the gateway
+// forgets the session. It runs once, when nothing else uses the WebSocket.
+func (s *session) finish(e end) {
 	s.cancel(nil)
-	s.out.conn.Close()
-	attrs := []any{"reason", e.why, "bytes_up", s.up, "bytes_down", s.down, "duration", time.Since(start).Round(time.Millisecond)}
+	s.ws.WriteClose(e.code, e.text)
+	s.ws.Linger(closeGrace)
+	if !s.tracked { // refused before it took a slot
+		s.log.Info("session refused", "reason", e.text)
+		return
+	}
+	attrs := []any{"reason", e.why, "bytes_up", s.up, "bytes_down", s.down, "duration", time.Since(s.start).Round(time.Millisecond)}
 	if e.err != nil {
 		attrs = append(attrs, "err", e.err)
 	}
@@ -192,48 +133,38 @@ func (s *session) finish(e end, start time.Time) {
 	s.g.untrack(s)
 }
 
-// open reads "host:port", dials it and answers SUCC, or FAIL:<reason> and
-// closes the WebSocket.
+// open reads "host:port" and dials it, and answers SUCC; or says why not.
 func (s *session) open() (net.Conn, end, bool) {
-	fail := func(why, reason string, err error) (net.Conn, end, bool) {
-		code := closeNormal
-		if e, ok := s.stopped(); ok {
-			why, reason, code = e.why, e.text, e.code
-		}
-		s.sendText([]byte("FAIL:" + reason))
-		s.sendClose(code, reason)
-		s.awaitClose()
-		return nil, end{why: why, err: err}, false
-	}
-
-	// Until Shutdown, a blocked read of the first message is ended by its deadline.
+	// Until stop, a blocked read of the first message is ended by its
+	// deadline, which pings and pongs do not move.
 	kick := context.AfterFunc(s.ctx, func() { s.ws.SetReadDeadline(aLongTimeAgo) })
-	s.ws.MaxPayloadBytes = maxTargetLen
 	s.ws.SetReadDeadline(time.Now().Add(s.g.opts.FirstMessageTimeout))
-	var m message
-	err := messageCodec.Receive(s.ws, &m)
+	m, err := s.ws.ReadMessage()
 	if !kick() || s.ctx.Err() != nil {
-		return fail("stopped", "", nil) // the reason comes from stop
+		return nil, end{}, false // refuse takes the end given to stop
 	}
+	var pe *wsframe.ProtocolError
 	switch {
-	case errors.Is(err, websocket.ErrFrameTooLarge):
-		return fail("bad target", fmt.Sprintf("the target is longer than %d bytes; send host:port, e.g. localhost:7000", maxTargetLen), nil)
+	case errors.As(err, &pe) && pe.Code == wsframe.CloseTooBig:
+		// The close frame with 1009 has gone out; FAIL: could not follow it.
+		return nil, endProtocol(pe), false
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fail("no target", fmt.Sprintf("no target received within %s; send host:port first", s.g.opts.FirstMessageTimeout), nil)
+		return nil, endRefused("no target", fmt.Sprintf("no target received within %s; send host:port first", s.g.opts.FirstMessageTimeout), nil), false
 	case err != nil:
-		return nil, end{why: "client closed before sending a target", err: quiet(err)}, false
-	case !m.text:
-		return fail("bad target", "the first message must be a text message host:port, not binary", nil)
+		e := endOfRead(err)
+		e.why += " before sending a target"
+		return nil, e, false
+	case !m.Text:
+		return nil, endRefused("bad target", "the first message must be a text message host:port, not binary", nil), false
 	}
 	s.ws.SetReadDeadline(time.Time{})
-	s.ws.MaxPayloadBytes = s.g.opts.MaxMessage
 
-	addr, err := parseTarget(string(m.data))
+	addr, err := parseTarget(string(m.Data))
 	if err != nil {
-		return fail("bad target", err.Error(), nil)
+		return nil, endRefused("bad target", err.Error(), nil), false
 	}
 	if s.v2err != nil {
-		return fail("bad options", "bad option in the WebSocket URL: "+s.v2err.Error(), nil)
+		return nil, endRefused("bad options", "bad option in the WebSocket URL: "+s.v2err.Error(), nil), false
 	}
 	s.log = s.log.With("target", addr)
 
@@ -242,225 +173,32 @@ func (s *session) open() (net.Conn, end, bool) {
 	cancel()
 	if err == nil && s.ctx.Err() != nil {
 		target.Close()
-		return fail("stopped", "", nil)
+		return nil, end{}, false
 	}
 	if denied := (*DeniedError)(nil); errors.As(err, &denied) {
 		s.log.Warn("target denied", "reason", denied.Reason)
-		return fail("target denied", denied.Error(), nil)
+		return nil, endRefused("target denied", denied.Error(), nil), false
 	}
 	if err != nil {
-		return fail("dial error", dialError(addr, s.g.opts.DialTimeout, err), err)
+		return nil, endRefused("dial error", dialError(addr, s.g.opts.DialTimeout, err), err), false
 	}
 	if err := s.sendText([]byte("SUCC")); err != nil {
 		target.Close()
-		return nil, end{why: "client gone", err: err}, false
+		return nil, endClientWriteFailed(err), false
 	}
 	if s.v2 != nil {
 		if err := s.v2.start(target); err != nil {
 			target.Close()
-			return fail("dial error", "the target closed the connection at once", err)
+			return nil, endRefused("dial error", "the target closed the connection at once", err), false
 		}
 	}
 	s.log.Info("session started")
 	return target, end{}, true
 }
 
-// relay copies both ways until one side ends, then ends the other, and
-// calls done when both have ended. The target is closed at once whichever
-// side ends first; the browser always gets everything the target sent,
-// then a close frame.
-func (s *session) relay(target net.Conn, done func(end)) {
-	s.lastActive.Store(time.Now().UnixNano())
-	s.startKeepalive()
-	up, down := s.browserToTarget, s.targetToBrowser
-	if s.v2 != nil {
-		up, down = s.browserToTargetV2, s.targetToBrowserV2
-	}
-	stop := context.AfterFunc(s.ctx, func() { target.Close() })
-
-	var once sync.Once
-	var first end
-	var running atomic.Int32
-	running.Store(2)
-	// finish runs as each direction ends. The first to end closes the
-	// target and makes the other end too; the last hands the session on.
-	finish := func(e end) {
-		once.Do(func() {
-			target.Close()
-			if stopped, ok := s.stopped(); ok {
-				e = stopped
-			}
-			first = e
-			if !e.byTarget {
-				s.ws.SetReadDeadline(aLongTimeAgo) // in case the browser side ended by writing
-				return
-			}
-			if s.v2 != nil {
-				s.sendControl(controlMessage{Type: "closed", Reason: cmp.Or(e.text, e.why)})
-			}
-			// The browser may still be sending; it answers our close frame
-			// with its own, which ends browserToTarget, or the grace period does.
-			s.sendClose(e.code, e.text)
-			s.ws.SetReadDeadline(time.Now().Add(closeGrace))
-		})
-		if running.Add(-1) > 0 {
-			return
-		}
-		stop()
-		s.stopKeepalive()
-		if !first.byTarget {
-			s.sendClose(first.code, first.text) // the answer to the browser's close
-		}
-		done(first)
-	}
-	// One goroutine per direction, each started afresh with a small stack
-	// (the goroutine that dialled is gone by the time they block): this is
-	// most of what an idle session costs.
-	go func() { finish(up(target)) }()
-	go func() { finish(down(target)) }()
-}
-
-// browserToTarget writes each message from the browser to the target as a
-// line ending in CR LF.
-func (s *session) browserToTarget(target net.Conn) end {
-	var m message
-	var buf []byte
-	for {
-		if e, ok := s.receive(&m); !ok {
-			return e
-		}
-		// Text is UTF-8 and never holds 0xFF, but a binary message may, and
-		// the target may be telnet: double it as IAC IAC.
-		buf = telnet.Escape(buf[:0], m.data)
-		buf = append(buf, '\r', '\n')
-		n, err := target.Write(buf)
-		s.up += int64(n)
-		s.lastActive.Store(time.Now().UnixNano())
-		if err != nil {
-			return targetWriteFailed(err)
-		}
-	}
-}
-
-// receive reads the browser's next message, or says why there is none.
-func (s *session) receive(m *message) (end, bool) {
-	err := messageCodec.Receive(s.ws, m)
-	switch {
-	case err == nil:
-		return end{}, true
-	case errors.Is(err, websocket.ErrFrameTooLarge):
-		return end{why: "message too big", code: closeTooBig,
-			text: fmt.Sprintf("message larger than %d bytes", s.g.opts.MaxMessage)}, false
-	case err == io.EOF && s.out.in != nil && s.out.in.eof:
-		return end{why: "client connection lost", code: closeNormal}, false // no close frame
-	case err == io.EOF:
-		return endClientClosed, false
-	default:
-		return end{why: "client connection lost", code: closeNormal, err: quiet(err)}, false
-	}
-}
-
-// targetToBrowser reads the target, answers and removes telnet commands,
-// and sends each line to the browser as a text frame.
-func (s *session) targetToBrowser(target net.Conn) end {
-	var dec telnet.Decoder
-	var reply []byte
-	// Every frame of this direction is added to a batch (begin ... flush).
-	fr := lineFramer{emit: func(p []byte) error { return s.out.add(opTextFrame, p) }}
-	tr := newTargetReader(target)
-	armed := false // a read deadline is set for the prompt delay
-	for {
-		switch {
-		case fr.Pending():
-			target.SetReadDeadline(time.Now().Add(promptDelay))
-			armed = true
-		case armed:
-			target.SetReadDeadline(time.Time{})
-			armed = false
-		}
-		bp, n, err := tr.next()
-		if n > 0 {
-			buf := *bp
-			s.down += int64(n)
-			var data []byte
-			data, reply = dec.Decode(buf[:0], reply[:0], buf[:n])
-			if len(reply) > 0 {
-				if _, err := target.Write(reply); err != nil {
-					readBufs.Put(bp)
-					return targetWriteFailed(err)
-				}
-			}
-			// One deadline per read, not per frame: a browser that stops
-			// reading is dropped instead of holding this goroutine for ever.
-			now := time.Now()
-			s.lastActive.Store(now.UnixNano())
-			s.ws.SetWriteDeadline(now.Add(s.g.opts.WriteTimeout))
-			// The lines of one read leave in one write.
-			err := s.batch(func() error { return fr.Write(data) })
-			readBufs.Put(bp)
-			if err != nil {
-				return clientWriteFailed(err)
-			}
-		}
-		switch {
-		case err == nil:
-		case armed && errors.Is(err, os.ErrDeadlineExceeded):
-			if err := s.batch(fr.Flush); err != nil {
-				return clientWriteFailed(err)
-			}
-		case err == io.EOF:
-			if err := s.batch(fr.Close); err != nil {
-				return clientWriteFailed(err)
-			}
-			return endTargetClosed
-		default:
-			s.batch(fr.Close)
-			return targetLost(err)
-		}
-	}
-}
-
-// readBufs holds the buffers targets are read into: a session takes one
-// only while there is data, so idle sessions cost no read buffer (see
-// targetReader).
-var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
-
-// batch runs emit, which adds frames with s.out.add, and writes them all
-// with one system call.
-func (s *session) batch(emit func() error) error {
-	s.out.begin()
-	err := emit()
-	if ferr := s.out.flush(); err == nil {
-		err = ferr
-	}
-	return err
-}
-
 // sendText sends one text frame.
 func (s *session) sendText(p []byte) error {
-	return s.out.frame(opTextFrame, p)
-}
-
-// sendClose sends a close frame with a code and a reason, once.
-func (s *session) sendClose(code int, reason string) {
-	if len(reason) > 123 { // the limit of a control frame's payload
-		// Cut between characters: a browser fails a close frame whose
-		// reason is not valid UTF-8.
-		reason = strings.ToValidUTF8(reason[:123], "")
-	}
-	s.ws.SetWriteDeadline(time.Now().Add(closeGrace))
-	s.out.close(code, reason)
-}
-
-// awaitClose waits, for a short while, for the browser to answer our close
-// frame. Closing the socket with the browser's frames unread would make the
-// kernel reset the connection, and a reset can destroy what we sent last.
-// Only for when no relay goroutine reads the WebSocket.
-func (s *session) awaitClose() {
-	s.ws.SetReadDeadline(time.Now().Add(closeGrace))
-	var m message
-	for messageCodec.Receive(s.ws, &m) == nil {
-	}
+	return s.ws.Writer().WriteFrame(wsframe.OpText, p)
 }
 
 // startKeepalive arms the timer that pings the browser every -ping-interval
@@ -495,28 +233,29 @@ func (s *session) keepaliveDelay(now time.Time) time.Duration {
 	return next
 }
 
+// keepalive runs on the timer: the idle check, then the ping. A ping that
+// cannot be written within -write-timeout means the browser is gone (or
+// not reading): the session ends, even if both relay loops are blocked
+// elsewhere (an upload to a target that does not read).
 func (s *session) keepalive() {
 	now := time.Now()
 	if idle := s.g.opts.IdleTimeout; idle > 0 && now.Sub(time.Unix(0, s.lastActive.Load())) >= idle {
-		s.stop(end{why: "idle", code: closeNormal, byTarget: true,
-			text: fmt.Sprintf("closed after %s without activity", idle)})
+		s.stop(endIdle(idle))
 		return
 	}
 	if s.g.opts.PingInterval > 0 {
-		s.ws.SetWriteDeadline(now.Add(s.g.opts.WriteTimeout))
-		s.out.frame(opPingFrame, nil)
+		err := s.ws.Writer().WriteFrame(wsframe.OpPing, nil)
+		if errors.Is(err, wsframe.ErrCloseSent) {
+			return // the session is ending
+		}
+		if err != nil {
+			s.stop(endClientLost(fmt.Errorf("ping: %w", err)))
+			return
+		}
 	}
 	s.kmu.Lock()
 	if s.timer != nil {
 		s.timer.Reset(s.keepaliveDelay(time.Now()))
 	}
 	s.kmu.Unlock()
-}
-
-// quiet drops the errors of normal endings, which are not worth logging.
-func quiet(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
-		return nil
-	}
-	return err
 }

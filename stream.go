@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -86,9 +84,11 @@ func parseStreamOptions(q url.Values) (streamOptions, error) {
 // that follows it) without holding the codec while a write blocks.
 type stream struct {
 	opts streamOptions
-	mu   sync.Mutex
-	tel  *telnet.Decoder // nil when telnet=off
-	wmu  sync.Mutex
+	// writeTimeout bounds each write to the target (-write-timeout).
+	writeTimeout time.Duration
+	mu           sync.Mutex
+	tel          *telnet.Decoder // nil when telnet=off
+	wmu          sync.Mutex
 }
 
 func newStream(o streamOptions) *stream {
@@ -110,6 +110,7 @@ func (st *stream) writeTarget(target net.Conn, compute func() []byte) (int, erro
 	if len(b) == 0 {
 		return 0, nil
 	}
+	target.SetWriteDeadline(time.Now().Add(st.writeTimeout))
 	return target.Write(b)
 }
 
@@ -127,161 +128,4 @@ func (st *stream) start(target net.Conn) error {
 	}
 	_, err := st.writeTarget(target, func() []byte { return st.tel.Start(nil) })
 	return err
-}
-
-// controlMessage is a v2 text frame, either way.
-type controlMessage struct {
-	Type    string `json:"type"`
-	Cols    int    `json:"cols,omitempty"`
-	Rows    int    `json:"rows,omitempty"`
-	Remote  *bool  `json:"remote,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-	Message string `json:"message,omitempty"`
-}
-
-func (s *session) sendControl(m controlMessage) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return s.sendText(b)
-}
-
-// browserToTargetV2 writes binary messages to the target as they are
-// (telnet-encoded when the target speaks telnet) and acts on control messages.
-func (s *session) browserToTargetV2(target net.Conn) end {
-	st := s.v2
-	var m message
-	var buf []byte
-	for {
-		if e, ok := s.receive(&m); !ok {
-			return e
-		}
-		if m.text {
-			if err := s.control(target, m.data); err != nil {
-				return targetWriteFailed(err)
-			}
-			continue
-		}
-		var n int
-		var err error
-		if st.tel == nil {
-			n, err = target.Write(m.data)
-		} else {
-			n, err = st.writeTarget(target, func() []byte {
-				if !st.escaping() {
-					return m.data
-				}
-				buf = st.tel.Encode(buf[:0], m.data)
-				return buf
-			})
-		}
-		s.up += int64(n)
-		s.lastActive.Store(time.Now().UnixNano())
-		if err != nil {
-			return targetWriteFailed(err)
-		}
-	}
-}
-
-// control acts on one control message from the browser. A malformed or
-// unknown one gets an "error" control message back and changes nothing:
-// the session goes on. Only a failed write to the target is returned.
-func (s *session) control(target net.Conn, data []byte) error {
-	st := s.v2
-	var c controlMessage
-	if err := json.Unmarshal(data, &c); err != nil {
-		s.sendControl(controlMessage{Type: "error", Message: "a text message must be a JSON control message: " + err.Error()})
-		return nil
-	}
-	switch c.Type {
-	case "resize":
-		if c.Cols < 1 || c.Cols > 65535 || c.Rows < 1 || c.Rows > 65535 {
-			s.sendControl(controlMessage{Type: "error", Message: "resize: cols and rows must be numbers from 1 to 65535"})
-			return nil
-		}
-		if st.tel == nil {
-			return nil
-		}
-		var buf []byte
-		_, err := st.writeTarget(target, func() []byte { return st.tel.SetWindowSize(buf, c.Cols, c.Rows) })
-		return err
-	case "break":
-		if st.tel == nil {
-			return nil
-		}
-		_, err := st.writeTarget(target, func() []byte {
-			if !st.escaping() {
-				return nil // not a telnet target: there is no break to send
-			}
-			return telnet.Break(nil)
-		})
-		return err
-	default:
-		s.sendControl(controlMessage{Type: "error", Message: fmt.Sprintf("unknown control message type %q", c.Type)})
-		return nil
-	}
-}
-
-// targetToBrowserV2 sends the target's bytes as binary frames, as read:
-// telnet commands answered and removed, lines neither split nor joined.
-// It tells the browser when the target takes over or gives back echo.
-func (s *session) targetToBrowserV2(target net.Conn) end {
-	var d downV2
-	tr := newTargetReader(target)
-	for {
-		bp, n, err := tr.next()
-		if n > 0 {
-			e, ok := s.forwardV2(target, (*bp)[:n], &d)
-			readBufs.Put(bp)
-			if !ok {
-				return e
-			}
-		}
-		switch {
-		case err == nil:
-		case err == io.EOF:
-			return endTargetClosed
-		default:
-			return targetLost(err)
-		}
-	}
-}
-
-// downV2 is what targetToBrowserV2 keeps between reads.
-type downV2 struct {
-	reply      []byte // telnet answers to the target
-	remoteEcho bool   // what the browser was last told
-}
-
-// forwardV2 handles one read from the target: telnet, echo news, data.
-func (s *session) forwardV2(target net.Conn, data []byte, d *downV2) (end, bool) {
-	st := s.v2
-	s.down += int64(len(data))
-	now := time.Now()
-	s.lastActive.Store(now.UnixNano())
-	s.ws.SetWriteDeadline(now.Add(s.g.opts.WriteTimeout))
-	if st.tel != nil {
-		echo := d.remoteEcho
-		_, err := st.writeTarget(target, func() []byte {
-			data, d.reply = st.tel.Decode(data[:0], d.reply[:0], data)
-			echo = st.tel.RemoteEcho()
-			return d.reply
-		})
-		if err != nil {
-			return targetWriteFailed(err), false
-		}
-		if echo != d.remoteEcho {
-			d.remoteEcho = echo
-			if err := s.sendControl(controlMessage{Type: "echo", Remote: &echo}); err != nil {
-				return clientWriteFailed(err), false
-			}
-		}
-	}
-	if len(data) > 0 {
-		if err := s.out.frame(opBinaryFrame, data); err != nil {
-			return clientWriteFailed(err), false
-		}
-	}
-	return end{}, true
 }
