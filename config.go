@@ -22,7 +22,7 @@ type config struct {
 	origins     []string // normalised as scheme://host:port
 	dialTimeout time.Duration
 
-	allow, deny string // target rules, parsed by ParseRules in run
+	allow, deny []Rule // target rules
 
 	htpasswd      string
 	tlsCert       string
@@ -54,16 +54,31 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 // stderr by the flag package; the returned error says what was wrong.
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var cfg config
-	var origins, trustProxy string
-	fs := flag.NewFlagSet("wstelnet", flag.ContinueOnError)
+	var raw rawFlags
+	fs := newFlagSet(&cfg, &raw)
 	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, usageError{err}
+	}
+	return cfg, cfg.complete(fs, raw)
+}
+
+// rawFlags are the flags parsed further once all are read.
+type rawFlags struct{ origins, trustProxy, allow, deny string }
+
+// newFlagSet defines every flag, writing into cfg and raw.
+func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("wstelnet", flag.ContinueOnError)
 	fs.StringVar(&cfg.listen, "listen", defaultListen, "`address` to serve the page and WebSocket on (a bare port argument, as in 'wstelnet 8000', means that port on 127.0.0.1)")
 	fs.StringVar(&cfg.echo, "echo", "", "also run the built-in line echo server on `address` (e.g. 127.0.0.1:7000) and fill it in on the page")
-	fs.StringVar(&origins, "origin", "", "comma-separated extra page `origins` (e.g. https://app.example.com) allowed to open sessions, besides the gateway's own")
+	fs.StringVar(&raw.origins, "origin", "", "comma-separated extra page `origins` (e.g. https://app.example.com) allowed to open sessions, besides the gateway's own")
 	fs.DurationVar(&cfg.dialTimeout, "dial-timeout", 10*time.Second, "how long to wait for a target to accept a connection")
 
-	fs.StringVar(&cfg.allow, "allow", "", "comma-separated target `rules` that may be dialled: host names (bbs.example.org, *.example.org), IPs, CIDRs (10.0.0.0/8) or *, each with an optional :PORT or :LO-HI; required when listening beyond loopback or behind -trust-proxy")
-	fs.StringVar(&cfg.deny, "deny", "", "comma-separated target `rules` that may not be dialled (same forms as -allow); deny beats allow")
+	fs.StringVar(&raw.allow, "allow", "", "comma-separated target `rules` that may be dialled: host names (bbs.example.org, *.example.org), IPs, CIDRs (10.0.0.0/8) or *, each with an optional :PORT or :LO-HI; required when listening beyond loopback or behind -trust-proxy")
+	fs.StringVar(&raw.deny, "deny", "", "comma-separated target `rules` that may not be dialled (same forms as -allow); deny beats allow")
 
 	fs.StringVar(&cfg.htpasswd, "htpasswd", "", "require HTTP Basic authentication with the bcrypt entries of `file` (made with htpasswd -B)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS and WSS with the certificate chain in `file` (PEM; needs -tls-key)")
@@ -78,7 +93,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.pingInterval, "ping-interval", 25*time.Second, "send WebSocket pings this often, so that proxies and NATs keep idle sessions open (0: never)")
 
 	fs.StringVar(&cfg.basePath, "base-path", "/", "serve everything under this `prefix`, e.g. /telnet/, for a reverse proxy")
-	fs.StringVar(&trustProxy, "trust-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
+	fs.StringVar(&raw.trustProxy, "trust-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
 
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long to wait for sessions to close before exiting")
@@ -86,66 +101,79 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		fmt.Fprintf(fs.Output(), "Usage: wstelnet [flags] [port]\n\nwstelnet serves a web page and a WebSocket endpoint that relay browser sessions to TCP services.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cfg, err
-		}
-		return cfg, usageError{err}
-	}
+	return fs
+}
 
+// complete checks the parsed flags against each other and parses the
+// lists; its errors are usageErrors.
+func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 	switch fs.NArg() {
 	case 0:
 	case 1:
 		port, err := strconv.ParseUint(fs.Arg(0), 10, 16)
 		if err != nil || port == 0 {
-			return cfg, usagef("the argument %q is not a port number (1-65535); use -listen for a full address", fs.Arg(0))
+			return usagef("the argument %q is not a port number (1-65535); use -listen for a full address", fs.Arg(0))
 		}
 		if isFlagSet(fs, "listen") {
-			return cfg, usagef("give either -listen or a port argument, not both")
+			return usagef("give either -listen or a port argument, not both")
 		}
 		cfg.listen = net.JoinHostPort("127.0.0.1", fs.Arg(0))
 	default:
-		return cfg, usagef("too many arguments %q: the only argument is an optional port", fs.Args())
+		return usagef("too many arguments %q: the only argument is an optional port", fs.Args())
 	}
 
 	if err := checkListenAddr("-listen", cfg.listen); err != nil {
-		return cfg, err
+		return err
 	}
 	if cfg.echo != "" {
 		if err := checkListenAddr("-echo", cfg.echo); err != nil {
-			return cfg, err
+			return err
 		}
 	}
 	if cfg.dialTimeout <= 0 {
-		return cfg, usagef("-dial-timeout must be positive, e.g. 10s")
+		return usagef("-dial-timeout must be positive, e.g. 10s")
 	}
 	var err error
-	if cfg.origins, err = parseOrigins(origins); err != nil {
-		return cfg, err
+	if cfg.origins, err = parseOrigins(raw.origins); err != nil {
+		return err
 	}
-	if cfg.trustProxy, err = parsePrefixes("-trust-proxy", trustProxy); err != nil {
-		return cfg, err
+	if cfg.trustProxy, err = parsePrefixes("-trust-proxy", raw.trustProxy); err != nil {
+		return err
 	}
 	if cfg.basePath, err = cleanBasePath(cfg.basePath); err != nil {
-		return cfg, err
+		return err
+	}
+	if cfg.allow, err = ParseRules("-allow", raw.allow); err != nil {
+		return usageError{err}
+	}
+	if cfg.deny, err = ParseRules("-deny", raw.deny); err != nil {
+		return usageError{err}
+	}
+	// Checked before listening: an open proxy must not exist even for a moment.
+	if !isLoopbackAddr(cfg.listen) && len(cfg.allow) == 0 {
+		return usagef("-listen %s: %s", cfg.listen, allowHint)
+	}
+	if len(cfg.trustProxy) > 0 && len(cfg.allow) == 0 {
+		// A proxy in front exposes even a gateway on loopback.
+		return usagef("-trust-proxy means a proxy exposes the gateway beyond this machine: %s", allowHint)
 	}
 	switch {
 	case (cfg.tlsCert == "") != (cfg.tlsKey == ""):
-		return cfg, usagef("-tls-cert and -tls-key go together: give both files")
+		return usagef("-tls-cert and -tls-key go together: give both files")
 	case cfg.tlsSelfSigned && cfg.tlsCert != "":
-		return cfg, usagef("give either -tls-self-signed or -tls-cert and -tls-key, not both")
+		return usagef("give either -tls-self-signed or -tls-cert and -tls-key, not both")
 	case cfg.logFormat != "text" && cfg.logFormat != "json":
-		return cfg, usagef("-log-format %q: want text or json", cfg.logFormat)
+		return usagef("-log-format %q: want text or json", cfg.logFormat)
 	case cfg.maxSessions < 0 || cfg.maxPerClient < 0:
-		return cfg, usagef("-max-sessions and -max-sessions-per-client must be 0 (no limit) or more")
+		return usagef("-max-sessions and -max-sessions-per-client must be 0 (no limit) or more")
 	case cfg.maxMessage < 1:
-		return cfg, usagef("-max-message must be at least 1 byte")
+		return usagef("-max-message must be at least 1 byte")
 	case cfg.idleTimeout < 0 || cfg.pingInterval < 0:
-		return cfg, usagef("-idle-timeout and -ping-interval must be 0 (off) or more")
+		return usagef("-idle-timeout and -ping-interval must be 0 (off) or more")
 	case cfg.writeTimeout <= 0 || cfg.shutdownTimeout <= 0:
-		return cfg, usagef("-write-timeout and -shutdown-timeout must be positive, e.g. 30s")
+		return usagef("-write-timeout and -shutdown-timeout must be positive, e.g. 30s")
 	}
-	return cfg, nil
+	return nil
 }
 
 // cleanBasePath makes a -base-path "/" or "/prefix/".

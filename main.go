@@ -2,28 +2,29 @@
 // endpoint, and relays each browser session to the TCP service it names
 // (a telnet BBS or MUD, an HTTP, SMTP or Redis server, a device console).
 //
-// The wire protocol is the seed protocol of the 2012 tutorial: the browser's
-// first text message is "host:port", the gateway answers "SUCC" or
-// "FAIL:<reason>", and then every text message is a line in either direction.
-// README.md documents it, the flags and the security model.
+// Two wire protocols share one start, the seed protocol of the 2012
+// tutorial: the browser's first text message is "host:port", and the
+// gateway answers "SUCC" or "FAIL:<reason>". Then, in the seed protocol
+// (v1), every text message is a line in either direction; in protocol v2
+// (subprotocol wstelnet.v2), binary messages carry the byte stream and
+// text messages carry JSON control messages. README.md documents the
+// flags and the security model, PROTOCOL.md the protocols, and
+// ARCHITECTURE.md where each step of a session lives.
 package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 )
 
 func main() {
@@ -42,137 +43,31 @@ func main() {
 	}
 }
 
-// run is the whole program: flags, listeners, the HTTP server and a graceful
-// shutdown when ctx ends. It returns a usageError for bad command lines and
-// flag.ErrHelp after -h, so that main can pick the exit code.
+// run is the whole program: the configuration, the server, serving until
+// ctx ends, and a graceful shutdown. It returns a usageError for bad
+// command lines and flag.ErrHelp after -h, so that main can pick the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig(args, stderr)
 	if err != nil {
 		return err
 	}
-	var logger *slog.Logger
-	if cfg.logFormat == "json" {
-		logger = slog.New(slog.NewJSONHandler(stderr, nil))
-	} else {
-		logger = slog.New(slog.NewTextHandler(stderr, nil))
-	}
-
-	allow, err := ParseRules("-allow", cfg.allow)
-	if err != nil {
-		return usageError{err}
-	}
-	deny, err := ParseRules("-deny", cfg.deny)
-	if err != nil {
-		return usageError{err}
-	}
-	var auth *htpasswd
-	if cfg.htpasswd != "" {
-		if auth, err = loadHtpasswd(cfg.htpasswd); err != nil {
-			return usageError{err}
-		}
-	}
-	tc, fingerprint, err := tlsConfig(cfg)
-	if err != nil {
-		return usageError{err}
-	}
-
-	// Checked before listening: an open proxy must not exist even for a moment.
-	if !isLoopbackAddr(cfg.listen) && len(allow) == 0 {
-		return usagef("-listen %s: %s", cfg.listen, allowHint)
-	}
-	if len(cfg.trustProxy) > 0 && len(allow) == 0 {
-		// A proxy in front exposes even a gateway on loopback.
-		return usagef("-trust-proxy means a proxy exposes the gateway beyond this machine: %s", allowHint)
-	}
-	ln, err := net.Listen("tcp", cfg.listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another program using that port? pick another with -listen)", cfg.listen, err)
-	}
-	defer ln.Close()
-	loopback := isLoopbackAddr(ln.Addr().String())
-
-	var echoAddr string
-	if cfg.echo != "" {
-		echo, err := startEcho(cfg.echo, logger)
-		if err != nil {
-			return err
-		}
-		defer echo.Close()
-		echoAddr = echo.Addr()
-		logger.Info("echo server listening", "addr", echoAddr)
-		if len(allow) > 0 {
-			// The page offers the echo server; -allow should not have to name it.
-			rules, err := ParseRules("-echo", echoAddr)
-			if err != nil {
-				return err
-			}
-			allow = append(allow, rules...)
-		}
-	}
-	policy := NewPolicy(allow, deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
-
-	gw, err := newGateway(gatewayOptions{
-		Logger:       logger,
-		Dial:         (&Dialer{Policy: policy}).DialContext,
-		DialTimeout:  cfg.dialTimeout,
-		Origins:      cfg.origins,
-		LoopbackOnly: loopback,
-		EchoAddr:     echoAddr,
-		WriteTimeout: cfg.writeTimeout,
-		MaxMessage:   cfg.maxMessage,
-		MaxSessions:  cfg.maxSessions,
-		MaxPerClient: cfg.maxPerClient,
-		IdleTimeout:  cfg.idleTimeout,
-		PingInterval: cfg.pingInterval,
-		Auth:         auth,
-		BasePath:     cfg.basePath,
-		TrustProxy:   cfg.trustProxy,
-	})
+	srv, err := newServer(cfg, stdout, newLogger(cfg.logFormat, stderr))
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler: gw,
-		// A client that trickles its request headers would otherwise hold a
-		// connection and a goroutine for ever.
-		ReadHeaderTimeout: 10 * time.Second,
-		// Keep-alive connections from browsers that went away are reclaimed.
-		IdleTimeout: 2 * time.Minute,
-		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	if err := srv.serve(ctx); err != nil {
+		srv.close()
+		return err
 	}
-	if tc != nil {
-		ln = tls.NewListener(ln, tc)
-	}
+	return srv.shutdown()
+}
 
-	if fingerprint != "" {
-		fmt.Fprintf(stdout, "wstelnet: self-signed certificate, SHA-256 fingerprint %s\n", fingerprint)
+// newLogger logs to w in format "text" or "json".
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
 	}
-	if auth != nil && tc == nil {
-		logger.Warn("-htpasswd without TLS: passwords cross the network in clear text unless a TLS proxy sits in front; add -tls-cert and -tls-key, or -tls-self-signed")
-	}
-	if policy.Open() && loopback {
-		logger.Info("no -allow rules: any target may be dialled, which is fine while only this machine can reach the gateway")
-	}
-	fmt.Fprintf(stdout, "wstelnet: open %s in your browser\n", pageURL(ln.Addr(), tc != nil, cfg.basePath))
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve HTTP: %w", err)
-	case <-ctx.Done():
-	}
-
-	logger.Info("shutting down", "sessions", gw.Sessions())
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
-	defer cancel()
-	// Shutdown stops the listener and idle HTTP connections; it neither closes
-	// nor waits for hijacked WebSocket connections, which the gateway ends itself.
-	httpErr := srv.Shutdown(sctx)
-	gwErr := gw.Shutdown(sctx)
-	if err := errors.Join(httpErr, gwErr); err != nil {
-		return fmt.Errorf("shut down: %w", err)
-	}
-	return nil
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // pageURL is the address a person should open for a listener on addr.

@@ -62,15 +62,34 @@ func TestFlags(t *testing.T) {
 	}
 }
 
+// TestHelpListsEveryFlag checks -h against every flag the FlagSet defines:
+// each is listed, with its default where it has one.
 func TestHelpListsEveryFlag(t *testing.T) {
 	var out bytes.Buffer
 	if _, err := parseConfig([]string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("got %v, want flag.ErrHelp", err)
 	}
-	for _, want := range []string{"-listen", `(default "127.0.0.1:8000")`, "-echo", "-origin", "-dial-timeout", "(default 10s)"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("help does not mention %q:\n%s", want, out.String())
+	// PrintDefaults writes "  -name ..." and then indented lines of usage.
+	blocks := map[string]string{}
+	for _, b := range regexp.MustCompile(`(?m)^  -`).Split(out.String(), -1)[1:] {
+		name, _, _ := strings.Cut(b, " ")
+		blocks[strings.TrimSpace(strings.SplitN(name, "\n", 2)[0])] = b
+	}
+	n := 0
+	newFlagSet(&config{}, &rawFlags{}).VisitAll(func(f *flag.Flag) {
+		n++
+		b, ok := blocks[f.Name]
+		switch {
+		case !ok:
+			t.Errorf("-h does not list -%s", f.Name)
+		case f.DefValue == "" || f.DefValue == "0" || f.DefValue == "false" || f.DefValue == "0s":
+			// PrintDefaults leaves out zero defaults; the usage says what 0 means.
+		case !strings.Contains(b, "(default "+f.DefValue+")") && !strings.Contains(b, `(default "`+f.DefValue+`")`):
+			t.Errorf("-h does not give the default of -%s (%s):\n%s", f.Name, f.DefValue, b)
 		}
+	})
+	if n < 20 {
+		t.Errorf("only %d flags defined; the test expects the whole FlagSet", n)
 	}
 }
 

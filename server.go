@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+)
+
+// Plain HTTP requests (the page, its files, /healthz, a refused upgrade)
+// get these bounds; a WebSocket upgrade clears them when the connection is
+// hijacked, and the session sets its own.
+var defaultHTTPTimeouts = httpTimeouts{
+	// A client that trickles its request headers.
+	ReadHeader: 10 * time.Second,
+	// A request whose declared body never comes (the server reads what
+	// is left of a body before the next request).
+	Read: 30 * time.Second,
+	// A client that asks and does not read, e.g. one that pipelines GETs
+	// of the page's files: the largest (xterm.js, 300 KB) over a slow
+	// phone link is well inside a minute.
+	Write: time.Minute,
+	// Keep-alive connections from browsers that went away.
+	Idle: 2 * time.Minute,
+}
+
+type httpTimeouts struct{ ReadHeader, Read, Write, Idle time.Duration }
+
+// server is the running program: the listener, the echo server, the
+// gateway and the HTTP server that serves it.
+type server struct {
+	log             *slog.Logger
+	ln              net.Listener
+	echo            *echoServer // nil without -echo
+	gw              *Gateway
+	http            *http.Server
+	shutdownTimeout time.Duration
+}
+
+// newServer listens and builds everything run serves, or says why it cannot.
+func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, error) {
+	var auth *htpasswd
+	var err error
+	if cfg.htpasswd != "" {
+		if auth, err = loadHtpasswd(cfg.htpasswd); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	tc, fingerprint, err := tlsConfig(cfg)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another program using that port? pick another with -listen)", cfg.listen, err)
+	}
+	s := &server{log: logger, ln: ln, shutdownTimeout: cfg.shutdownTimeout}
+	loopback := isLoopbackAddr(ln.Addr().String())
+
+	allow := cfg.allow
+	var echoAddr string
+	if cfg.echo != "" {
+		if s.echo, err = startEcho(cfg.echo, logger); err != nil {
+			ln.Close()
+			return nil, err
+		}
+		echoAddr = s.echo.Addr()
+		logger.Info("echo server listening", "addr", echoAddr)
+		if len(allow) > 0 {
+			// The page offers the echo server; -allow should not have to name it.
+			rules, err := ParseRules("-echo", echoAddr)
+			if err != nil {
+				s.close()
+				return nil, err
+			}
+			allow = append(allow, rules...)
+		}
+	}
+	policy := NewPolicy(allow, cfg.deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
+
+	s.gw, err = newGateway(gatewayOptions{
+		Logger:       logger,
+		Dial:         (&Dialer{Policy: policy}).DialContext,
+		DialTimeout:  cfg.dialTimeout,
+		Origins:      cfg.origins,
+		LoopbackOnly: loopback,
+		EchoAddr:     echoAddr,
+		WriteTimeout: cfg.writeTimeout,
+		MaxMessage:   cfg.maxMessage,
+		MaxSessions:  cfg.maxSessions,
+		MaxPerClient: cfg.maxPerClient,
+		IdleTimeout:  cfg.idleTimeout,
+		PingInterval: cfg.pingInterval,
+		Auth:         auth,
+		BasePath:     cfg.basePath,
+		TrustProxy:   cfg.trustProxy,
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.http = newHTTPServer(s.gw, defaultHTTPTimeouts, logger)
+	if tc != nil {
+		s.ln = tls.NewListener(ln, tc)
+	}
+
+	if fingerprint != "" {
+		fmt.Fprintf(stdout, "wstelnet: self-signed certificate, SHA-256 fingerprint %s\n", fingerprint)
+	}
+	if auth != nil && tc == nil {
+		logger.Warn("-htpasswd without TLS: passwords cross the network in clear text unless a TLS proxy sits in front; add -tls-cert and -tls-key, or -tls-self-signed")
+	}
+	if policy.Open() && loopback {
+		logger.Info("no -allow rules: any target may be dialled, which is fine while only this machine can reach the gateway")
+	}
+	fmt.Fprintf(stdout, "wstelnet: open %s in your browser\n", pageURL(ln.Addr(), tc != nil, cfg.basePath))
+	return s, nil
+}
+
+// newHTTPServer serves h with the given bounds on plain HTTP requests.
+func newHTTPServer(h http.Handler, t httpTimeouts, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// serve serves until ctx ends (SIGINT or SIGTERM) or serving fails.
+func (s *server) serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve HTTP: %w", err)
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// shutdown ends every session with 1001 at once and stops serving, within
+// -shutdown-timeout. Sessions come first, and do not wait for plain HTTP:
+// an idle keep-alive connection or a request body that never comes must
+// not delay their close frames. HTTP requests still unfinished at the
+// deadline are cut; that is not a failure.
+func (s *server) shutdown() error {
+	s.log.Info("shutting down", "sessions", s.gw.Sessions())
+	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout)
+	defer cancel()
+	gwErr := make(chan error, 1)
+	go func() { gwErr <- s.gw.Shutdown(ctx) }()
+	if err := s.http.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+		s.log.Info("cut HTTP requests still unfinished at -shutdown-timeout")
+		s.http.Close()
+	}
+	s.close()
+	if err := <-gwErr; err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+// close releases the listeners.
+func (s *server) close() {
+	s.ln.Close()
+	if s.echo != nil {
+		s.echo.Close()
+	}
+}
