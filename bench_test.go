@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -58,30 +56,14 @@ func BenchmarkRelay(b *testing.B) {
 	}
 }
 
-// drain reads frames into one reused buffer until the close frame.
+// drain reads frames, into the reader's reused buffer, until the close frame.
 func (ws *wsClient) drain() {
-	buf := make([]byte, 64<<10)
-	var h [10]byte
 	for {
-		if _, err := io.ReadFull(ws.br, h[:2]); err != nil {
+		f, err := ws.r.ReadFrame(0)
+		if err != nil {
 			ws.t.Fatal(err)
 		}
-		n := int(h[1] & 0x7f)
-		switch n {
-		case 126:
-			io.ReadFull(ws.br, h[2:4])
-			n = int(binary.BigEndian.Uint16(h[2:4]))
-		case 127:
-			io.ReadFull(ws.br, h[2:10])
-			n = int(binary.BigEndian.Uint64(h[2:10]))
-		}
-		if n > len(buf) {
-			buf = make([]byte, n)
-		}
-		if _, err := io.ReadFull(ws.br, buf[:n]); err != nil {
-			ws.t.Fatal(err)
-		}
-		if h[0]&0x0f == opClose {
+		if f.Op == opClose {
 			return
 		}
 	}

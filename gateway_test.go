@@ -23,7 +23,6 @@ import (
 // loopback, real WebSocket clients.
 
 func TestEchoSession(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{})
 	ws := tg.connect(t, echo.Addr())
@@ -42,7 +41,6 @@ func TestEchoSession(t *testing.T) {
 // TestTutorialClient drives a session with golang.org/x/net/websocket's own
 // client on the tutorial's path, as the 2012 clients do.
 func TestTutorialClient(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{})
 	ws, err := websocket.Dial("ws"+strings.TrimPrefix(tg.srv.URL, "http")+"/websocket/ws", "", tg.origin())
@@ -71,7 +69,6 @@ func TestTutorialClient(t *testing.T) {
 }
 
 func TestBadTargets(t *testing.T) {
-	checkLeaks(t)
 	tg := newTestGateway(t, gatewayOptions{})
 	for _, tc := range []struct {
 		name, msg string
@@ -113,7 +110,6 @@ func TestBadTargets(t *testing.T) {
 }
 
 func TestDialRefused(t *testing.T) {
-	checkLeaks(t)
 	// An address where nothing listens: take a port and give it back.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -131,7 +127,6 @@ func TestDialRefused(t *testing.T) {
 // TestDialTimeout dials a loopback listener whose accept queue is full, so
 // that the kernel drops the SYN and the connection attempt hangs.
 func TestDialTimeout(t *testing.T) {
-	checkLeaks(t)
 	addr, cleanup := fullBacklogListener(t)
 	defer cleanup()
 	tg := newTestGateway(t, gatewayOptions{DialTimeout: 300 * time.Millisecond})
@@ -139,7 +134,6 @@ func TestDialTimeout(t *testing.T) {
 }
 
 func TestIPv6Target(t *testing.T) {
-	checkLeaks(t)
 	ln, err := net.Listen("tcp", "[::1]:0")
 	if err != nil {
 		t.Skipf("no IPv6 loopback here: %v", err)
@@ -156,7 +150,6 @@ func TestIPv6Target(t *testing.T) {
 }
 
 func TestPromptWithoutNewline(t *testing.T) {
-	checkLeaks(t)
 	got := make(chan string, 1)
 	addr := startTarget(t, func(c net.Conn) {
 		c.Write([]byte("Welcome\r\nlogin: "))
@@ -179,7 +172,6 @@ func TestPromptWithoutNewline(t *testing.T) {
 // TestPromptCRLFSplit: a CR sent as part of a prompt, its LF after the quiet
 // spell, must not turn into an extra empty line.
 func TestPromptCRLFSplit(t *testing.T) {
-	checkLeaks(t)
 	next := make(chan struct{})
 	addr := startTarget(t, func(c net.Conn) {
 		c.Write([]byte("ready\r"))
@@ -195,7 +187,6 @@ func TestPromptCRLFSplit(t *testing.T) {
 }
 
 func TestLastLineDeliveredOnClose(t *testing.T) {
-	checkLeaks(t)
 	addr := startTarget(t, func(c net.Conn) {
 		c.Write([]byte("first\r\nsecond\nno newline at the end"))
 	})
@@ -211,7 +202,6 @@ func TestLastLineDeliveredOnClose(t *testing.T) {
 // TestTargetCloseDeliversEverything: a target that writes a lot and closes
 // at once; the browser must get every line before the close frame.
 func TestTargetCloseDeliversEverything(t *testing.T) {
-	checkLeaks(t)
 	const n = 50000
 	addr := startTarget(t, func(c net.Conn) {
 		w := bufio.NewWriter(c)
@@ -256,7 +246,6 @@ func checkLines(t *testing.T, frames, want []string) {
 }
 
 func TestLongLineInPieces(t *testing.T) {
-	checkLeaks(t)
 	// 300 KiB of 3-byte runes: pieces must not split a rune.
 	long := strings.Repeat("€", 100<<10)
 	addr := startTarget(t, func(c net.Conn) {
@@ -284,7 +273,6 @@ func TestLongLineInPieces(t *testing.T) {
 }
 
 func TestInvalidUTF8Repaired(t *testing.T) {
-	checkLeaks(t)
 	addr := startTarget(t, func(c net.Conn) {
 		// Latin-1 "café", a lone continuation byte, a truncated sequence,
 		// and 0xFF sent as telnet data (IAC IAC).
@@ -302,7 +290,6 @@ func TestInvalidUTF8Repaired(t *testing.T) {
 // TestTelnetNegotiationRefused: commands are answered with refusals byte for
 // byte and never reach the browser.
 func TestTelnetNegotiationRefused(t *testing.T) {
-	checkLeaks(t)
 	const (
 		IAC, DONT, DO, WONT, WILL, SB, SE, GA = 255, 254, 253, 252, 251, 250, 240, 249
 		ECHO, SGA, TTYPE, NAWS                = 1, 3, 24, 31
@@ -329,7 +316,6 @@ func TestTelnetNegotiationRefused(t *testing.T) {
 }
 
 func TestLinesToTarget(t *testing.T) {
-	checkLeaks(t)
 	got := make(chan []byte, 1)
 	addr := startTarget(t, func(c net.Conn) {
 		b, _ := io.ReadAll(c)
@@ -351,7 +337,6 @@ func TestLinesToTarget(t *testing.T) {
 // TestHTTPTarget is the README's walk-through: an HTTP/1.0 request through
 // the gateway to a real net/http server.
 func TestHTTPTarget(t *testing.T) {
-	checkLeaks(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -376,7 +361,6 @@ func TestHTTPTarget(t *testing.T) {
 func TestBrowserCloseClosesTarget(t *testing.T) {
 	for how, reason := range map[string]string{"close frame": `reason="client closed"`, "vanish": `reason="client connection lost"`} {
 		t.Run(how, func(t *testing.T) {
-			checkLeaks(t)
 			closed := make(chan error, 1)
 			addr := startTarget(t, func(c net.Conn) {
 				c.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -405,7 +389,6 @@ func TestBrowserCloseClosesTarget(t *testing.T) {
 }
 
 func TestTooBigMessage(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{MaxMessage: 64 << 10})
 	bystander := tg.connect(t, echo.Addr())
@@ -422,14 +405,12 @@ func TestTooBigMessage(t *testing.T) {
 }
 
 func TestFirstMessageTimeout(t *testing.T) {
-	checkLeaks(t)
 	tg := newTestGateway(t, gatewayOptions{FirstMessageTimeout: 100 * time.Millisecond})
 	ws, _ := tg.dialWS(t, "/ws", nil)
 	ws.expectFail("no target received")
 }
 
 func TestManySessions(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{Logger: testLogger(discardTB{t})})
 	const n = 300
@@ -439,6 +420,7 @@ func TestManySessions(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			t := goroutineTB{t}
 			ws := tg.connect(t, echo.Addr())
 			ws.next() // greeting
 			for j := range 3 {
@@ -468,7 +450,6 @@ type discardTB struct{ testing.TB }
 func (discardTB) Log(...any) {}
 
 func TestShutdownClosesSessions(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{})
 	var clients []*wsClient
@@ -501,7 +482,6 @@ func TestShutdownClosesSessions(t *testing.T) {
 }
 
 func TestOriginRules(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{Origins: []string{"https://app.example.com:443"}})
 	port := tg.srv.Listener.Addr().(*net.TCPAddr).Port
@@ -552,7 +532,6 @@ func TestOriginRules(t *testing.T) {
 // TestHostHeaderOnLoopback: a DNS-rebinding page reaches the gateway under a
 // foreign host name; every path refuses it.
 func TestHostHeaderOnLoopback(t *testing.T) {
-	checkLeaks(t)
 	tg := newTestGateway(t, gatewayOptions{})
 	port := tg.srv.Listener.Addr().(*net.TCPAddr).Port
 	for _, tc := range []struct {
@@ -587,7 +566,6 @@ func TestHostHeaderOnLoopback(t *testing.T) {
 }
 
 func TestEndpoints(t *testing.T) {
-	checkLeaks(t)
 	tg := newTestGateway(t, gatewayOptions{EchoAddr: "127.0.0.1:7000"})
 	get := func(path string) (*http.Response, string) {
 		t.Helper()
@@ -639,7 +617,12 @@ func fullBacklogListener(t *testing.T) (string, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc.Control(func(fd uintptr) { listenBacklog(int(fd), 0) })
+	ok := false
+	rc.Control(func(fd uintptr) { ok = listenBacklog(fd, 0) })
+	if !ok {
+		ln.Close()
+		t.Skip("cannot set the accept queue's length on this system")
+	}
 	addr := ln.Addr().String()
 	var fillers []net.Conn
 	for {

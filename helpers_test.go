@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"wstelnet/internal/wsframe"
 )
 
 // This file holds the fixtures of the Go tests: a gateway under httptest, TCP
@@ -138,52 +140,20 @@ func startTarget(t testing.TB, handle func(net.Conn)) string {
 	return ln.Addr().String()
 }
 
-// checkLeaks fails the test if goroutines or file descriptors outlive it.
-// Call it first, so that its cleanup runs after every other one.
-func checkLeaks(t *testing.T) {
-	t.Helper()
-	g0, fd0 := runtime.NumGoroutine(), openFDs(t)
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			g, fd := runtime.NumGoroutine(), openFDs(t)
-			if g <= g0 && fd <= fd0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("leak: %d goroutines (was %d), %d descriptors (was %d)\n%s", g, g0, fd, fd0, buf)
-				return
-			}
-			<-tick.C
-		}
-	})
-}
-
-func openFDs(t *testing.T) int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot count descriptors: %v", err)
-	}
-	return len(entries)
-}
-
 // wsClient is a minimal RFC 6455 client for tests.
 type wsClient struct {
 	t  testing.TB
 	c  net.Conn
 	br *bufio.Reader
+	r  *wsframe.Reader // frames from the gateway, with wsframe's client side
 }
 
 const (
-	opText   = 1
-	opBinary = 2
-	opClose  = 8
-	opPing   = 9
-	opPong   = 10
+	opText   = wsframe.OpText
+	opBinary = wsframe.OpBinary
+	opClose  = wsframe.OpClose
+	opPing   = wsframe.OpPing
+	opPong   = wsframe.OpPong
 )
 
 // dialWS opens a WebSocket to the gateway's path with extra headers (Origin,
@@ -234,7 +204,7 @@ func dialWSAt(t testing.TB, addr string, tc *tls.Config, path string, hdr http.H
 		return nil, resp
 	}
 	c.SetDeadline(time.Time{})
-	ws := &wsClient{t: t, c: c, br: br}
+	ws := &wsClient{t: t, c: c, br: br, r: wsframe.NewReader(br, false, nil)}
 	t.Cleanup(func() { c.Close() })
 	return ws, resp
 }
@@ -259,26 +229,19 @@ func (tg *testGateway) connect(t testing.TB, target string) *wsClient {
 }
 
 func (ws *wsClient) writeFrame(op byte, payload []byte) error {
-	hdr := []byte{0x80 | op}
-	switch n := len(payload); {
-	case n < 126:
-		hdr = append(hdr, 0x80|byte(n))
-	case n < 1<<16:
-		hdr = append(hdr, 0x80|126)
-		hdr = binary.BigEndian.AppendUint16(hdr, uint16(n))
-	default:
-		hdr = append(hdr, 0x80|127)
-		hdr = binary.BigEndian.AppendUint64(hdr, uint64(n))
-	}
-	var mask [4]byte
-	rand.Read(mask[:])
-	hdr = append(hdr, mask[:]...)
-	masked := make([]byte, len(payload))
-	for i, c := range payload {
-		masked[i] = c ^ mask[i%4]
-	}
+	var key [4]byte
+	rand.Read(key[:])
+	frame := wsframe.AppendMaskedHeader(nil, op, len(payload), key)
+	start := len(frame)
+	frame = append(frame, payload...)
+	wsframe.Mask(key, 0, frame[start:])
+	return ws.writeRaw(frame)
+}
+
+// writeRaw writes exactly b: for frames a well-behaved client never sends.
+func (ws *wsClient) writeRaw(b []byte) error {
 	ws.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	_, err := (&net.Buffers{hdr, masked}).WriteTo(ws.c)
+	_, err := ws.c.Write(b)
 	return err
 }
 
@@ -309,40 +272,20 @@ func (ws *wsClient) next() (op byte, payload []byte) {
 
 func (ws *wsClient) read(timeout time.Duration) (byte, []byte, error) {
 	ws.c.SetReadDeadline(time.Now().Add(timeout))
-	var h [2]byte
-	if _, err := io.ReadFull(ws.br, h[:]); err != nil {
+	f, err := ws.r.ReadFrame(0)
+	switch {
+	case err != nil:
 		return 0, nil, err
-	}
-	if h[0]&0x80 == 0 {
+	case !f.Fin:
 		return 0, nil, fmt.Errorf("fragmented frame from the gateway")
-	}
-	if h[1]&0x80 != 0 {
+	case f.Masked:
 		return 0, nil, fmt.Errorf("masked frame from the gateway")
+	case f.RSV != 0:
+		return 0, nil, fmt.Errorf("reserved bits set by the gateway")
+	case f.Op == opText && !utf8.Valid(f.Payload):
+		return 0, nil, fmt.Errorf("text frame with invalid UTF-8: %q", f.Payload)
 	}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var l [2]byte
-		if _, err := io.ReadFull(ws.br, l[:]); err != nil {
-			return 0, nil, err
-		}
-		n = uint64(binary.BigEndian.Uint16(l[:]))
-	case 127:
-		var l [8]byte
-		if _, err := io.ReadFull(ws.br, l[:]); err != nil {
-			return 0, nil, err
-		}
-		n = binary.BigEndian.Uint64(l[:])
-	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(ws.br, payload); err != nil {
-		return 0, nil, err
-	}
-	op := h[0] & 0x0f
-	if op == opText && !utf8.Valid(payload) {
-		return 0, nil, fmt.Errorf("text frame with invalid UTF-8: %q", payload)
-	}
-	return op, payload, nil
+	return f.Op, bytes.Clone(f.Payload), nil
 }
 
 // expectText reads a frame and checks it is the text want.
@@ -463,3 +406,17 @@ func startTelnetd(t *testing.T) string {
 	})
 	return addr
 }
+
+// goroutineTB is a test's TB for a goroutine the test started: the testing
+// package allows FailNow only on the test's own goroutine, so a fatal
+// failure here is reported and ends just this goroutine (its deferred
+// calls run, so a WaitGroup still counts it done).
+type goroutineTB struct{ testing.TB }
+
+func (g goroutineTB) Fatal(args ...any) { g.TB.Helper(); g.TB.Error(args...); runtime.Goexit() }
+func (g goroutineTB) Fatalf(format string, args ...any) {
+	g.TB.Helper()
+	g.TB.Errorf(format, args...)
+	runtime.Goexit()
+}
+func (g goroutineTB) FailNow() { g.TB.Fail(); runtime.Goexit() }

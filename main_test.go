@@ -109,7 +109,6 @@ func (w lineWriter) Write(p []byte) (int, error) {
 // TestRun runs the whole program in-process: it prints the URL, serves the
 // page prefilled with its echo server, and shuts down when its context ends.
 func TestRun(t *testing.T) {
-	checkLeaks(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stdout := lineWriter{make(chan string, 10)}

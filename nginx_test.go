@@ -28,7 +28,6 @@ import (
 // gateway's pings are shown to keep an idle session open past nginx's
 // proxy_read_timeout, which does end a session without them.
 func TestNginx(t *testing.T) {
-	checkLeaks(t)
 	bin := nginxFind(t)
 	site, err := os.ReadFile(filepath.Join("deploy", "nginx.conf"))
 	if err != nil {

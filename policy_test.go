@@ -641,7 +641,6 @@ func expectDenied(t *testing.T, c net.Conn, err error, target, reason string) {
 }
 
 func TestDialChecked(t *testing.T) {
-	checkLeaks(t)
 	dns := startFakeDNS(t, map[string][]string{
 		"metadata.test.": {"169.254.169.254"},
 		"loop.test.":     {"127.0.0.1"},

@@ -38,7 +38,6 @@ func writeHtpasswd(t *testing.T, lines ...string) string {
 }
 
 func TestAuthentication(t *testing.T) {
-	checkLeaks(t)
 	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
 	auth, err := loadHtpasswd(writeHtpasswd(t, "# users", bobLine, "alice:"+string(hash)))
 	if err != nil {
@@ -120,7 +119,6 @@ func TestHtpasswdFileErrors(t *testing.T) {
 // TestSessionLimits tells clients apart by X-Forwarded-For from a trusted
 // proxy (the test's own loopback address); the addresses are only data.
 func TestSessionLimits(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{MaxSessions: 3, MaxPerClient: 2,
 		TrustProxy: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
@@ -169,7 +167,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{IdleTimeout: 300 * time.Millisecond})
 	ws := tg.connect(t, echo.Addr())
@@ -191,7 +188,6 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func TestPings(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{PingInterval: 50 * time.Millisecond})
 	ws := tg.connect(t, echo.Addr())
@@ -219,7 +215,6 @@ func TestPings(t *testing.T) {
 // TestSlowBrowserDropped: a browser that stops reading while the target
 // floods is dropped after the write timeout instead of holding memory.
 func TestSlowBrowserDropped(t *testing.T) {
-	checkLeaks(t)
 	targetDone := make(chan struct{})
 	addr := startTarget(t, func(c net.Conn) {
 		defer close(targetDone)
@@ -243,7 +238,6 @@ func TestSlowBrowserDropped(t *testing.T) {
 }
 
 func TestBasePath(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{BasePath: "/telnet/"})
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -269,7 +263,6 @@ func TestBasePath(t *testing.T) {
 }
 
 func TestTrustProxy(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	port := func(tg *testGateway) int { return tg.srv.Listener.Addr().(*net.TCPAddr).Port }
 	trusting := newTestGateway(t, gatewayOptions{TrustProxy: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
@@ -314,7 +307,6 @@ func TestTrustProxy(t *testing.T) {
 
 // TestDeniedTarget: the policy refuses before any connection is attempted.
 func TestDeniedTarget(t *testing.T) {
-	checkLeaks(t)
 	var mu sync.Mutex
 	accepted := 0
 	addr := startTarget(t, func(net.Conn) { mu.Lock(); accepted++; mu.Unlock() })
@@ -369,7 +361,6 @@ func startRun(t *testing.T, args []string, stderr io.Writer) (url string, out []
 }
 
 func TestTLSSelfSigned(t *testing.T) {
-	checkLeaks(t)
 	url, out, stop := startRun(t, []string{"-listen", "127.0.0.1:0", "-tls-self-signed", "-echo", "127.0.0.1:0"}, testWriter{t})
 	if !strings.HasPrefix(url, "https://127.0.0.1:") {
 		t.Fatalf("URL %q", url)
@@ -430,7 +421,6 @@ func TestTLSSelfSigned(t *testing.T) {
 // TestLogs: one JSON line when a session starts and one when it ends, with
 // what an operator needs, and never the data.
 func TestLogs(t *testing.T) {
-	checkLeaks(t)
 	var logs lockedBuffer
 	url, _, stop := startRun(t, []string{"-listen", "127.0.0.1:0", "-echo", "127.0.0.1:0", "-log-format", "json"}, &logs)
 	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
@@ -526,7 +516,6 @@ func TestStartupRefusals(t *testing.T) {
 // TestUpgradeNeedsHTTP11: an HTTP/1.0 upgrade (a proxy without
 // proxy_http_version 1.1) is refused with a message that says so.
 func TestUpgradeNeedsHTTP11(t *testing.T) {
-	checkLeaks(t)
 	tg := newTestGateway(t, gatewayOptions{})
 	c, err := net.Dial("tcp", tg.srv.Listener.Addr().String())
 	if err != nil {

@@ -93,7 +93,6 @@ func readN(t testing.TB, c net.Conn, n int) []byte {
 }
 
 func TestV2Subprotocol(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{})
 	for _, tc := range []struct{ offer, want string }{
@@ -120,7 +119,6 @@ func TestV2Subprotocol(t *testing.T) {
 // TestV2RawTransparency: with telnet=off every byte value goes through
 // unchanged, both ways.
 func TestV2RawTransparency(t *testing.T) {
-	checkLeaks(t)
 	all := make([]byte, 0, 1024)
 	for range 4 {
 		for b := range 256 {
@@ -152,7 +150,6 @@ func TestV2RawTransparency(t *testing.T) {
 // TestV2StreamFraming: bytes arrive as read, line endings untouched, and
 // the last bytes before the target closes are delivered.
 func TestV2StreamFraming(t *testing.T) {
-	checkLeaks(t)
 	const out = "line 1\r\nline 2\nno ending\rlone CR\x1b[1mbold\x1b[0m"
 	addr := startTarget(t, func(c net.Conn) { c.Write([]byte(out)) })
 	tg := newTestGateway(t, gatewayOptions{})
@@ -177,7 +174,6 @@ func TestV2StreamFraming(t *testing.T) {
 // TestV2Negotiation checks the gateway's telnet answers byte for byte, and
 // the control messages both ways.
 func TestV2Negotiation(t *testing.T) {
-	checkLeaks(t)
 	type step struct {
 		send []byte // from the target
 		want []byte // the gateway's answer to the target
@@ -237,7 +233,6 @@ func TestV2Negotiation(t *testing.T) {
 
 // TestV2TelnetOn: the gateway opens the negotiation itself.
 func TestV2TelnetOn(t *testing.T) {
-	checkLeaks(t)
 	got := make(chan []byte, 1)
 	addr := startTarget(t, func(c net.Conn) {
 		got <- readN(t, c, 9)
@@ -254,7 +249,6 @@ func TestV2TelnetOn(t *testing.T) {
 // TestV2AutoPlainTarget: until a target speaks telnet, telnet=auto leaves
 // the browser's bytes alone.
 func TestV2AutoPlainTarget(t *testing.T) {
-	checkLeaks(t)
 	got := make(chan []byte, 1)
 	addr := startTarget(t, func(c net.Conn) {
 		got <- readN(t, c, 3)
@@ -269,7 +263,6 @@ func TestV2AutoPlainTarget(t *testing.T) {
 }
 
 func TestV2BadControlMessages(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{})
 	ws := tg.connectV2(t, "", echo.Addr())
@@ -286,7 +279,6 @@ func TestV2BadControlMessages(t *testing.T) {
 }
 
 func TestV2BadOptions(t *testing.T) {
-	checkLeaks(t)
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{})
 	for q, words := range map[string]string{
@@ -308,7 +300,6 @@ func TestV2BadOptions(t *testing.T) {
 // TestV2RealTelnetd talks to GNU inetutils' telnetd: a full negotiation,
 // then a shell that sees the window size the browser gave and its changes.
 func TestV2RealTelnetd(t *testing.T) {
-	checkLeaks(t)
 	addr := startTelnetd(t)
 	tg := newTestGateway(t, gatewayOptions{})
 	ws := tg.connectV2(t, "?cols=77&rows=19", addr)

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench measures what the wstelnet gateway costs, next to
 // websockify (the usual WebSocket-to-TCP bridge) and a plain TCP
 // connection on the same machine (the physical limit): throughput both

@@ -102,7 +102,11 @@ func (r *Reader) ReadFrame(limit int) (Frame, error) {
 	if limit > 0 && n > uint64(limit) {
 		return f, &ProtocolError{CloseTooBig, fmt.Sprintf("frame larger than %d bytes", limit)}
 	}
-	f.Payload, err = r.readPayload(nil, int(n), f.Masked, key)
+	if cap(r.msg) > 64<<10 && n <= 64<<10 {
+		r.msg = nil // a big frame is over; keep little
+	}
+	r.msg, err = r.readPayload(r.msg[:0], int(n), f.Masked, key)
+	f.Payload = r.msg
 	return f, err
 }
 
@@ -131,9 +135,12 @@ func (r *Reader) readHeader() (f Frame, n uint64, key [4]byte, err error) {
 		}
 	}
 	if f.Masked {
-		if _, err := io.ReadFull(r.br, key[:]); err != nil {
+		// Read into the Reader, not into key: a local array handed to an
+		// io.Reader would be moved to the heap, one allocation per frame.
+		if _, err := io.ReadFull(r.br, r.hdr[10:14]); err != nil {
 			return f, 0, key, unexpected(err)
 		}
+		key = [4]byte(r.hdr[10:14])
 	}
 	return f, n, key, nil
 }
