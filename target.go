@@ -106,13 +106,12 @@ func checkHost(host string) error {
 	return nil
 }
 
-// dialError turns a failed dial into words for the FAIL: answer.
+// dialError turns a failed dial into words for the FAIL: answer. A policy
+// refusal (*DeniedError) never gets here: session.open answers it first, in
+// its own words, and logs it as a denial rather than a dial error.
 func dialError(addr string, timeout time.Duration, err error) string {
 	var dnsErr *net.DNSError
-	var denied *DeniedError
 	switch {
-	case errors.As(err, &denied):
-		return denied.Error()
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return fmt.Sprintf("cannot find host %s (check the spelling)", dnsErr.Name)
 	case errors.As(err, &dnsErr):
