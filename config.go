@@ -22,7 +22,7 @@ type config struct {
 	origins     []string // normalised as scheme://host:port
 	dialTimeout time.Duration
 
-	allow, deny string // target rules, parsed by ParseRules in run
+	allow, deny string // target rules, parsed by policy.ParseRules in run
 
 	htpasswd      string
 	tlsCert       string

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"wstelnet/internal/policy"
 )
 
 func main() {
@@ -57,11 +59,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logger = slog.New(slog.NewTextHandler(stderr, nil))
 	}
 
-	allow, err := ParseRules("-allow", cfg.allow)
+	allow, err := policy.ParseRules("-allow", cfg.allow)
 	if err != nil {
 		return usageError{err}
 	}
-	deny, err := ParseRules("-deny", cfg.deny)
+	deny, err := policy.ParseRules("-deny", cfg.deny)
 	if err != nil {
 		return usageError{err}
 	}
@@ -78,11 +80,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// Checked before listening: an open proxy must not exist even for a moment.
 	if !isLoopbackAddr(cfg.listen) && len(allow) == 0 {
-		return usagef("-listen %s: %s", cfg.listen, allowHint)
+		return usagef("-listen %s: %s", cfg.listen, policy.AllowHint)
 	}
 	if len(cfg.trustProxy) > 0 && len(allow) == 0 {
 		// A proxy in front exposes even a gateway on loopback.
-		return usagef("-trust-proxy means a proxy exposes the gateway beyond this machine: %s", allowHint)
+		return usagef("-trust-proxy means a proxy exposes the gateway beyond this machine: %s", policy.AllowHint)
 	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
@@ -102,18 +104,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logger.Info("echo server listening", "addr", echoAddr)
 		if len(allow) > 0 {
 			// The page offers the echo server; -allow should not have to name it.
-			rules, err := ParseRules("-echo", echoAddr)
+			rules, err := policy.ParseRules("-echo", echoAddr)
 			if err != nil {
 				return err
 			}
 			allow = append(allow, rules...)
 		}
 	}
-	policy := NewPolicy(allow, deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
+	targets := policy.New(allow, deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
 
 	gw, err := newGateway(gatewayOptions{
 		Logger:       logger,
-		Dial:         (&Dialer{Policy: policy}).DialContext,
+		Dial:         (&policy.Dialer{Policy: targets}).DialContext,
 		DialTimeout:  cfg.dialTimeout,
 		Origins:      cfg.origins,
 		LoopbackOnly: loopback,
@@ -150,7 +152,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if auth != nil && tc == nil {
 		logger.Warn("-htpasswd without TLS: passwords cross the network in clear text unless a TLS proxy sits in front; add -tls-cert and -tls-key, or -tls-self-signed")
 	}
-	if policy.Open() && loopback {
+	if targets.Open() && loopback {
 		logger.Info("no -allow rules: any target may be dialled, which is fine while only this machine can reach the gateway")
 	}
 	fmt.Fprintf(stdout, "wstelnet: open %s in your browser\n", pageURL(ln.Addr(), tc != nil, cfg.basePath))

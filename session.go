@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/net/websocket"
 
+	"wstelnet/internal/policy"
 	"wstelnet/internal/telnet"
 )
 
@@ -244,7 +245,7 @@ func (s *session) open() (net.Conn, end, bool) {
 		target.Close()
 		return fail("stopped", "", nil)
 	}
-	if denied := (*DeniedError)(nil); errors.As(err, &denied) {
+	if denied := (*policy.DeniedError)(nil); errors.As(err, &denied) {
 		s.log.Warn("target denied", "reason", denied.Reason)
 		return fail("target denied", denied.Error(), nil)
 	}

@@ -1,0 +1,16 @@
+// Package policy decides which host:port a browser may make the gateway
+// dial, and dials it.
+//
+// It has three parts, each pure but the last:
+//   - rules.go parses -allow and -deny into Rules;
+//   - decide.go is the decision: Policy.Decide takes a target's name, the
+//     addresses it resolved to and its port, and returns the addresses that
+//     may be dialled or a *DeniedError that says why not;
+//   - dial.go is the Dialer, which resolves a target once, asks the Policy,
+//     and dials exactly the addresses it checked: a second lookup would let a
+//     DNS answer that changed in between (DNS rebinding) reach an address
+//     that was never checked.
+//
+// The package holds no mutable state: a Policy does not change after New,
+// so every session shares one.
+package policy
