@@ -209,7 +209,7 @@ func (s *session) open() (net.Conn, end, bool) {
 
 	// Until Shutdown, a blocked read of the first message is ended by its deadline.
 	kick := context.AfterFunc(s.ctx, func() { s.ws.SetReadDeadline(aLongTimeAgo) })
-	s.ws.MaxPayloadBytes = maxTargetLen
+	s.ws.MaxPayloadBytes = policy.MaxTargetLen
 	s.ws.SetReadDeadline(time.Now().Add(s.g.opts.FirstMessageTimeout))
 	var m message
 	err := messageCodec.Receive(s.ws, &m)
@@ -218,7 +218,7 @@ func (s *session) open() (net.Conn, end, bool) {
 	}
 	switch {
 	case errors.Is(err, websocket.ErrFrameTooLarge):
-		return fail("bad target", fmt.Sprintf("the target is longer than %d bytes; send host:port, e.g. localhost:7000", maxTargetLen), nil)
+		return fail("bad target", fmt.Sprintf("the target is longer than %d bytes; send host:port, e.g. localhost:7000", policy.MaxTargetLen), nil)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fail("no target", fmt.Sprintf("no target received within %s; send host:port first", s.g.opts.FirstMessageTimeout), nil)
 	case err != nil:
@@ -229,7 +229,7 @@ func (s *session) open() (net.Conn, end, bool) {
 	s.ws.SetReadDeadline(time.Time{})
 	s.ws.MaxPayloadBytes = s.g.opts.MaxMessage
 
-	addr, err := parseTarget(string(m.data))
+	addr, err := policy.ParseTarget(string(m.data))
 	if err != nil {
 		return fail("bad target", err.Error(), nil)
 	}

@@ -22,7 +22,7 @@ type Dialer struct {
 }
 
 // DialContext has the signature of net.Dialer.DialContext. address is
-// "host:port" as parseTarget returns it. It looks the host up once (an IP
+// "host:port" as ParseTarget returns it. It looks the host up once (an IP
 // literal is not looked up; a zone, as in fe80::1%eth0, is kept), asks the
 // policy, and dials the allowed IPs one after the other until one answers,
 // within ctx. A refusal is a *DeniedError, returned before any dial; other

@@ -1,8 +1,11 @@
 // Package policy decides which host:port a browser may make the gateway
 // dial, and dials it.
 //
-// It has three parts, each pure but the last:
-//   - rules.go parses -allow and -deny into Rules;
+// It has four parts, all pure but the last:
+//   - target.go parses the browser's first message, "host:port", with
+//     errors meant for the person who typed it;
+//   - rules.go parses -allow and -deny into Rules, by the same grammar for
+//     host names and ports;
 //   - decide.go is the decision: Policy.Decide takes a target's name, the
 //     addresses it resolved to and its port, and returns the addresses that
 //     may be dialled or a *DeniedError that says why not;
