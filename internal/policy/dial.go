@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"time"
 )
 
@@ -46,9 +45,9 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", address, err)
 	}
-	port, err := strconv.ParseUint(portText, 10, 16)
-	if err != nil || port == 0 {
-		return nil, fmt.Errorf("dial %s: port %q is not a number from 1 to 65535", address, portText)
+	port, err := parsePort(portText, "no port given; "+targetPorts, targetPorts)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", address, err)
 	}
 
 	var ips []netip.Addr
@@ -68,7 +67,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 			ips[i] = ips[i].Unmap()
 		}
 	}
-	ips, err = d.Policy.Decide(host, ips, uint16(port))
+	ips, err = d.Policy.Decide(host, ips, port)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +83,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 			break
 		}
 		actx, cancel := attemptContext(ctx, len(ips)-i)
-		c, err := dialer.DialContext(actx, network, netip.AddrPortFrom(ip, uint16(port)).String())
+		c, err := dialer.DialContext(actx, network, netip.AddrPortFrom(ip, port).String())
 		cancel()
 		tried++
 		if err == nil {

@@ -386,6 +386,9 @@ func TestDialChecked(t *testing.T) {
 		if !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Errorf("closed port: %v; want it to wrap ECONNREFUSED", err)
 		}
+		if _, err := dialer("", "").DialContext(ctx, "tcp", "localhost:telnet"); err == nil || !strings.Contains(err.Error(), `port "telnet" is not a number`) {
+			t.Errorf("named port: %v; want it refused before any lookup", err)
+		}
 		if _, err := dialer("", "").DialContext(ctx, "udp", ln.Addr().String()); err == nil || !strings.Contains(err.Error(), "not supported") {
 			t.Errorf("udp: %v; want it refused", err)
 		}

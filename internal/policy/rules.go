@@ -121,6 +121,7 @@ func asciiEqualFold(a, b string) bool {
 const (
 	ruleExamples = "e.g. bbs.example.org, *.example.org, 10.0.0.0/8, fd00::/8 or *, each with an optional :PORT or :LO-HI"
 	portExamples = "ports are numbers from 1 to 65535, e.g. *:23 or 10.0.0.0/8:2000-2999"
+	portMissing  = "a port is missing after the colon or dash; " + portExamples
 	ipv6Examples = "write an IPv6 address or CIDR with a port in brackets, e.g. [::1]:23 or [fd00::/8]:2000-2999"
 )
 
@@ -273,50 +274,39 @@ func parseNet(s string) (netip.Prefix, error) {
 	return p, nil
 }
 
-// parseName checks a host name as checkHost does for targets and returns it
-// in lower case without its trailing dot.
+// parseName checks a host name for a rule, and returns it in lower case
+// without its trailing dot.
 func parseName(s string) (string, error) {
 	name := strings.TrimSuffix(s, ".")
-	if name == "" {
+	switch fault, c := checkName(name); fault {
+	case nameOK:
+		return strings.ToLower(name), nil
+	case nameEmpty:
 		return "", fmt.Errorf("not a host name; write %s", ruleExamples)
-	}
-	if len(name) > 253 {
+	case nameTooLong:
 		return "", errors.New("the host name is longer than 253 characters, the most DNS allows; write a shorter one, or a wildcard such as *.example.org")
-	}
-	labels := strings.Split(name, ".")
-	for _, label := range labels {
-		if label == "" || len(label) > 63 {
-			return "", errors.New("not a valid host name: a part between dots is empty or longer than 63 characters; write e.g. bbs.example.org or *.example.org")
-		}
-		for _, c := range label {
-			switch {
-			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-			case c == '*':
-				return "", errors.New(`"*" stands alone (every host) or as the whole first label of a name, e.g. * or *.example.org`)
-			case c >= 0x80:
-				return "", errors.New("write international host names in their ASCII form, e.g. xn--bcher-kva.example for bücher.example")
-			default:
-				return "", fmt.Errorf("not a valid host name or IP address (%q is not allowed in a name); write %s", c, ruleExamples)
-			}
-		}
-	}
-	// No top-level domain is all digits: 10.0.0.256 or 10.0.0 is a mistyped
-	// address, and as a name it would never match anything.
-	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" {
+	case nameBadLabel:
+		return "", errors.New("not a valid host name: a part between dots is empty or longer than 63 characters; write e.g. bbs.example.org or *.example.org")
+	case nameStar:
+		return "", errors.New(`"*" stands alone (every host) or as the whole first label of a name, e.g. * or *.example.org`)
+	case nameNonASCII:
+		return "", errors.New("write international host names in their ASCII form, e.g. xn--bcher-kva.example for bücher.example")
+	case nameNumeric:
 		return "", errors.New("not a valid IP address (four numbers from 0 to 255, e.g. 192.0.2.7), nor a host name (whose last part is not a number)")
+	default:
+		return "", fmt.Errorf("not a valid host name or IP address (%q is not allowed in a name); write %s", c, ruleExamples)
 	}
-	return strings.ToLower(name), nil
 }
 
 // parsePorts parses PORT or LO-HI.
 func parsePorts(s string) (lo, hi uint16, err error) {
 	loText, hiText, isRange := strings.Cut(s, "-")
-	if lo, err = parsePort(loText); err != nil {
+	if lo, err = parsePort(loText, portMissing, portExamples); err != nil {
 		return 0, 0, err
 	}
 	hi = lo
 	if isRange {
-		if hi, err = parsePort(hiText); err != nil {
+		if hi, err = parsePort(hiText, portMissing, portExamples); err != nil {
 			return 0, 0, err
 		}
 		if lo > hi {
@@ -324,20 +314,4 @@ func parsePorts(s string) (lo, hi uint16, err error) {
 		}
 	}
 	return lo, hi, nil
-}
-
-func parsePort(s string) (uint16, error) {
-	if s == "" {
-		return 0, fmt.Errorf("a port is missing after the colon or dash; %s", portExamples)
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("port %q is not a number; %s", s, portExamples)
-		}
-	}
-	n, err := strconv.ParseUint(s, 10, 16)
-	if err != nil || n == 0 {
-		return 0, fmt.Errorf("port %s is out of range; %s", s, portExamples)
-	}
-	return uint16(n), nil
 }

@@ -204,6 +204,12 @@ func FuzzParseRules(f *testing.F) {
 			if err != nil || len(back) != 1 || back[0] != r {
 				t.Fatalf("%#v prints as %q, which parses to %v, %v", r, r.String(), back, err)
 			}
+			// A name a rule holds is one a browser can ask for: the grammar is the same.
+			if r.kind == ruleName {
+				if _, err := ParseTarget(r.name + ":23"); err != nil {
+					t.Fatalf("rule %v holds a name that is not a valid target: %v", r, err)
+				}
+			}
 		}
 		if errA == nil {
 			joined := strings.Join(ruleStrings(allow), ",")

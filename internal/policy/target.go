@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -52,7 +51,7 @@ func ParseTarget(msg string) (string, error) {
 	if host == "" {
 		return "", fmt.Errorf("no host in %q; send host:port, e.g. localhost:%s", msg, port)
 	}
-	if err := checkPort(port); err != nil {
+	if _, err := parsePort(port, "no port given; "+targetPorts, targetPorts); err != nil {
 		return "", err
 	}
 	if err := checkHost(host); err != nil {
@@ -61,45 +60,25 @@ func ParseTarget(msg string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-func checkPort(port string) error {
-	if port == "" {
-		return errors.New("no port given; ports are numbers from 1 to 65535")
-	}
-	for _, c := range port {
-		if c < '0' || c > '9' {
-			return fmt.Errorf("port %q is not a number; ports are numbers from 1 to 65535", port)
-		}
-	}
-	n, err := strconv.ParseUint(port, 10, 16)
-	if err != nil || n == 0 {
-		return fmt.Errorf("port %s is out of range; ports are numbers from 1 to 65535", port)
-	}
-	return nil
-}
+// targetPorts says how a port is written, to a person typing a target.
+const targetPorts = "ports are numbers from 1 to 65535"
 
-// checkHost accepts an IP address or a DNS name made of letters, digits,
-// hyphens, underscores and dots; anything else could only fail later, with a
-// worse message, or reach a resolver that does something surprising with it.
+// checkHost accepts an IP address, with a zone if it has one, or a host name
+// as checkName has it.
 func checkHost(host string) error {
 	if _, err := netip.ParseAddr(host); err == nil {
 		return nil
 	}
-	if len(host) > 253 {
+	switch fault, _ := checkName(strings.TrimSuffix(host, ".")); fault {
+	case nameOK:
+		return nil
+	case nameTooLong:
 		return fmt.Errorf("host name %.40q... is longer than 253 characters", host)
+	case nameEmpty, nameBadLabel:
+		return fmt.Errorf("%q is not a valid host name", host)
+	case nameNonASCII:
+		return fmt.Errorf("%q: write international host names in their ASCII (xn--) form", host)
+	default: // nameStar, nameBadChar, nameNumeric
+		return fmt.Errorf("%q is not a valid host name or IP address", host)
 	}
-	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
-		if label == "" || len(label) > 63 {
-			return fmt.Errorf("%q is not a valid host name", host)
-		}
-		for _, c := range label {
-			switch {
-			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-			case c >= utf8.RuneSelf:
-				return fmt.Errorf("%q: write international host names in their ASCII (xn--) form", host)
-			default:
-				return fmt.Errorf("%q is not a valid host name or IP address", host)
-			}
-		}
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,8 @@ func TestParseTargetAccepts(t *testing.T) {
 		"my_host-1.example.:1":   "my_host-1.example.:1",
 		"EXAMPLE.ORG:080":        "EXAMPLE.ORG:080",
 		"10.0.0.1:2323":          "10.0.0.1:2323",
+		// 253 characters, the most DNS allows, and the root's dot.
+		strings.Repeat("a.", 126) + "b.:23": strings.Repeat("a.", 126) + "b.:23",
 	} {
 		got, err := ParseTarget(in)
 		if err != nil || got != want {
@@ -56,6 +59,8 @@ func TestParseTargetRefuses(t *testing.T) {
 		{"bücher.example:23", `"bücher.example": write international host names in their ASCII (xn--) form`},
 		{"bad host!:23", `"bad host!" is not a valid host name or IP address`},
 		{"*.example.org:23", `"*.example.org" is not a valid host name or IP address`},
+		{"10.0.0.256:23", `"10.0.0.256" is not a valid host name or IP address`},
+		{"127.1:23", `"127.1" is not a valid host name or IP address`},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			addr, err := ParseTarget(tc.in)
@@ -66,6 +71,23 @@ func TestParseTargetRefuses(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestNamesAgree: a host name is valid in a target exactly when it is valid
+// in a rule, so that a rule can name every host a browser can ask for.
+func TestNamesAgree(t *testing.T) {
+	for _, host := range []string{
+		"localhost", "bbs.example.org", "BBS.Example.org.", "my_host-1", "-.", "xn--bcher-kva.example",
+		strings.Repeat("a", 63) + ".org", strings.Repeat("a.", 126) + "b", strings.Repeat("a.", 126) + "b.",
+		"", ".", "..", "a..b", strings.Repeat("a", 64) + ".org", strings.Repeat("a.", 126) + "bc",
+		"bücher.example", "bad host", "a/b", "a*b", "10.0.0.256", "10.0.0", "127.1", "1", "a.1", "1.a",
+	} {
+		_, targetErr := ParseTarget(host + ":23")
+		_, ruleErr := parseName(host)
+		if (targetErr == nil) != (ruleErr == nil) {
+			t.Errorf("%q: as a target %v, as a rule %v", host, targetErr, ruleErr)
+		}
 	}
 }
 
@@ -97,6 +119,13 @@ func FuzzParseTarget(f *testing.F) {
 		}
 		if len(addr) > MaxTargetLen {
 			t.Fatalf("accepted %d bytes", len(addr))
+		}
+		// A rule can name the host: the grammar is the same.
+		if _, err := netip.ParseAddr(host); err != nil {
+			rules, err := ParseRules("-allow", host)
+			if err != nil || len(rules) != 1 || !rules[0].matchName(strings.TrimSuffix(host, ".")) {
+				t.Fatalf("accepted %q, but -allow %q is %v, %v", in, host, rules, err)
+			}
 		}
 	})
 }
