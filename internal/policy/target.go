@@ -41,7 +41,8 @@ func ParseTarget(msg string) (string, error) {
 		var ae *net.AddrError
 		switch {
 		case errors.As(err, &ae) && ae.Err == "missing port in address":
-			return "", fmt.Errorf("no port in %q; send host:port, e.g. %s:23", msg, strings.Trim(msg, "[]"))
+			// JoinHostPort keeps an IPv6 address in its brackets.
+			return "", fmt.Errorf("no port in %q; send host:port, e.g. %s", msg, net.JoinHostPort(strings.Trim(msg, "[]"), "23"))
 		case strings.Count(msg, ":") > 1 && !strings.HasPrefix(msg, "["):
 			return "", fmt.Errorf("%q: write an IPv6 address in brackets, e.g. [::1]:23", msg)
 		default:
