@@ -38,6 +38,28 @@ func TestIsLoopbackHost(t *testing.T) {
 	}
 }
 
+// TestIsLoopbackAddr: a listening address is loopback for the same hosts as
+// a Host header, except the names a browser keeps on loopback by itself but
+// net.Listen would ask the system resolver about.
+func TestIsLoopbackAddr(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8000": true, "127.255.0.1:0": true, "[::1]:8000": true, "[::1%lo]:8000": true,
+		"[::ffff:127.0.0.1]:80": true, "localhost:8000": true, "LocalHost:0": true,
+		"0.0.0.0:8000": false, "[::]:8000": false, ":8000": false, "10.0.0.1:8000": false,
+		"example.org:80": false, "localhost.example.org:80": false, "notlocalhost:80": false,
+		// Loopback in a Host header, not here.
+		"a.localhost:8000": false, "localhost.:8000": false,
+		// Not host:port.
+		"localhost": false, "127.0.0.1": false, "::1": false, "[::1]": false, "": false,
+		// A host:port inside the brackets is not a host.
+		"[localhost:1]:8000": false, "[127.0.0.1:1]:8000": false,
+	} {
+		if got := isLoopbackAddr(addr); got != want {
+			t.Errorf("isLoopbackAddr(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
 // TestDialError: the words a person gets for the dial failures they can do
 // something about, from errors as the policy's Dialer wraps them.
 func TestDialError(t *testing.T) {
