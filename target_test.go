@@ -49,6 +49,8 @@ func TestIsLoopbackAddr(t *testing.T) {
 		"example.org:80": false, "localhost.example.org:80": false, "notlocalhost:80": false,
 		// Loopback in a Host header, not here.
 		"a.localhost:8000": false, "localhost.:8000": false,
+		// A long s (U+017F) folds to s in strings.EqualFold, not in a host name.
+		"localhoſt:8000": false,
 		// Not host:port.
 		"localhost": false, "127.0.0.1": false, "::1": false, "[::1]": false, "": false,
 		// A host:port inside the brackets is not a host.
