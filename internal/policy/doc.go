@@ -5,7 +5,8 @@
 //   - target.go parses the browser's first message, "host:port", with
 //     errors meant for the person who typed it;
 //   - rules.go parses -allow and -deny into Rules, by the same grammar for
-//     host names and ports;
+//     host names and ports (hostport.go), so that a rule can name every host
+//     a browser can ask for;
 //   - decide.go is the decision: Policy.Decide takes a target's name, the
 //     addresses it resolved to and its port, and returns the addresses that
 //     may be dialled or a *DeniedError that says why not;
