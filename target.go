@@ -11,8 +11,8 @@ import (
 )
 
 // dialError turns a failed dial into words for the FAIL: answer. A policy
-// refusal (*DeniedError) never gets here: session.open answers it first, in
-// its own words, and logs it as a denial rather than a dial error.
+// refusal (*policy.DeniedError) never gets here: session.open answers it
+// first, in its own words, and logs it as a denial, not a dial error.
 func dialError(addr string, timeout time.Duration, err error) string {
 	var dnsErr *net.DNSError
 	switch {
