@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wstelnet/internal/policy"
 )
 
 const defaultListen = "127.0.0.1:8000"
@@ -22,7 +23,7 @@ type config struct {
 	origins     []string // normalised as scheme://host:port
 	dialTimeout time.Duration
 
-	allow, deny []Rule // target rules
+	allow, deny []policy.Rule // target rules
 
 	htpasswd      string
 	tlsCert       string
@@ -143,19 +144,19 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 	if cfg.basePath, err = cleanBasePath(cfg.basePath); err != nil {
 		return err
 	}
-	if cfg.allow, err = ParseRules("-allow", raw.allow); err != nil {
+	if cfg.allow, err = policy.ParseRules("-allow", raw.allow); err != nil {
 		return usageError{err}
 	}
-	if cfg.deny, err = ParseRules("-deny", raw.deny); err != nil {
+	if cfg.deny, err = policy.ParseRules("-deny", raw.deny); err != nil {
 		return usageError{err}
 	}
 	// Checked before listening: an open proxy must not exist even for a moment.
 	if !isLoopbackAddr(cfg.listen) && len(cfg.allow) == 0 {
-		return usagef("-listen %s: %s", cfg.listen, allowHint)
+		return usagef("-listen %s: %s", cfg.listen, policy.AllowHint)
 	}
 	if len(cfg.trustProxy) > 0 && len(cfg.allow) == 0 {
 		// A proxy in front exposes even a gateway on loopback.
-		return usagef("-trust-proxy means a proxy exposes the gateway beyond this machine: %s", allowHint)
+		return usagef("-trust-proxy means a proxy exposes the gateway beyond this machine: %s", policy.AllowHint)
 	}
 	switch {
 	case (cfg.tlsCert == "") != (cfg.tlsKey == ""):

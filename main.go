@@ -85,14 +85,16 @@ func pageURL(addr net.Addr, https bool, basePath string) string {
 
 // isLoopbackAddr reports whether a listening address (host:port) is on
 // loopback only, in which case the Host check against DNS rebinding applies.
+// It is isLoopbackHost for the host, narrowed to an IP address or localhost
+// itself: net.Listen asks the system resolver about any other name, which,
+// unlike a browser, need not keep names under .localhost on loopback.
 func isLoopbackAddr(hostport string) bool {
 	host, _, err := net.SplitHostPort(hostport)
 	if err != nil {
 		return false
 	}
-	if strings.EqualFold(host, "localhost") {
-		return true
+	if _, err := netip.ParseAddr(host); err != nil && !strings.EqualFold(host, "localhost") {
+		return false
 	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+	return isLoopbackHost(host)
 }

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"wstelnet/internal/policy"
 )
 
 // Tests of what makes the gateway safe to put on a network: target policy,
@@ -310,11 +312,11 @@ func TestDeniedTarget(t *testing.T) {
 	var mu sync.Mutex
 	accepted := 0
 	addr := startTarget(t, func(net.Conn) { mu.Lock(); accepted++; mu.Unlock() })
-	deny, err := ParseRules("-deny", "127.0.0.0/8")
+	deny, err := policy.ParseRules("-deny", "127.0.0.0/8")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Dialer{Policy: NewPolicy(nil, deny, nil)}
+	d := &policy.Dialer{Policy: policy.New(nil, deny, nil)}
 	tg := newTestGateway(t, gatewayOptions{Dial: d.DialContext})
 	_, port, _ := net.SplitHostPort(addr)
 	tg.open(t, addr).expectFail("not allowed", "127.0.0.0/8")

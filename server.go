@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+	"wstelnet/internal/policy"
 )
 
 // Plain HTTP requests (the page, its files, /healthz, a refused upgrade)
@@ -74,7 +75,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		logger.Info("echo server listening", "addr", echoAddr)
 		if len(allow) > 0 {
 			// The page offers the echo server; -allow should not have to name it.
-			rules, err := ParseRules("-echo", echoAddr)
+			rules, err := policy.ParseRules("-echo", echoAddr)
 			if err != nil {
 				s.close()
 				return nil, err
@@ -82,11 +83,11 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			allow = append(allow, rules...)
 		}
 	}
-	policy := NewPolicy(allow, cfg.deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
+	targets := policy.New(allow, cfg.deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
 
 	s.gw, err = newGateway(gatewayOptions{
 		Logger:       logger,
-		Dial:         (&Dialer{Policy: policy}).DialContext,
+		Dial:         (&policy.Dialer{Policy: targets}).DialContext,
 		DialTimeout:  cfg.dialTimeout,
 		Origins:      cfg.origins,
 		LoopbackOnly: loopback,
@@ -116,7 +117,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 	if auth != nil && tc == nil {
 		logger.Warn("-htpasswd without TLS: passwords cross the network in clear text unless a TLS proxy sits in front; add -tls-cert and -tls-key, or -tls-self-signed")
 	}
-	if policy.Open() && loopback {
+	if targets.Open() && loopback {
 		logger.Info("no -allow rules: any target may be dialled, which is fine while only this machine can reach the gateway")
 	}
 	fmt.Fprintf(stdout, "wstelnet: open %s in your browser\n", pageURL(ln.Addr(), tc != nil, cfg.basePath))

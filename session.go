@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wstelnet/internal/policy"
 	"wstelnet/internal/wsframe"
 )
 
@@ -159,7 +160,7 @@ func (s *session) open() (net.Conn, end, bool) {
 	}
 	s.ws.SetReadDeadline(time.Time{})
 
-	addr, err := parseTarget(string(m.Data))
+	addr, err := policy.ParseTarget(string(m.Data))
 	if err != nil {
 		return nil, endRefused("bad target", err.Error(), nil), false
 	}
@@ -175,7 +176,7 @@ func (s *session) open() (net.Conn, end, bool) {
 		target.Close()
 		return nil, end{}, false
 	}
-	if denied := (*DeniedError)(nil); errors.As(err, &denied) {
+	if denied := (*policy.DeniedError)(nil); errors.As(err, &denied) {
 		s.log.Warn("target denied", "reason", denied.Reason)
 		return nil, endRefused("target denied", denied.Error(), nil), false
 	}

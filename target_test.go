@@ -1,62 +1,15 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
+	"time"
+
+	"wstelnet/internal/policy"
 )
-
-func TestParseTargetAccepts(t *testing.T) {
-	for in, want := range map[string]string{
-		"localhost:23":           "localhost:23",
-		"  bbs.example.org:23\n": "bbs.example.org:23",
-		"127.0.0.1:65535":        "127.0.0.1:65535",
-		"[::1]:4000":             "[::1]:4000",
-		"[fe80::1%lo]:23":        "[fe80::1%lo]:23",
-		"my_host-1.example.:1":   "my_host-1.example.:1",
-		"EXAMPLE.ORG:080":        "EXAMPLE.ORG:080",
-		"10.0.0.1:2323":          "10.0.0.1:2323",
-	} {
-		got, err := parseTarget(in)
-		if err != nil || got != want {
-			t.Errorf("parseTarget(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-}
-
-// FuzzParseTarget: any first message gets an answer, and an accepted one is
-// a well-formed host:port that is safe to log and dial.
-func FuzzParseTarget(f *testing.F) {
-	for _, s := range []string{"localhost:23", "[::1]:4000", "", "a:0", "a:65536", "::1:23", "a\x00:1", "http://x:1", "bücher.de:1", strings.Repeat("a", 1025)} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		addr, err := parseTarget(in)
-		if err != nil {
-			if addr != "" || err.Error() == "" || !utf8.ValidString(err.Error()) && utf8.ValidString(in) {
-				t.Fatalf("parseTarget(%q) = %q, %v", in, addr, err)
-			}
-			return
-		}
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil || host == "" {
-			t.Fatalf("accepted %q as %q, which does not split: %v", in, addr, err)
-		}
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			t.Fatalf("accepted %q with port %q", in, port)
-		}
-		for _, r := range addr {
-			if r < 0x20 || r == 0x7f || r >= utf8.RuneSelf && !strings.Contains(host, "%") {
-				t.Fatalf("accepted %q with character %U", in, r)
-			}
-		}
-		if len(addr) > maxTargetLen {
-			t.Fatalf("accepted %d bytes", len(addr))
-		}
-	})
-}
 
 func TestNormalizeOrigin(t *testing.T) {
 	for _, tc := range [][3]string{
@@ -82,5 +35,59 @@ func TestIsLoopbackHost(t *testing.T) {
 		if got := isLoopbackHost(host); got != want {
 			t.Errorf("isLoopbackHost(%q) = %v, want %v", host, got, want)
 		}
+	}
+}
+
+// TestIsLoopbackAddr: a listening address is loopback for the same hosts as
+// a Host header, except the names a browser keeps on loopback by itself but
+// net.Listen would ask the system resolver about.
+func TestIsLoopbackAddr(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8000": true, "127.255.0.1:0": true, "[::1]:8000": true, "[::1%lo]:8000": true,
+		"[::ffff:127.0.0.1]:80": true, "localhost:8000": true, "LocalHost:0": true,
+		"0.0.0.0:8000": false, "[::]:8000": false, ":8000": false, "10.0.0.1:8000": false,
+		"example.org:80": false, "localhost.example.org:80": false, "notlocalhost:80": false,
+		// Loopback in a Host header, not here.
+		"a.localhost:8000": false, "localhost.:8000": false,
+		// A long s (U+017F) folds to s in strings.EqualFold, not in a host name.
+		"localhoſt:8000": false,
+		// Not host:port.
+		"localhost": false, "127.0.0.1": false, "::1": false, "[::1]": false, "": false,
+		// A host:port inside the brackets is not a host.
+		"[localhost:1]:8000": false, "[127.0.0.1:1]:8000": false,
+	} {
+		if got := isLoopbackAddr(addr); got != want {
+			t.Errorf("isLoopbackAddr(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+// TestDialError: the words a person gets for the dial failures they can do
+// something about, from errors as the policy's Dialer wraps them.
+func TestDialError(t *testing.T) {
+	// An unknown name, as the Dialer returns it (internal/policy's
+	// TestDialChecked gets this error from a fake DNS server): a real lookup
+	// would leave the machine.
+	notFound := fmt.Errorf("dial nowhere.test:23: %w", &net.DNSError{Err: "no such host", Name: "nowhere.test", IsNotFound: true})
+	if got := dialError("nowhere.test:23", time.Second, notFound); !strings.Contains(got, "cannot find host nowhere.test") {
+		t.Errorf("dialError words the unknown name as %q", got)
+	}
+
+	// A refused connection: a listener closed after it gave its port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	d := &policy.Dialer{Policy: policy.New(nil, nil, nil)}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := d.DialContext(ctx, "tcp", ln.Addr().String())
+	if err == nil {
+		c.Close()
+		t.Fatalf("dial %s connected; want it refused", ln.Addr())
+	}
+	if got := dialError(ln.Addr().String(), time.Second, err); !strings.Contains(got, "refused the connection") {
+		t.Errorf("dialError words the refused dial as %q", got)
 	}
 }
