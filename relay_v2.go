@@ -45,8 +45,8 @@ func (s *session) browserToTargetV2(target net.Conn) end {
 			return endOfRead(err)
 		}
 		if m.Text {
-			if err := s.control(target, m.Data); err != nil {
-				return endTargetWriteFailed(err)
+			if e, ok := s.control(target, m.Data); !ok {
+				return e
 			}
 			continue
 		}
@@ -72,41 +72,44 @@ func (s *session) browserToTargetV2(target net.Conn) end {
 
 // control acts on one control message from the browser. A malformed or
 // unknown one gets an "error" control message back and changes nothing:
-// the session goes on. Only a failed write to the target is returned.
-func (s *session) control(target net.Conn, data []byte) error {
+// the session goes on. It ends the session only when a write fails: the
+// answer to the browser or the telnet command to the target.
+func (s *session) control(target net.Conn, data []byte) (end, bool) {
 	st := s.v2
+	complain := func(msg string) (end, bool) {
+		if err := s.sendControl(controlMessage{Type: "error", Message: msg}); err != nil {
+			return endClientWriteFailed(err), false
+		}
+		return end{}, true
+	}
 	var c controlMessage
 	if err := json.Unmarshal(data, &c); err != nil {
-		s.sendControl(controlMessage{Type: "error", Message: "a text message must be a JSON control message: " + err.Error()})
-		return nil
+		return complain("a text message must be a JSON control message: " + err.Error())
 	}
+	var cmd func() []byte // what to send the target, under the codec lock
 	switch c.Type {
 	case "resize":
 		if c.Cols < 1 || c.Cols > 65535 || c.Rows < 1 || c.Rows > 65535 {
-			s.sendControl(controlMessage{Type: "error", Message: "resize: cols and rows must be numbers from 1 to 65535"})
-			return nil
+			return complain("resize: cols and rows must be numbers from 1 to 65535")
 		}
-		if st.tel == nil {
-			return nil
-		}
-		var buf []byte
-		_, err := st.writeTarget(target, func() []byte { return st.tel.SetWindowSize(buf, c.Cols, c.Rows) })
-		return err
+		cmd = func() []byte { return st.tel.SetWindowSize(nil, c.Cols, c.Rows) }
 	case "break":
-		if st.tel == nil {
-			return nil
-		}
-		_, err := st.writeTarget(target, func() []byte {
+		cmd = func() []byte {
 			if !st.escaping() {
 				return nil // not a telnet target: there is no break to send
 			}
 			return telnet.Break(nil)
-		})
-		return err
+		}
 	default:
-		s.sendControl(controlMessage{Type: "error", Message: fmt.Sprintf("unknown control message type %q", c.Type)})
-		return nil
+		return complain(fmt.Sprintf("unknown control message type %q", c.Type))
 	}
+	if st.tel == nil {
+		return end{}, true // telnet=off: nothing to tell the target
+	}
+	if _, err := st.writeTarget(target, cmd); err != nil {
+		return endTargetWriteFailed(err), false
+	}
+	return end{}, true
 }
 
 // targetToBrowserV2 sends the target's bytes as binary frames, as read:

@@ -149,13 +149,18 @@ func (c *Conn) Close() error { return c.nc.Close() }
 // reading and dropping its messages, and then closes the connection.
 // Closing with the peer's frames unread would make the kernel reset the
 // connection, and a reset can destroy what we sent last. After a protocol
-// error the rest is not frames: it is read and dropped until the peer
-// closes. Call it only when no other goroutine reads.
+// error the rest is not frames: our side of the connection is shut (the
+// peer reads its end after our close frame, and closes too), and what
+// comes is dropped until the peer closes. Call it only when no other
+// goroutine reads.
 func (c *Conn) Linger(grace time.Duration) {
 	c.nc.SetReadDeadline(time.Now().Add(grace))
 	for {
 		_, err := c.r.ReadMessage()
 		if pe := (*ProtocolError)(nil); errors.As(err, &pe) {
+			if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+				cw.CloseWrite()
+			}
 			io.Copy(io.Discard, c.r.br)
 		}
 		if err != nil {
