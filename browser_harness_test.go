@@ -6,6 +6,7 @@ package main
 // the terminal and take screenshots.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -90,6 +92,8 @@ type browserPage struct {
 
 	mu       sync.Mutex
 	problems []string // console errors and warnings, exceptions, failed loads
+
+	dialogs chan *page.EventJavascriptDialogOpening // alert, confirm, beforeunload...
 }
 
 // browserSetup starts an echo server and a gateway, opens a tab (not yet on
@@ -121,7 +125,7 @@ func browserSetup(t *testing.T, browserCtx context.Context) *browserPage {
 	ctx, cancelTab := chromedp.NewContext(timeoutCtx)
 	t.Cleanup(func() { cancelTab(); cancelTimeout() })
 
-	p := &browserPage{t: t, ctx: ctx, url: srv.URL + "/", echoAddr: echo.Addr()}
+	p := &browserPage{t: t, ctx: ctx, url: srv.URL + "/", echoAddr: echo.Addr(), dialogs: make(chan *page.EventJavascriptDialogOpening, 4)}
 	if err := chromedp.Listen(ctx, p.listen); err != nil {
 		t.Fatalf("listen to the tab: %v", err)
 	}
@@ -134,6 +138,12 @@ func browserSetup(t *testing.T, browserCtx context.Context) *browserPage {
 func (p *browserPage) listen(ev any) {
 	var problem string
 	switch ev := ev.(type) {
+	case *page.EventJavascriptDialogOpening:
+		select {
+		case p.dialogs <- ev:
+		default:
+		}
+		return
 	case *runtime.EventConsoleAPICalled:
 		switch ev.Type {
 		case runtime.ConsoleAPICalledTypeError, runtime.ConsoleAPICalledTypeWarning, runtime.ConsoleAPICalledTypeAssert:
@@ -462,4 +472,68 @@ func (p *browserPage) checkFits(ids ...string) {
 			p.t.Errorf("#%s at (%v,%v)-(%v,%v) is not within the %vx%v viewport", id, b.Left, b.Top, b.Right, b.Bottom, got.InnerWidth, got.InnerHeight)
 		}
 	}
+}
+
+// tap touches the middle of the element matching the CSS selector, as a
+// finger does (touch events, then the click the browser makes of them).
+func (p *browserPage) tap(selector string) {
+	p.t.Helper()
+	c := browserEval[struct{ X, Y float64 }](p, fmt.Sprintf(`(() => {
+		const r = document.querySelector(%s).getBoundingClientRect();
+		return { X: r.left + r.width / 2, Y: r.top + r.height / 2 };
+	})()`, browserJS(selector)))
+	p.do(chromedp.TapXY(c.X, c.Y))
+}
+
+// browserRecorder is a TCP target that sends greeting and then records
+// every byte it receives, for tests of exactly what the page sends.
+func browserRecorder(t *testing.T, greeting string) (addr string, r *recorder) {
+	t.Helper()
+	r = &recorder{t: t, got: make(chan []byte), done: make(chan struct{})}
+	addr = startTarget(t, func(c net.Conn) {
+		io.WriteString(c, greeting)
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if n > 0 {
+				select {
+				case r.got <- bytes.Clone(buf[:n]):
+				case <-r.done:
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+	t.Cleanup(func() { close(r.done) }) // runs before the target's cleanup waits for it
+	return addr, r
+}
+
+// recorder holds what a browserRecorder target received.
+type recorder struct {
+	t       *testing.T
+	got     chan []byte
+	done    chan struct{}
+	pending []byte // received, not yet expected
+}
+
+// expect waits for the next bytes to be exactly want: nothing before them,
+// nothing else in their place.
+func (r *recorder) expect(what string, want []byte) {
+	r.t.Helper()
+	timeout := time.After(browserWait)
+	for len(r.pending) < len(want) {
+		select {
+		case b := <-r.got:
+			r.pending = append(r.pending, b...)
+		case <-timeout:
+			r.t.Fatalf("%s: the target got %q, want %q", what, r.pending, want)
+		}
+	}
+	if !bytes.Equal(r.pending[:len(want)], want) {
+		r.t.Fatalf("%s: the target got %q, want %q", what, r.pending, want)
+	}
+	r.pending = r.pending[len(want):]
 }

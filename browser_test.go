@@ -44,6 +44,14 @@ func TestBrowser(t *testing.T) {
 	t.Run("FloodTerminal", func(t *testing.T) { browserTestFlood(t, browserCtx, "terminal") })
 	t.Run("Phone", func(t *testing.T) { browserTestPhone(t, browserCtx) })
 	t.Run("PhoneTerminal", func(t *testing.T) { browserTestPhoneTerminal(t, browserCtx) })
+	t.Run("TerminalKeys", func(t *testing.T) { browserTestTerminalKeys(t, browserCtx) })
+	t.Run("LeaveShortcut", func(t *testing.T) { browserTestLeaveShortcut(t, browserCtx) })
+	t.Run("LeavePrompt", func(t *testing.T) { browserTestLeavePrompt(t, browserCtx) })
+	t.Run("PortDefault", func(t *testing.T) { browserTestPortDefault(t, browserCtx) })
+	t.Run("Palette", func(t *testing.T) { browserTestPalette(t, browserCtx) })
+	t.Run("WideChars", func(t *testing.T) { browserTestWideChars(t, browserCtx) })
+	t.Run("Dialog", func(t *testing.T) { browserTestDialog(t, browserCtx) })
+	t.Run("PhoneKeyBar", func(t *testing.T) { browserTestPhoneKeyBar(t, browserCtx) })
 }
 
 // browserTestMainFlow: prefilled form, connect, echo, history, disconnect, reconnect.
@@ -432,8 +440,8 @@ func browserTestColours(t *testing.T, browserCtx context.Context) {
 		return { text: s.textContent, color: cs.color, background: cs.backgroundColor, weight: cs.fontWeight };
 	})`)
 	want := []span{
-		{"red", "rgb(207, 34, 46)", "rgba(0, 0, 0, 0)", "400"},
-		{"bold green", "rgb(17, 99, 41)", "rgba(0, 0, 0, 0)", "700"},
+		{"red", "rgb(205, 0, 0)", "rgba(0, 0, 0, 0)", "400"},
+		{"bold green", "rgb(0, 205, 0)", "rgba(0, 0, 0, 0)", "700"},
 		{"orange", "rgb(255, 135, 0)", "rgba(0, 0, 0, 0)", "400"},
 		{"rgb", "rgb(10, 20, 30)", "rgba(0, 0, 0, 0)", "400"},
 	}
@@ -445,12 +453,12 @@ func browserTestColours(t *testing.T, browserCtx context.Context) {
 		return { text: s.textContent, color: cs.color, background: cs.backgroundColor, weight: cs.fontStyle + ' ' + cs.textDecorationLine + ' ' + cs.opacity };
 	})`)
 	want = []span{
-		{"inverse", "rgb(251, 252, 253)", "rgb(26, 31, 38)", "normal none 1"},
-		{"dim", "rgb(26, 31, 38)", "rgba(0, 0, 0, 0)", "normal none 0.62"},
-		{"italic", "rgb(26, 31, 38)", "rgba(0, 0, 0, 0)", "italic none 1"},
-		{"underline", "rgb(26, 31, 38)", "rgba(0, 0, 0, 0)", "normal underline 1"},
-		{" white on blue ", "rgb(140, 149, 159)", "rgb(5, 80, 174)", "normal none 1"},
-		{" black on yellow ", "rgb(36, 41, 47)", "rgb(255, 255, 0)", "normal none 1"},
+		{"inverse", "rgb(0, 0, 0)", "rgb(229, 229, 229)", "normal none 1"},
+		{"dim", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "normal none 0.62"},
+		{"italic", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "italic none 1"},
+		{"underline", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "normal underline 1"},
+		{" white on blue ", "rgb(255, 255, 255)", "rgb(0, 0, 238)", "normal none 1"},
+		{" black on yellow ", "rgb(0, 0, 0)", "rgb(255, 255, 0)", "normal none 1"},
 	}
 	if fmt.Sprint(spans) != fmt.Sprint(want) {
 		t.Errorf("spans:\n%v\nwant:\n%v", spans, want)
@@ -464,6 +472,23 @@ func browserTestColours(t *testing.T, browserCtx context.Context) {
 // browserTestCharsets: bytes decoded in the charset chosen, typed text
 // encoded in it, in line mode.
 func browserTestCharsets(t *testing.T, browserCtx context.Context) {
+	t.Run("Windows1252Table", func(t *testing.T) {
+		// charset.js writes Windows-1252 out (node's TextDecoder gets it
+		// wrong); it must decode every byte as the browser's own does.
+		p := browserSetup(t, browserCtx)
+		p.open()
+		diff, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]int](`import('./charset.js').then(({ newDecoder }) => {
+			const all = new Uint8Array(256).map((_, i) => i);
+			const ours = [...newDecoder('windows-1252')(all)], browsers = [...new TextDecoder('windows-1252').decode(all)];
+			return ours.flatMap((ch, i) => ch === browsers[i] ? [] : [i]);
+		})`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(diff) != 0 {
+			t.Errorf("charset.js decodes the bytes %v of Windows-1252 unlike the browser", diff)
+		}
+	})
 	for _, tc := range []struct {
 		charset string
 		out     string // the target sends it, then CR LF
@@ -500,9 +525,17 @@ func browserTestCharsets(t *testing.T, browserCtx context.Context) {
 	}
 }
 
-// cp437Art is box drawing and shading in CP437, as a BBS sends it.
+// cp437Art is box drawing and shading in CP437, as a BBS sends it, then
+// the low bytes that CP437 draws as pictures (hearts, notes, arrows, ⌂),
+// mixed with the controls that must keep working: ESC starting colours,
+// BS, BEL, TAB, CR LF.
 const cp437Art = "\xc9\xcd\xcd\xbb\r\n\xba\x41\x42\xba\r\n\xc8\xcd\xcd\xbc\r\n" +
-	"\x1b[1;33m\xdb\xdb\xb2\xb2\xb1\xb1\xb0\xb0\x1b[0m \x1b[36m\xda\xc4\xc4\xc2\xc4\xc4\xbf\x1b[0m \x1b[41;97m BBS \x1b[0m\r\n"
+	"\x1b[1;33m\xdb\xdb\xb2\xb2\xb1\xb1\xb0\xb0\x1b[0m \x1b[36m\xda\xc4\xc4\xc2\xc4\xc4\xbf\x1b[0m \x1b[41;97m BBS \x1b[0m\r\n" +
+	"\x1b[31m\x01\x02\x03\x04\x05\x06\x0b\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1c\x1d\x1e\x1f\x7f\x1b[0m\x07 abX\bc\r\n" +
+	"\x1b[32mgreen\x1b[0m\tT\r\n"
+
+// cp437Glyphs is how the third line of cp437Art reads.
+const cp437Glyphs = "☺☻♥♦♣♠♂♫☼►◄↕‼¶§▬↨↑↓→∟↔▲▼⌂ abc"
 
 // browserTestCP437: BBS box drawing in CP437, in both modes.
 func browserTestCP437(t *testing.T, browserCtx context.Context) {
@@ -519,6 +552,11 @@ func browserTestCP437(t *testing.T, browserCtx context.Context) {
 		if strings.Join(got[:3], "\n") != strings.Join(box, "\n") {
 			t.Errorf("console lines %q, want %q first", got, box)
 		}
+		p.wait("the glyphs", browserHasLine("out", cp437Glyphs))
+		p.wait("the green line", browserHasLine("out", "green\tT"))
+		if n := browserEval[int](p, `[...document.querySelectorAll('#console span.fg-1')].filter(s => s.textContent.startsWith('☺')).length + [...document.querySelectorAll('#console span.fg-2')].filter(s => s.textContent === 'green').length`); n != 2 {
+			t.Errorf("%d of the 2 coloured runs around the glyphs: ESC does not start sequences any more", n)
+		}
 		p.screenshot("cp437-line.png")
 	})
 	t.Run("Terminal", func(t *testing.T) {
@@ -526,9 +564,18 @@ func browserTestCP437(t *testing.T, browserCtx context.Context) {
 		p.openHash(url.Values{"mode": {"terminal"}, "host": {host}, "port": {port}, "charset": {"cp437"}}.Encode())
 		p.waitTerminalConnected()
 		p.wait("the box in the terminal", browserTermHas("╚══╝"))
+		p.wait("the last line", browserTermHas("green"))
 		screen := p.termLines(false)
 		if strings.Join(screen[:3], "\n") != strings.Join(box, "\n") {
 			t.Errorf("terminal rows %q, want %q first", screen, box)
+		}
+		// TAB moves to column 8; the colours came from ESC sequences.
+		if len(screen) < 6 || screen[4] != cp437Glyphs || screen[5] != "green   T" {
+			t.Errorf("terminal rows %q, want %q and %q after the box", screen, cp437Glyphs, "green   T")
+		}
+		fg := browserEval[[]int](p, `(() => { const b = wstelnet.term.buffer.active; return [b.getLine(b.viewportY + 4).getCell(0).getFgColor(), b.getLine(b.viewportY + 5).getCell(0).getFgColor()]; })()`)
+		if fmt.Sprint(fg) != "[1 2]" {
+			t.Errorf("the glyphs and the green word have colours %v, want [1 2] (red, green)", fg)
 		}
 		p.screenshot("cp437.png")
 	})
