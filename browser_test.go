@@ -52,6 +52,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("WideChars", func(t *testing.T) { browserTestWideChars(t, browserCtx) })
 	t.Run("Dialog", func(t *testing.T) { browserTestDialog(t, browserCtx) })
 	t.Run("PhoneKeyBar", func(t *testing.T) { browserTestPhoneKeyBar(t, browserCtx) })
+	t.Run("NonASCII", func(t *testing.T) { browserTestNonASCII(t, browserCtx) })
 }
 
 // browserTestMainFlow: prefilled form, connect, echo, history, disconnect, reconnect.
