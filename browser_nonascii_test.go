@@ -4,7 +4,7 @@ package main
 // inetutils' telnetd and a shell), in both modes and three charsets: the
 // bytes that reach the program, what vim saves, and one line end per Enter.
 // They need the gateway to negotiate telnet BINARY both ways (without it,
-// telnetd hands the shell 7-bit NVT text).
+// telnetd strips the eighth bit: "é", c3 a9, reaches the shell as "C)").
 
 import (
 	"context"
@@ -46,12 +46,6 @@ func odHex(b string) string {
 // `read` come back byte for byte from od (so each Enter was exactly one
 // line end), and in terminal mode vim saves what is typed intact.
 func browserTestNonASCII(t *testing.T, browserCtx context.Context) {
-	// Until the gateway negotiates BINARY both ways (the telnet branch),
-	// telnetd strips the eighth bit of what is typed: "é" (c3 a9) reaches
-	// the shell as "C)" (43 29). Delete this skip when merging that fix.
-	if os.Getenv("WSTELNET_TEST_NONASCII") == "" {
-		t.Skip("needs telnet BINARY both ways (branch telnet); run with WSTELNET_TEST_NONASCII=1 to see it fail")
-	}
 	addr := startTelnetd(t)
 	host, port, _ := net.SplitHostPort(addr)
 	for _, mode := range []string{"line", "terminal"} {
