@@ -9,41 +9,20 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
-	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/input"
-	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-)
-
-const (
-	// browserTimeout bounds each subtest, browser work and servers included.
-	browserTimeout = 90 * time.Second
-	// browserWait bounds one wait for the page to reach a state.
-	browserWait = 10 * time.Second
-	// browserShots is where the screenshots go, at the repository root.
-	browserShots = "test-screenshots"
 )
 
 func TestBrowser(t *testing.T) {
@@ -65,6 +44,15 @@ func TestBrowser(t *testing.T) {
 	t.Run("FloodTerminal", func(t *testing.T) { browserTestFlood(t, browserCtx, "terminal") })
 	t.Run("Phone", func(t *testing.T) { browserTestPhone(t, browserCtx) })
 	t.Run("PhoneTerminal", func(t *testing.T) { browserTestPhoneTerminal(t, browserCtx) })
+	t.Run("TerminalKeys", func(t *testing.T) { browserTestTerminalKeys(t, browserCtx) })
+	t.Run("LeaveShortcut", func(t *testing.T) { browserTestLeaveShortcut(t, browserCtx) })
+	t.Run("LeavePrompt", func(t *testing.T) { browserTestLeavePrompt(t, browserCtx) })
+	t.Run("PortDefault", func(t *testing.T) { browserTestPortDefault(t, browserCtx) })
+	t.Run("Palette", func(t *testing.T) { browserTestPalette(t, browserCtx) })
+	t.Run("WideChars", func(t *testing.T) { browserTestWideChars(t, browserCtx) })
+	t.Run("Dialog", func(t *testing.T) { browserTestDialog(t, browserCtx) })
+	t.Run("PhoneKeyBar", func(t *testing.T) { browserTestPhoneKeyBar(t, browserCtx) })
+	t.Run("NonASCII", func(t *testing.T) { browserTestNonASCII(t, browserCtx) })
 }
 
 // browserTestMainFlow: prefilled form, connect, echo, history, disconnect, reconnect.
@@ -453,8 +441,8 @@ func browserTestColours(t *testing.T, browserCtx context.Context) {
 		return { text: s.textContent, color: cs.color, background: cs.backgroundColor, weight: cs.fontWeight };
 	})`)
 	want := []span{
-		{"red", "rgb(207, 34, 46)", "rgba(0, 0, 0, 0)", "400"},
-		{"bold green", "rgb(17, 99, 41)", "rgba(0, 0, 0, 0)", "700"},
+		{"red", "rgb(205, 0, 0)", "rgba(0, 0, 0, 0)", "400"},
+		{"bold green", "rgb(0, 205, 0)", "rgba(0, 0, 0, 0)", "700"},
 		{"orange", "rgb(255, 135, 0)", "rgba(0, 0, 0, 0)", "400"},
 		{"rgb", "rgb(10, 20, 30)", "rgba(0, 0, 0, 0)", "400"},
 	}
@@ -466,12 +454,12 @@ func browserTestColours(t *testing.T, browserCtx context.Context) {
 		return { text: s.textContent, color: cs.color, background: cs.backgroundColor, weight: cs.fontStyle + ' ' + cs.textDecorationLine + ' ' + cs.opacity };
 	})`)
 	want = []span{
-		{"inverse", "rgb(251, 252, 253)", "rgb(26, 31, 38)", "normal none 1"},
-		{"dim", "rgb(26, 31, 38)", "rgba(0, 0, 0, 0)", "normal none 0.62"},
-		{"italic", "rgb(26, 31, 38)", "rgba(0, 0, 0, 0)", "italic none 1"},
-		{"underline", "rgb(26, 31, 38)", "rgba(0, 0, 0, 0)", "normal underline 1"},
-		{" white on blue ", "rgb(140, 149, 159)", "rgb(5, 80, 174)", "normal none 1"},
-		{" black on yellow ", "rgb(36, 41, 47)", "rgb(255, 255, 0)", "normal none 1"},
+		{"inverse", "rgb(0, 0, 0)", "rgb(229, 229, 229)", "normal none 1"},
+		{"dim", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "normal none 0.62"},
+		{"italic", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "italic none 1"},
+		{"underline", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "normal underline 1"},
+		{" white on blue ", "rgb(255, 255, 255)", "rgb(0, 0, 238)", "normal none 1"},
+		{" black on yellow ", "rgb(0, 0, 0)", "rgb(255, 255, 0)", "normal none 1"},
 	}
 	if fmt.Sprint(spans) != fmt.Sprint(want) {
 		t.Errorf("spans:\n%v\nwant:\n%v", spans, want)
@@ -485,6 +473,23 @@ func browserTestColours(t *testing.T, browserCtx context.Context) {
 // browserTestCharsets: bytes decoded in the charset chosen, typed text
 // encoded in it, in line mode.
 func browserTestCharsets(t *testing.T, browserCtx context.Context) {
+	t.Run("Windows1252Table", func(t *testing.T) {
+		// charset.js writes Windows-1252 out (node's TextDecoder gets it
+		// wrong); it must decode every byte as the browser's own does.
+		p := browserSetup(t, browserCtx)
+		p.open()
+		diff, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]int](`import('./charset.js').then(({ newDecoder }) => {
+			const all = new Uint8Array(256).map((_, i) => i);
+			const ours = [...newDecoder('windows-1252')(all)], browsers = [...new TextDecoder('windows-1252').decode(all)];
+			return ours.flatMap((ch, i) => ch === browsers[i] ? [] : [i]);
+		})`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(diff) != 0 {
+			t.Errorf("charset.js decodes the bytes %v of Windows-1252 unlike the browser", diff)
+		}
+	})
 	for _, tc := range []struct {
 		charset string
 		out     string // the target sends it, then CR LF
@@ -521,9 +526,17 @@ func browserTestCharsets(t *testing.T, browserCtx context.Context) {
 	}
 }
 
-// cp437Art is box drawing and shading in CP437, as a BBS sends it.
+// cp437Art is box drawing and shading in CP437, as a BBS sends it, then
+// the low bytes that CP437 draws as pictures (hearts, notes, arrows, ⌂),
+// mixed with the controls that must keep working: ESC starting colours,
+// BS, BEL, TAB, CR LF.
 const cp437Art = "\xc9\xcd\xcd\xbb\r\n\xba\x41\x42\xba\r\n\xc8\xcd\xcd\xbc\r\n" +
-	"\x1b[1;33m\xdb\xdb\xb2\xb2\xb1\xb1\xb0\xb0\x1b[0m \x1b[36m\xda\xc4\xc4\xc2\xc4\xc4\xbf\x1b[0m \x1b[41;97m BBS \x1b[0m\r\n"
+	"\x1b[1;33m\xdb\xdb\xb2\xb2\xb1\xb1\xb0\xb0\x1b[0m \x1b[36m\xda\xc4\xc4\xc2\xc4\xc4\xbf\x1b[0m \x1b[41;97m BBS \x1b[0m\r\n" +
+	"\x1b[31m\x01\x02\x03\x04\x05\x06\x0b\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1c\x1d\x1e\x1f\x7f\x1b[0m\x07 abX\bc\r\n" +
+	"\x1b[32mgreen\x1b[0m\tT\r\n"
+
+// cp437Glyphs is how the third line of cp437Art reads.
+const cp437Glyphs = "☺☻♥♦♣♠♂♫☼►◄↕‼¶§▬↨↑↓→∟↔▲▼⌂ abc"
 
 // browserTestCP437: BBS box drawing in CP437, in both modes.
 func browserTestCP437(t *testing.T, browserCtx context.Context) {
@@ -540,6 +553,11 @@ func browserTestCP437(t *testing.T, browserCtx context.Context) {
 		if strings.Join(got[:3], "\n") != strings.Join(box, "\n") {
 			t.Errorf("console lines %q, want %q first", got, box)
 		}
+		p.wait("the glyphs", browserHasLine("out", cp437Glyphs))
+		p.wait("the green line", browserHasLine("out", "green\tT"))
+		if n := browserEval[int](p, `[...document.querySelectorAll('#console span.fg-1')].filter(s => s.textContent.startsWith('☺')).length + [...document.querySelectorAll('#console span.fg-2')].filter(s => s.textContent === 'green').length`); n != 2 {
+			t.Errorf("%d of the 2 coloured runs around the glyphs: ESC does not start sequences any more", n)
+		}
 		p.screenshot("cp437-line.png")
 	})
 	t.Run("Terminal", func(t *testing.T) {
@@ -547,9 +565,18 @@ func browserTestCP437(t *testing.T, browserCtx context.Context) {
 		p.openHash(url.Values{"mode": {"terminal"}, "host": {host}, "port": {port}, "charset": {"cp437"}}.Encode())
 		p.waitTerminalConnected()
 		p.wait("the box in the terminal", browserTermHas("╚══╝"))
+		p.wait("the last line", browserTermHas("green"))
 		screen := p.termLines(false)
 		if strings.Join(screen[:3], "\n") != strings.Join(box, "\n") {
 			t.Errorf("terminal rows %q, want %q first", screen, box)
+		}
+		// TAB moves to column 8; the colours came from ESC sequences.
+		if len(screen) < 6 || screen[4] != cp437Glyphs || screen[5] != "green   T" {
+			t.Errorf("terminal rows %q, want %q and %q after the box", screen, cp437Glyphs, "green   T")
+		}
+		fg := browserEval[[]int](p, `(() => { const b = wstelnet.term.buffer.active; return [b.getLine(b.viewportY + 4).getCell(0).getFgColor(), b.getLine(b.viewportY + 5).getCell(0).getFgColor()]; })()`)
+		if fmt.Sprint(fg) != "[1 2]" {
+			t.Errorf("the glyphs and the green word have colours %v, want [1 2] (red, green)", fg)
 		}
 		p.screenshot("cp437.png")
 	})
@@ -578,6 +605,10 @@ func browserTestLineTelnetd(t *testing.T, browserCtx context.Context) {
 	if n := browserEval[int](p, `document.querySelectorAll('#console .line.in').length`); n != 0 {
 		t.Errorf("%d lines echoed by the page too: the target echoes them", n)
 	}
+	// 8-bit text typed in the page reaches the shell whole (BINARY) and
+	// comes back.
+	p.sendLine("echo café 日本 | tr a-z A-Z")
+	p.wait("the non-ASCII answer", browserHasLine("out", "CAFé 日本"))
 	p.sendLine("echo $TERM; printf '\\033[1;31mRED\\033[0m plain\\n'")
 	p.wait("the terminal type", browserHasLine("out", "ansi"))
 	p.wait("the coloured line", browserHasLine("out", "RED plain"))
@@ -591,11 +622,13 @@ func browserTestLineTelnetd(t *testing.T, browserCtx context.Context) {
 	// secret is still never shown: the tty does not echo it and neither does
 	// the page, since the target does the echoing.
 	//
-	// One read gets the line: the gateway refuses telnetd's DO BINARY, under
-	// which the page's CR LF would reach the pty as two line ends.
-	const readCmd = `stty -echo; read x; stty echo; echo got ${#x}`
+	// One read gets the line: in binary mode the gateway sends the page's
+	// CR LF as CR, which the pty makes one line end.
+	// The secret is typed once the shell says the tty's echo is off: the
+	// echo of the command line comes before stty has run.
+	const readCmd = `stty -echo; echo echo off $((1+1)); read x; stty echo; echo got ${#x}`
 	p.sendLine(readCmd)
-	p.wait("the read", `[...document.querySelectorAll('#console .line.out')].some(l => l.textContent.endsWith(`+browserJS("# "+readCmd)+`))`)
+	p.wait("the read", browserHasLine("out", "echo off 2"))
 	if typ := browserEval[string](p, `document.getElementById('command').type`); typ != "text" {
 		t.Logf("the command box became %q during stty -echo: telnetd now reports echo changes", typ)
 	}
@@ -917,431 +950,4 @@ func browserTestPhoneTerminal(t *testing.T, browserCtx context.Context) {
 	})()`); over > 0 {
 		t.Errorf("the terminal's screen overruns its frame by %v px", over)
 	}
-}
-
-// checkFits fails the test if the page scrolls sideways or if one of the
-// elements with the given ids is not wholly within the viewport.
-func (p *browserPage) checkFits(ids ...string) {
-	p.t.Helper()
-	got := browserEval[struct {
-		ScrollWidth    float64 `json:"scrollWidth"`
-		InnerWidth     float64 `json:"innerWidth"`
-		InnerHeight    float64 `json:"innerHeight"`
-		ConsoleOverrun float64 `json:"consoleOverrun"`
-		Boxes          map[string]struct {
-			Left, Top, Right, Bottom float64
-		} `json:"boxes"`
-	}](p, `((ids) => {
-		const boxes = {};
-		for (const id of ids) {
-			const r = document.getElementById(id).getBoundingClientRect();
-			boxes[id] = { Left: r.left, Top: r.top, Right: r.right, Bottom: r.bottom };
-		}
-		const c = document.getElementById('console');
-		return {
-			scrollWidth: document.documentElement.scrollWidth,
-			innerWidth: innerWidth,
-			innerHeight: innerHeight,
-			consoleOverrun: c.scrollWidth - c.clientWidth,
-			boxes,
-		};
-	})(`+browserJSON(ids)+`)`)
-	if got.ScrollWidth > got.InnerWidth {
-		p.t.Errorf("the page is %v px wide in a %v px viewport: it scrolls sideways", got.ScrollWidth, got.InnerWidth)
-	}
-	if got.ConsoleOverrun > 0 {
-		p.t.Errorf("the console's content is %v px wider than the console: long lines do not wrap", got.ConsoleOverrun)
-	}
-	for id, b := range got.Boxes {
-		if b.Left < 0 || b.Top < 0 || b.Right > got.InnerWidth || b.Bottom > got.InnerHeight {
-			p.t.Errorf("#%s at (%v,%v)-(%v,%v) is not within the %vx%v viewport", id, b.Left, b.Top, b.Right, b.Bottom, got.InnerWidth, got.InnerHeight)
-		}
-	}
-}
-
-// ---- helpers ---------------------------------------------------------------
-
-// browserAllocator starts one headless Chromium for all subtests and returns
-// a context of it. It skips the test when there is no Chromium, except in CI.
-func browserAllocator(t *testing.T) context.Context {
-	t.Helper()
-	var path string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		const hint = "chromium not found; install it with: apt-get install chromium"
-		if os.Getenv("CI") != "" {
-			t.Fatal(hint)
-		}
-		t.Skip(hint)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox, // the tests may run as root, where the sandbox refuses to start
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	// Start the browser now, with no timeout: the context of the first Run
-	// owns the browser's life.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", path, err)
-	}
-	return ctx
-}
-
-// browserPage is one tab on the page of a fresh gateway with its echo server.
-type browserPage struct {
-	t        *testing.T
-	ctx      context.Context
-	url      string
-	echoAddr string
-
-	mu       sync.Mutex
-	problems []string // console errors and warnings, exceptions, failed loads
-}
-
-// browserSetup starts an echo server and a gateway, opens a tab (not yet on
-// the page) and arranges for the tab's console to be checked at the end.
-func browserSetup(t *testing.T, browserCtx context.Context) *browserPage {
-	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	echo, err := startEcho("127.0.0.1:0", logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := newGateway(gatewayOptions{Logger: logger, LoopbackOnly: true, EchoAddr: echo.Addr()})
-	if err != nil {
-		echo.Close()
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gw)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := gw.Shutdown(ctx); err != nil {
-			t.Errorf("gateway shutdown: %v", err)
-		}
-		srv.Close()
-		echo.Close()
-	})
-
-	timeoutCtx, cancelTimeout := context.WithTimeout(browserCtx, browserTimeout)
-	ctx, cancelTab := chromedp.NewContext(timeoutCtx)
-	t.Cleanup(func() { cancelTab(); cancelTimeout() })
-
-	p := &browserPage{t: t, ctx: ctx, url: srv.URL + "/", echoAddr: echo.Addr()}
-	if err := chromedp.Listen(ctx, p.listen); err != nil {
-		t.Fatalf("listen to the tab: %v", err)
-	}
-	t.Cleanup(p.checkConsole) // runs before the tab closes
-	return p
-}
-
-// listen records what the page should never produce. It runs in the tab's
-// event loop, so it only appends.
-func (p *browserPage) listen(ev any) {
-	var problem string
-	switch ev := ev.(type) {
-	case *runtime.EventConsoleAPICalled:
-		switch ev.Type {
-		case runtime.ConsoleAPICalledTypeError, runtime.ConsoleAPICalledTypeWarning, runtime.ConsoleAPICalledTypeAssert:
-		default:
-			return
-		}
-		var args []string
-		for _, a := range ev.Args {
-			if a.Value != nil {
-				args = append(args, string(a.Value))
-			} else {
-				args = append(args, a.Description)
-			}
-		}
-		problem = fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " "))
-	case *runtime.EventExceptionThrown:
-		d := ev.ExceptionDetails
-		text := d.Text
-		if d.Exception != nil && d.Exception.Description != "" {
-			text += " " + d.Exception.Description
-		}
-		problem = fmt.Sprintf("uncaught exception at %s:%d: %s", d.URL, d.LineNumber+1, text)
-	case *cdplog.EventEntryAdded:
-		if ev.Entry.Level != cdplog.EntryLevelError && ev.Entry.Level != cdplog.EntryLevelWarning {
-			return
-		}
-		problem = fmt.Sprintf("browser log %s (%s): %s %s", ev.Entry.Level, ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
-	default:
-		return
-	}
-	p.mu.Lock()
-	p.problems = append(p.problems, problem)
-	p.mu.Unlock()
-}
-
-func (p *browserPage) checkConsole() {
-	// A round trip, so that events sent before it have been seen.
-	chromedp.Do(p.ctx, chromedp.Evaluate[chromedp.Void](`0`))
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, problem := range p.problems {
-		p.t.Errorf("browser console: %s", problem)
-	}
-}
-
-// do runs actions in the tab and fails the test on error.
-func (p *browserPage) do(actions ...chromedp.Action[chromedp.Void]) {
-	p.t.Helper()
-	if err := chromedp.Do(p.ctx, actions...); err != nil {
-		p.t.Fatalf("browser: %v%s", err, p.state())
-	}
-}
-
-// browserEval evaluates a JavaScript expression in the page.
-func browserEval[T any](p *browserPage, expr string) T {
-	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		p.t.Fatalf("evaluate %s: %v", expr, err)
-	}
-	return v
-}
-
-// browserJS quotes a Go string as a JavaScript string literal.
-func browserJS(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-// browserJSON writes v as a JavaScript literal.
-func browserJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-// browserHasLine is a JavaScript test: the console holds a line of the
-// kind given ("out", "in", "sys", "in secret") with exactly this text.
-func browserHasLine(kind, text string) string {
-	return fmt.Sprintf(`[...document.querySelectorAll('#console .line.%s')].some(l => l.textContent === %s)`,
-		strings.ReplaceAll(kind, " ", "."), browserJS(text))
-}
-
-// browserTermLines is a JavaScript function of one argument: the terminal's
-// rows on screen (false) or its whole buffer, scrollback included (true),
-// each without trailing blanks. It reads the documented debugging handle
-// window.wstelnet.term, the xterm.js Terminal.
-const browserTermLines = `((all) => {
-	const t = window.wstelnet.term, b = t.buffer.active, out = [];
-	const [from, to] = all ? [0, b.length] : [b.viewportY, b.viewportY + t.rows];
-	for (let i = from; i < to; i++) out.push(b.getLine(i).translateToString(true));
-	return out;
-})`
-
-// browserTermHas is a JavaScript test: some row of the terminal holds s.
-func browserTermHas(s string) string {
-	return fmt.Sprintf(`window.wstelnet.term !== null && %s(true).some(l => l.includes(%s))`, browserTermLines, browserJS(s))
-}
-
-// browserTermHasLine is a JavaScript test: some row of the terminal is s
-// (and blanks: xterm.js keeps the spaces written at the end of a row).
-func browserTermHasLine(s string) string {
-	return fmt.Sprintf(`window.wstelnet.term !== null && %s(true).some(l => l.trimEnd() === %s)`, browserTermLines, browserJS(s))
-}
-
-// termLines returns the terminal's rows (see browserTermLines).
-func (p *browserPage) termLines(all bool) []string {
-	p.t.Helper()
-	return browserEval[[]string](p, fmt.Sprintf(`%s(%v)`, browserTermLines, all))
-}
-
-// typeKeys types into whatever has the focus (the terminal, in terminal
-// mode) as a keyboard does: each key is one keyDown event carrying its text,
-// whose keypress the page may cancel. (chromedp.KeyEvent sends the text as a
-// separate char event, which a cancelled keydown cannot stop: xterm.js,
-// which handles keys on keydown, would see every key twice.)
-func (p *browserPage) typeKeys(keys string, opts ...chromedp.KeyOption) {
-	p.t.Helper()
-	for _, r := range keys {
-		events := kb.Encode(r)
-		if len(events) == 3 { // keyDown, char, keyUp
-			events[0].Text, events[0].UnmodifiedText = events[1].Text, events[1].UnmodifiedText
-			events = []*input.DispatchKeyEventParams{events[0], events[2]}
-		}
-		for _, e := range events {
-			for _, o := range opts {
-				o(e)
-			}
-			if e.Modifiers&^int64(chromedp.ModifierShift) != 0 {
-				e.Text, e.UnmodifiedText = "", "" // a shortcut types nothing
-			}
-			if _, err := chromedp.Call(p.ctx, input.DispatchKeyEvent, *e); err != nil {
-				p.t.Fatalf("type %q: %v", keys, err)
-			}
-		}
-	}
-}
-
-func (p *browserPage) open() {
-	p.t.Helper()
-	p.do(chromedp.Navigate(p.url), chromedp.WaitVisible(chromedp.ID("connect-button")))
-}
-
-// openHash opens the page at url#hash, which may name a session to open at once.
-func (p *browserPage) openHash(hash string) {
-	p.t.Helper()
-	p.do(chromedp.Navigate(p.url+"#"+hash), chromedp.WaitVisible(chromedp.ID("connect-button")))
-}
-
-func (p *browserPage) value(id string) string {
-	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Value(chromedp.ID(id)))
-	if err != nil {
-		p.t.Fatalf("read #%s: %v", id, err)
-	}
-	return v
-}
-
-func (p *browserPage) text(id string) string {
-	p.t.Helper()
-	return browserEval[string](p, fmt.Sprintf(`document.getElementById(%s).textContent`, browserJS(id)))
-}
-
-func (p *browserPage) click(id string) {
-	p.t.Helper()
-	p.do(chromedp.Click(chromedp.ID(id)))
-}
-
-// setValue sets an input's value. (chromedp.SetValue cannot set "".)
-func (p *browserPage) setValue(id, value string) {
-	p.t.Helper()
-	p.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%s).value = %s`, browserJS(id), browserJS(value))))
-}
-
-// sendLine types a line into the empty command box and presses Enter.
-func (p *browserPage) sendLine(line string) {
-	p.t.Helper()
-	p.setValue("command", "")
-	p.do(chromedp.SendKeys(chromedp.ID("command"), line+kb.Enter))
-}
-
-// connectTo fills in the form with addr and presses Connect.
-func (p *browserPage) connectTo(addr string) {
-	p.t.Helper()
-	host, port, _ := net.SplitHostPort(addr)
-	p.setValue("host", host)
-	p.setValue("port", port)
-	p.click("connect-button")
-}
-
-// waitConnected waits for the nth successful session of this page: the
-// status says so and, for the echo server, its greeting has arrived.
-func (p *browserPage) waitConnected(n int) {
-	p.t.Helper()
-	p.wait("the connected state", fmt.Sprintf(`document.getElementById('status').textContent.startsWith('Connected to ') &&
-		document.getElementById('connect-button').textContent === 'Disconnect' &&
-		[...document.querySelectorAll('#console .line.sys')].filter(l => l.textContent.startsWith('Connected to ')).length >= %d`, n))
-	host, port, _ := net.SplitHostPort(p.echoAddr)
-	if p.value("host") == host && p.value("port") == port {
-		greeting := strings.TrimRight(echoGreeting, "\r\n")
-		p.wait("the echo server's greeting", fmt.Sprintf(`[...document.querySelectorAll('#console .line.out')].filter(l => l.textContent === %s).length >= %d`, browserJS(greeting), n))
-	}
-}
-
-// waitTerminalConnected waits for a session in terminal mode.
-func (p *browserPage) waitTerminalConnected() {
-	p.t.Helper()
-	p.wait("the connected state in terminal mode", `document.body.dataset.mode === 'terminal' &&
-		document.getElementById('status').textContent.startsWith('Connected to ') &&
-		document.getElementById('connect-button').textContent === 'Disconnect' && window.wstelnet.term !== null`)
-}
-
-func (p *browserPage) wait(what, expr string) {
-	p.t.Helper()
-	p.waitFor(what, browserWait, expr)
-}
-
-// waitFor polls a JavaScript expression until it is true.
-func (p *browserPage) waitFor(what string, timeout time.Duration, expr string) {
-	p.t.Helper()
-	_, err := chromedp.Run(p.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(timeout)))
-	if err != nil {
-		if errors.Is(err, chromedp.ErrPollingTimeout) {
-			err = fmt.Errorf("not reached within %v", timeout)
-		}
-		p.t.Fatalf("waiting for %s: %v%s", what, err, p.state())
-	}
-}
-
-// state describes the page for a failure message.
-func (p *browserPage) state() string {
-	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
-		let lines = [...document.querySelectorAll('#console .line')].slice(-5).map(l => '    ' + l.className + ': ' + JSON.stringify(l.textContent.slice(0, 200)));
-		let what = 'console lines';
-		if (document.body.dataset.mode === 'terminal' && window.wstelnet.term) {
-			what = 'terminal rows';
-			lines = `+browserTermLines+`(false).filter(l => l !== '').slice(-8).map(l => '    ' + JSON.stringify(l));
-		}
-		return 'status: ' + document.getElementById('status').textContent +
-			'\nbutton: ' + document.getElementById('connect-button').textContent +
-			'\nlast ' + what + ':\n' + lines.join('\n');
-	})()`))
-	if err != nil {
-		return ""
-	}
-	return "\n" + s
-}
-
-func (p *browserPage) screenshot(name string) {
-	p.t.Helper()
-	buf, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		p.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.MkdirAll(browserShots, 0o755); err != nil {
-		p.t.Fatal(err)
-	}
-	path := filepath.Join(browserShots, name)
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
-		p.t.Fatal(err)
-	}
-	p.t.Logf("screenshot: %s", path)
-}
-
-// setColorScheme emulates prefers-color-scheme; "" ends the emulation.
-func (p *browserPage) setColorScheme(scheme string) {
-	p.t.Helper()
-	params := emulation.SetEmulatedMediaParams{}
-	if scheme != "" {
-		params.Features = []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}
-	}
-	if _, err := chromedp.Call(p.ctx, emulation.SetEmulatedMedia, params); err != nil {
-		p.t.Fatalf("emulate prefers-color-scheme %q: %v", scheme, err)
-	}
-}
-
-// browserTarget starts a TCP service on loopback that runs serve on each
-// connection and then keeps it open until the test ends.
-func browserTarget(t *testing.T, serve func(net.Conn)) string {
-	t.Helper()
-	return startTarget(t, func(c net.Conn) {
-		serve(c)
-		io.Copy(io.Discard, c) // stay open; returns when closed
-	})
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# vendor.sh — keeps the third-party files under static/vendor/ (xterm.js and
-# its fit addon) identical to the packages published on the npm registry.
+# vendor.sh — keeps the third-party files under static/vendor/ (xterm.js,
+# its fit addon and its Unicode 11 addon) identical to the packages published on the npm registry.
 #
 #   scripts/vendor.sh check
 #       Fetch the versions recorded in static/vendor/VERSIONS and compare every
 #       vendored file with the registry's, byte for byte, and with the SHA-256
 #       recorded in VERSIONS. Exits 1, naming each difference, on a mismatch.
 #
-#   scripts/vendor.sh update [XTERM_VERSION [FIT_VERSION]]
+#   scripts/vendor.sh update [XTERM_VERSION [FIT_VERSION [UNICODE11_VERSION]]]
 #       Replace static/vendor/ with the given versions (default: the versions
 #       already recorded; "latest" asks the registry for the newest) and
 #       rewrite VERSIONS. Review the diff and run the browser tests after it.
@@ -27,12 +27,15 @@ versions="$vendor/VERSIONS"
 # base name). The ES module builds are used (the page imports them when
 # terminal mode is first needed). The source maps are left out: they would
 # add 1.7 MB to the binary for the sake of the developer tools, which then
-# only note that the map is missing.
-packages=(@xterm/xterm @xterm/addon-fit)
-declare -A dir=([@xterm/xterm]=xterm [@xterm/addon-fit]=addon-fit)
+# only note that the map is missing. The addons are published together with
+# xterm.js from one commit of its repository (the "commit" field of their
+# package.json): take the versions released with the xterm version used.
+packages=(@xterm/xterm @xterm/addon-fit @xterm/addon-unicode11)
+declare -A dir=([@xterm/xterm]=xterm [@xterm/addon-fit]=addon-fit [@xterm/addon-unicode11]=addon-unicode11)
 declare -A files=(
 	[@xterm/xterm]="LICENSE css/xterm.css lib/xterm.mjs"
 	[@xterm/addon-fit]="LICENSE lib/addon-fit.mjs"
+	[@xterm/addon-unicode11]="LICENSE lib/addon-unicode11.mjs"
 )
 
 die() { echo "vendor.sh: $*" >&2; exit 1; }
@@ -132,7 +135,7 @@ cmd_update() {
 	for pkg in "${packages[@]}"; do
 		i=$((i + 1))
 		ver=${!i:-$(recorded "$pkg")}
-		[[ -n $ver ]] || die "no version of $pkg recorded; give one: scripts/vendor.sh update XTERM_VERSION FIT_VERSION"
+		[[ -n $ver ]] || die "no version of $pkg recorded; give one: scripts/vendor.sh update XTERM_VERSION FIT_VERSION UNICODE11_VERSION"
 		want[$pkg]=$(resolve "$pkg" "$ver")
 	done
 
@@ -167,6 +170,6 @@ cmd_update() {
 
 case ${1:-} in
 check) [[ $# -eq 1 ]] || usage; cmd_check ;;
-update) shift; [[ $# -le 2 ]] || usage; cmd_update "$@" ;;
+update) shift; [[ $# -le 3 ]] || usage; cmd_update "$@" ;;
 *) usage ;;
 esac

@@ -1,16 +1,20 @@
 // Terminal mode: a full terminal (xterm.js, vendored under vendor/) that
 // fills its container, keeps its size fitted to it, and passes keys through
-// character by character. xterm.js is loaded the first time terminal mode is
-// needed, so line mode does not pay for it.
+// as xterm sends them (keys.js lists the few the page keeps). xterm.js is
+// loaded the first time terminal mode is needed, so line mode does not pay
+// for it.
+
+import { LEAVE_SHORTCUT, pageShortcut } from './keys.js';
 
 let loading = null;
 
-// loadXterm imports xterm.js and its fit addon (once; again after a failure).
+// loadXterm imports xterm.js and its addons (once; again after a failure).
 function loadXterm() {
   loading ??= Promise.all([
     import('./vendor/xterm/xterm.mjs'),
     import('./vendor/addon-fit/addon-fit.mjs'),
-  ]).then(([xterm, fit]) => ({ Terminal: xterm.Terminal, FitAddon: fit.FitAddon }))
+    import('./vendor/addon-unicode11/addon-unicode11.mjs'),
+  ]).then(([xterm, fit, u11]) => ({ Terminal: xterm.Terminal, FitAddon: fit.FitAddon, Unicode11Addon: u11.Unicode11Addon }))
     .catch((err) => {
       loading = null;
       throw err;
@@ -40,13 +44,15 @@ function theme() {
 
 export class TerminalView {
   // handlers: data(string) for typed text, binary(string of bytes) for the
-  // few raw byte reports (old mouse modes), resize(cols, rows).
+  // few raw byte reports (old mouse modes), resize(cols, rows), leave() for
+  // the shortcut that moves the focus out of the terminal.
   constructor(container, handlers) {
     this.container = container;
     this.handlers = handlers;
     this.term = null;
     this.fitter = null;
     this.fitScheduled = false;
+    this.screenReader = false;
   }
 
   // open creates the terminal in its container (which must be visible, so
@@ -56,7 +62,7 @@ export class TerminalView {
       this.fit();
       return;
     }
-    const { Terminal, FitAddon } = await loadXterm();
+    const { Terminal, FitAddon, Unicode11Addon } = await loadXterm();
     if (this.term) return; // opened meanwhile
     const css = getComputedStyle(this.container);
     const term = new Terminal({
@@ -66,11 +72,20 @@ export class TerminalView {
       scrollback: 5000,
       cursorBlink: true,
       theme: theme(),
+      screenReaderMode: this.screenReader,
+      allowProposedApi: true, // term.unicode, for the Unicode 11 widths
     });
     this.term = term;
     this.fitter = new FitAddon();
     term.loadAddon(this.fitter);
+    // Unicode 11 widths: emoji and CJK take two cells, as in current
+    // terminals and the programs (ncurses, readline) that count cells.
+    term.loadAddon(new Unicode11Addon());
+    term.unicode.activeVersion = '11';
     term.open(this.container);
+    // The terminal's focus is its hidden textarea: that is where a screen
+    // reader announces the shortcut that leads out of it.
+    term.textarea?.setAttribute('aria-keyshortcuts', LEAVE_SHORTCUT);
     term.onData((data) => this.handlers.data(data));
     term.onBinary((data) => this.handlers.binary(data));
     term.onResize(({ cols, rows }) => this.handlers.resize(cols, rows));
@@ -103,18 +118,42 @@ export class TerminalView {
     this.fitter.fit();
   }
 
-  // key lets the browser have the clipboard keys: Ctrl+Shift+C copies the
-  // selection; Ctrl+V and Ctrl+Shift+V paste (xterm.js turns the paste event
-  // into input). Everything else goes to the target, Ctrl+C included.
+  // key keeps the page's few shortcuts (keys.js) from the target:
+  // Ctrl+Shift+C copies, Ctrl+Shift+V and Shift+Insert are left to the
+  // browser, which pastes (xterm.js turns the paste event into input), and
+  // Ctrl+Shift+L leaves the terminal. Every other key goes to the target
+  // as xterm sends it: Ctrl+V, Ctrl+W, Alt+x, F5, Home, PgDn...
   key(event) {
-    if (event.type !== 'keydown' || !event.ctrlKey || event.altKey || event.metaKey) return true;
-    if (event.shiftKey && event.code === 'KeyC') {
-      event.preventDefault();
-      this.copy();
-      return false;
+    if (event.type !== 'keydown') return true;
+    switch (pageShortcut(event)) {
+      case 'copy':
+        event.preventDefault();
+        this.copy();
+        return false;
+      case 'paste':
+        return false; // no preventDefault: the browser's paste follows
+      case 'leave':
+        event.preventDefault();
+        this.handlers.leave();
+        return false;
+      default:
+        return true;
     }
-    return event.code !== 'KeyV';
   }
+
+  // setScreenReader turns xterm.js's screen reader mode on or off (an
+  // accessible buffer that screen readers read, announcing new output).
+  setScreenReader(on) {
+    this.screenReader = on;
+    if (this.term) this.term.options.screenReaderMode = on;
+  }
+
+  // paste sends text as pasted (bracketed when the program asked for it).
+  paste(text) { this.term?.paste(text); }
+
+  // appCursor says whether the program asked for application cursor keys
+  // (arrows as ESC O A rather than ESC [ A).
+  get appCursor() { return this.term?.modes.applicationCursorKeysMode ?? false; }
 
   // copy puts the selection on the clipboard. Returns false if nothing is selected.
   copy() {

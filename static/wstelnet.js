@@ -11,60 +11,51 @@
 // The URL's hash can name a session, so that a link opens it directly:
 // #mode=terminal&host=bbs.example.org&port=23&charset=cp437.
 //
+// Session state lives in a Session (session.js), one per connection; the
+// pure parts (ANSI parser, charsets, keys, session) are tested with node.
+//
 // For debugging, window.wstelnet is a small handle: wstelnet.term is the
 // xterm.js Terminal once terminal mode has been used (null before), and
 // wstelnet.received counts the bytes received from targets.
 
-import { charsetName, encode, newDecoder } from './charset.js';
+import { charsetName, encode } from './charset.js';
+import { keySequence, ctrlChar } from './keys.js';
 import { LineView } from './lineview.js';
+import { Session, SUBPROTOCOL, defaultPort, parseTarget, socketURL } from './session.js';
 import { TerminalView } from './terminal.js';
 
-const SUBPROTOCOL = 'wstelnet.v2';
 const MAX_HISTORY = 100; // commands remembered for ArrowUp/ArrowDown
-// A prompt like "Password:" makes the next line secret: masked, not shown, not remembered.
-const SECRET_PROMPT = /\b(password|passphrase|passwd|pin)\b[^:]{0,20}:\s*$/i;
 
 const $ = (id) => document.getElementById(id);
 const form = $('target-form');
 const hostInput = $('host');
 const portInput = $('port');
+const portDefault = $('port-default');
 const modeSelect = $('mode');
 const charsetSelect = $('charset');
 const connectButton = $('connect-button');
 const statusLine = $('status');
 const copyButton = $('copy-button');
+const pasteButton = $('paste-button');
 const breakButton = $('break-button');
 const command = $('command');
 const sendButton = $('send-button');
+const ctrlKey = $('ctrl-key');
 
 const lines = new LineView($('console'));
 const terminal = new TerminalView($('terminal'), {
-  data: (text) => sendBytes(encode(charset, text)),
+  data: (text) => sendBytes(encode(charset, withCtrl(text))),
   binary: (bytes) => sendBytes(Uint8Array.from(bytes, (c) => c.charCodeAt(0) & 0xff)),
   resize: (cols, rows) => { if (mode === 'terminal') sendResize(cols, rows); },
+  leave: () => connectButton.focus(),
 });
 const debug = { get term() { return terminal.term; }, received: 0 };
 window.wstelnet = debug;
 
-let ws = null;          // the current socket; events from older ones are ignored
-let attempt = 0;        // counts connects, so that a cancelled one stops where it is
-let state = 'idle';     // idle | connecting | open
+// The page's settings, from the form; the session's state is in session.
 let mode = 'line';      // the current view: line | terminal
 let charset = 'utf-8';
-let decode = newDecoder(charset);
-let target = '';        // "host:port" of the current session
-let closedReason = '';  // from the gateway's "closed" message
-
-// Echo and secrets, for line mode. A target that turns echo over to itself
-// after it has said something (IAC WILL ECHO before "Password:", as MUDs do)
-// is hiding what is typed: the command box is masked. One that takes echo
-// from the start (telnetd, character-mode servers) echoes every line itself:
-// the box stays readable, and typed lines are not shown twice.
-let remoteEcho = false;     // the target echoes
-let echoHides = false;      // ... and that means a password
-let promptSecret = false;   // the last output looks like a password prompt
-let outputSeen = false;     // the target has sent data this session
-let lastSize = { cols: 0, rows: 0 };
+let session = null;     // the current Session; events of older ones are ignored
 
 // ---- status, state and mode -----------------------------------------------
 
@@ -73,31 +64,44 @@ function setStatus(text, tone = 'info') {
   statusLine.dataset.tone = tone;
 }
 
-function setState(next) {
-  state = next;
+// state is the page's: idle, or the current session's state.
+function state() {
+  return session ? session.state : 'idle';
+}
+
+// showState makes the page show state(); call it after every change.
+function showState() {
+  const next = state();
   document.body.dataset.state = next; // CSS shows and styles things from this
   connectButton.textContent = { idle: 'Connect', connecting: 'Cancel', open: 'Disconnect' }[next];
   // readOnly rather than disabled: the field keeps focus if Enter was pressed in it.
   hostInput.readOnly = portInput.readOnly = next !== 'idle';
   modeSelect.disabled = next !== 'idle';
   command.disabled = sendButton.disabled = next !== 'open';
-  copyButton.disabled = breakButton.disabled = next !== 'open';
+  copyButton.disabled = pasteButton.disabled = breakButton.disabled = next !== 'open';
   if (next !== 'open') {
-    remoteEcho = echoHides = promptSecret = false;
     document.title = 'wstelnet';
+    setCtrl(false);
   }
   updateCommandBox();
 }
 
 function secret() {
-  return promptSecret || (remoteEcho && echoHides);
+  return session?.open === true && session.secret;
 }
 
 function updateCommandBox() {
   const hidden = secret();
   command.type = hidden ? 'password' : 'text';
-  command.placeholder = state !== 'open' ? 'Connect first, then type lines here'
+  command.placeholder = state() !== 'open' ? 'Connect first, then type lines here'
     : hidden ? 'Password (not shown or remembered)' : 'Type a line and press Enter';
+}
+
+// The port an empty field means depends on the mode: say which.
+function showPortDefault() {
+  const port = defaultPort(mode);
+  portInput.placeholder = port;
+  portDefault.textContent = `(empty: ${port})`;
 }
 
 // setMode switches the view. Terminal mode loads xterm.js the first time.
@@ -105,6 +109,7 @@ function setMode(next) {
   mode = next === 'terminal' ? 'terminal' : 'line';
   modeSelect.value = mode;
   document.body.dataset.mode = mode;
+  showPortDefault();
   if (mode === 'terminal') return openTerminal();
   return Promise.resolve(true);
 }
@@ -123,7 +128,7 @@ async function openTerminal() {
 function setCharset(next) {
   charset = charsetName(next) || 'utf-8';
   charsetSelect.value = charset;
-  decode = newDecoder(charset);
+  session?.setCharset(charset);
 }
 
 // ---- the URL's hash ----------------------------------------------------------
@@ -149,164 +154,117 @@ function toHash() {
 
 // ---- connection ----------------------------------------------------------------
 
-// The endpoint sits next to the page, so the gateway also works under a prefix.
-function socketURL(size) {
-  const url = new URL('ws', location.href);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.hash = '';
-  url.search = new URLSearchParams({
-    telnet: 'auto',
-    cols: size.cols,
-    rows: size.rows,
-    // Line mode draws colours but nothing else, so it claims a plain ANSI
-    // terminal first and a dumb one next.
-    term: mode === 'terminal' ? 'XTERM-256COLOR' : 'ANSI,DUMB',
-  });
-  return url.href;
-}
-
 function currentSize() {
   return mode === 'terminal' ? terminal.size : lines.size();
 }
 
 async function connect() {
-  const host = hostInput.value.trim().replace(/^\[(.*)\]$/, '$1');
-  const port = portInput.value.trim() || '80'; // the tutorial's default
-  if (!host) {
-    setStatus('Enter the host to connect to.', 'error');
-    hostInput.focus();
+  const parsed = parseTarget(hostInput.value, portInput.value, mode);
+  if (parsed.error) {
+    setStatus(parsed.error, 'error');
+    (parsed.field === 'port' ? portInput : hostInput).focus();
     return;
   }
-  if (!/^\d{1,5}$/.test(port) || +port < 1 || +port > 65535) {
-    setStatus('The port must be a number from 1 to 65535.', 'error');
-    portInput.focus();
-    return;
-  }
-  target = (host.includes(':') ? `[${host}]` : host) + ':' + port; // IPv6 needs brackets
+  const s = new Session(parsed.target, charset);
+  session = s;
   toHash();
-  const mine = ++attempt;
-  setState('connecting');
-  setStatus(`Connecting to ${target}…`);
+  showState();
+  setStatus(`Connecting to ${s.target}…`);
   if (mode === 'terminal' && !(await openTerminal())) {
-    if (mine === attempt) setState('idle');
+    if (session === s) {
+      session = null;
+      showState();
+    }
     return;
   }
-  if (mine !== attempt) return; // cancelled while xterm.js loaded
+  if (session !== s) return; // cancelled while xterm.js loaded
 
-  // A fresh socket each time; the handlers check that theirs is still the
-  // current one, so a late event from an old session changes nothing.
-  lastSize = currentSize();
-  const socket = new WebSocket(socketURL(lastSize), [SUBPROTOCOL]);
+  // A fresh socket each time; the handlers check that their session is still
+  // the current one, so a late event from an old session changes nothing.
+  const size = currentSize();
+  s.lastSize = size;
+  const socket = new WebSocket(socketURL(location.href, mode, size), [SUBPROTOCOL]);
   socket.binaryType = 'arraybuffer';
-  let opened = false;
-  ws = socket;
+  s.socket = socket;
   socket.addEventListener('open', () => {
-    opened = true;
-    if (socket === ws) socket.send(target);
+    s.opened = true;
+    if (session === s) socket.send(s.target);
   });
   socket.addEventListener('message', (event) => {
-    if (socket === ws) onMessage(event.data);
+    if (session === s) onMessage(s, event.data);
   });
   socket.addEventListener('close', (event) => {
-    if (socket === ws) onClose(event, opened);
+    if (session === s) onClose(s, event);
   });
   // 'error' is always followed by 'close', which says what happened.
 }
 
-function onMessage(data) {
-  if (state === 'open') {
-    if (typeof data === 'string') onControl(data);
-    else onOutput(new Uint8Array(data));
+function onMessage(s, data) {
+  if (s.open) {
+    if (typeof data === 'string') onControl(s, data);
+    else onOutput(s, new Uint8Array(data));
     return;
   }
-  if (data === 'SUCC') {
-    setState('open');
-    setStatus(`Connected to ${target}.`, 'ok');
-    document.title = `${target} · wstelnet`;
-    closedReason = '';
-    outputSeen = false;
-    decode = newDecoder(charset);
+  const answer = s.answer(data);
+  if (answer.ok) {
+    showState();
+    setStatus(`Connected to ${s.target}.`, 'ok');
+    document.title = `${s.target} · wstelnet`;
     lines.reset();
     if (mode === 'terminal') {
       terminal.reset();
       terminal.focus();
     } else {
-      lines.add(`Connected to ${target}.`, 'sys');
+      lines.add(`Connected to ${s.target}.`, 'sys');
       lines.follow();
       command.focus();
     }
     // The window may have changed size while the connection was made.
     const { cols, rows } = currentSize();
     sendResize(cols, rows);
-  } else if (typeof data === 'string' && data.startsWith('FAIL:')) {
-    // The gateway closes the socket next; the form is usable again at once.
-    drop();
-    setState('idle');
-    setStatus(`Could not connect: ${data.slice(5)}`, 'error');
-    notice(`Could not connect: ${data.slice(5)}`, true);
+    return;
+  }
+  // The gateway closes the socket next; the form is usable again at once.
+  end();
+  if (answer.fail !== undefined) {
+    setStatus(`Could not connect: ${answer.fail}`, 'error');
+    notice(`Could not connect: ${answer.fail}`, true);
   } else {
-    drop();
-    setState('idle');
     setStatus('The gateway gave an unexpected answer; is this a wstelnet gateway?', 'error');
   }
 }
 
 // onOutput shows the target's bytes.
-function onOutput(bytes) {
-  outputSeen = true;
+function onOutput(s, bytes) {
   debug.received += bytes.length;
   if (mode === 'terminal') {
-    terminal.write(charset === 'utf-8' ? bytes : decode(bytes));
+    // xterm.js decodes UTF-8 itself, keeping characters split across frames whole.
+    if (s.charset === 'utf-8') {
+      s.outputSeen = true;
+      terminal.write(bytes);
+    } else {
+      terminal.write(s.output(bytes));
+    }
     return;
   }
-  lines.write(decode(bytes));
-  const wasSecret = promptSecret;
-  promptSecret = SECRET_PROMPT.test(lines.partial(200));
-  if (promptSecret !== wasSecret) updateCommandBox();
+  lines.write(s.output(bytes));
+  if (s.notePrompt(lines.partial(200))) updateCommandBox();
 }
 
 // onControl acts on a control message from the gateway; unknown types are ignored.
-function onControl(text) {
-  let m;
-  try {
-    m = JSON.parse(text);
-  } catch {
-    return;
-  }
-  switch (m?.type) {
-    case 'echo':
-      remoteEcho = m.remote === true;
-      echoHides = remoteEcho && outputSeen;
-      updateCommandBox();
-      break;
-    case 'closed':
-      closedReason = String(m.reason ?? '');
-      break;
-    case 'error':
-      notice(`The gateway refused a message: ${m.message}`, true);
-      break;
-    default:
-      break;
-  }
+function onControl(s, text) {
+  const m = s.control(text);
+  if (m?.type === 'echo') updateCommandBox();
+  else if (m?.type === 'error') notice(`The gateway refused a message: ${m.message}`, true);
 }
 
-function onClose(event, opened) {
-  const wasOpen = state === 'open';
-  ws = null;
-  setState('idle');
-  let text;
-  const reason = event.reason || closedReason;
-  if (event.code === 1006) {
-    text = opened ? 'Connection to the gateway lost.' : 'Could not reach the gateway.';
-  } else if (reason) {
-    text = `Disconnected: ${reason.replace(/\.$/, '')}.`;
-  } else if (event.code === 1000 || event.code === 1005) {
-    text = 'Disconnected.';
-  } else {
-    text = `Disconnected (WebSocket close code ${event.code}).`;
-  }
-  setStatus(text, event.code === 1000 ? 'info' : 'error');
-  if (wasOpen || opened) notice(text, event.code !== 1000);
+function onClose(s, event) {
+  const wasOpen = s.open;
+  const { text, error } = s.ended(event.code, event.reason);
+  session = null;
+  showState();
+  setStatus(text, error ? 'error' : 'info');
+  if (wasOpen || s.opened) notice(text, error);
 }
 
 // notice shows a message of the page's own in the current view.
@@ -315,47 +273,38 @@ function notice(text, error) {
   else lines.add(text, error ? 'sys error' : 'sys');
 }
 
-// drop ends the session from our side.
-function drop() {
-  attempt++;
-  const socket = ws;
-  ws = null;
-  if (!socket) return;
-  if (socket.readyState === WebSocket.CONNECTING) {
-    // Closing a socket that is still connecting makes the browser log an
-    // error; close it as soon as it opens instead.
-    socket.addEventListener('open', () => socket.close(1000));
-  } else {
-    socket.close(1000);
-  }
+// end ends the current session from our side.
+function end() {
+  const s = session;
+  session = null;
+  s?.teardown();
+  showState();
 }
 
 function disconnect() {
-  const wasOpen = state === 'open';
-  drop();
-  setState('idle');
+  const wasOpen = session?.open === true;
+  end();
   setStatus(wasOpen ? 'Disconnected.' : 'Connection cancelled.');
   if (wasOpen) notice('Disconnected.');
 }
 
 function sendBytes(bytes) {
-  if (state === 'open' && ws) ws.send(bytes);
+  if (session?.open && session.socket) session.socket.send(bytes);
 }
 
 function sendControl(message) {
-  if (state === 'open' && ws) ws.send(JSON.stringify(message));
+  if (session?.open && session.socket) session.socket.send(JSON.stringify(message));
 }
 
 // sendResize tells the target the new window size (telnet NAWS), once per change.
 function sendResize(cols, rows) {
-  if (cols === lastSize.cols && rows === lastSize.rows) return;
-  lastSize = { cols, rows };
-  sendControl({ type: 'resize', cols, rows });
+  const m = session?.open ? session.resize(cols, rows) : null;
+  if (m) sendControl(m);
 }
 
 form.addEventListener('submit', (event) => {
   event.preventDefault(); // the page never navigates; the CSP forbids form actions too
-  if (state === 'idle') connect();
+  if (state() === 'idle') connect();
   else disconnect();
 });
 
@@ -363,13 +312,13 @@ modeSelect.addEventListener('change', () => setMode(modeSelect.value));
 
 charsetSelect.addEventListener('change', () => {
   setCharset(charsetSelect.value);
-  if (state !== 'idle') toHash();
-  if (state === 'open') (mode === 'terminal' ? terminal : command).focus();
+  if (state() !== 'idle') toHash();
+  if (state() === 'open') (mode === 'terminal' ? terminal : command).focus();
 });
 
 // A link to another session while this page is open (the hash changed by hand).
 window.addEventListener('hashchange', () => {
-  if (state === 'idle' && fromHash()) connect();
+  if (state() === 'idle' && fromHash()) connect();
 });
 
 breakButton.addEventListener('click', () => {
@@ -384,7 +333,7 @@ copyButton.addEventListener('click', () => {
 
 // Line mode reports the console's size too, for programs that format to it.
 new ResizeObserver(() => {
-  if (mode === 'line' && state === 'open') {
+  if (mode === 'line' && state() === 'open') {
     const { cols, rows } = lines.size();
     sendResize(cols, rows);
   }
@@ -398,14 +347,14 @@ let draft = '';      // what was typed before walking the history
 
 $('command-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  if (state !== 'open' || !ws) return;
+  if (state() !== 'open') return;
   const line = command.value;
   sendBytes(encode(charset, line + '\r\n')); // an empty line sends just CR LF
   if (secret()) {
     lines.add('(password sent)', 'in secret');
   } else {
     // A target that echoes shows the line itself.
-    if (!remoteEcho) lines.add(line, 'in');
+    if (!session.remoteEcho) lines.add(line, 'in');
     if (line !== '' && commands.at(-1) !== line) {
       commands.push(line);
       if (commands.length > MAX_HISTORY) commands.shift();
@@ -414,7 +363,7 @@ $('command-form').addEventListener('submit', (event) => {
   historyPos = commands.length;
   draft = '';
   command.value = '';
-  promptSecret = false;
+  session.lineSent();
   updateCommandBox();
   lines.follow(); // after sending you want to see the answer
 });
@@ -434,9 +383,71 @@ command.addEventListener('keydown', (event) => {
   command.setSelectionRange(command.value.length, command.value.length);
 });
 
+// ---- leaving the page -------------------------------------------------------------
+
+// Closing or reloading the tab ends the session: ask first, as ttyd does,
+// but only while there is one. (Browsers show their own words, and only
+// once the page has been used: a click or a key.)
+window.addEventListener('beforeunload', (event) => {
+  if (state() !== 'open') return;
+  event.preventDefault();
+  event.returnValue = ''; // older browsers want this instead
+});
+
+// ---- terminal extras: paste, screen reader, key bar ---------------------------------
+
+pasteButton.addEventListener('click', async () => {
+  try {
+    terminal.paste(await navigator.clipboard.readText());
+  } catch {
+    // No clipboard API (plain http on another host) or no permission.
+    setStatus('The page may not read the clipboard here: press Ctrl+Shift+V (or Shift+Insert) in the terminal.');
+  }
+  terminal.focus();
+});
+
+$('screen-reader').addEventListener('change', (event) => {
+  terminal.setScreenReader(event.target.checked);
+});
+
+// The key bar, for touch screens, whose keyboards have no Esc, Tab, Ctrl
+// or arrows. Ctrl is sticky: it applies to the next key, from the bar or
+// the on-screen keyboard. The bar's buttons never take the focus, so the
+// on-screen keyboard stays up.
+let ctrlArmed = false;
+
+function setCtrl(on) {
+  ctrlArmed = on;
+  ctrlKey.setAttribute('aria-pressed', String(on));
+}
+
+// withCtrl applies an armed Ctrl to typed text (one character).
+function withCtrl(text) {
+  if (!ctrlArmed) return text;
+  setCtrl(false);
+  return ctrlChar(text) || text;
+}
+
+const keybar = $('keybar');
+keybar.addEventListener('pointerdown', (event) => {
+  if (event.target.closest('button')) event.preventDefault(); // keep the terminal's focus
+});
+keybar.addEventListener('click', (event) => {
+  const key = event.target.closest('button')?.dataset.key;
+  if (!key) return;
+  if (key === 'ctrl') {
+    setCtrl(!ctrlArmed);
+  } else {
+    const seq = keySequence(key, { ctrl: ctrlArmed, appCursor: terminal.appCursor });
+    setCtrl(false);
+    if (seq) sendBytes(encode(charset, seq));
+  }
+  terminal.focus();
+});
+
 // ---- start -------------------------------------------------------------------------
 
-setState('idle');
+showState();
 setCharset(charsetSelect.value);
 if (fromHash()) connect();
 else setMode(modeSelect.value);

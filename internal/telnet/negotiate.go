@@ -43,12 +43,6 @@ type Config struct {
 	// known yet (we still agree to NAWS, and send the size once
 	// SetWindowSize gives one).
 	Width, Height int
-	// LocalBinary agrees to send in BINARY mode (RFC 856) when the peer asks
-	// (DO BINARY). Off, we refuse: in binary mode CR LF is two bytes for the
-	// server's application, so a client that ends lines with CR LF (the
-	// page's line mode) would see every line end twice on a Unix telnetd.
-	// The peer's own BINARY (WILL BINARY), for 8-bit output, is always accepted.
-	LocalBinary bool
 }
 
 // Side says who performs an option: RFC 1143 calls them "us" and "him".
@@ -116,7 +110,7 @@ const (
 // instead of refusing them all: it lets the peer ECHO, SGA and BINARY, and
 // itself performs NAWS, SGA, BINARY and (with TerminalTypes) TTYPE.
 func NewDecoder(cfg Config) *Decoder {
-	d := &Decoder{negotiate: true, width: clampSize(cfg.Width), height: clampSize(cfg.Height), localBinary: cfg.LocalBinary}
+	d := &Decoder{negotiate: true, width: clampSize(cfg.Width), height: clampSize(cfg.Height)}
 	// Copied as []byte once, so that answering a SEND never converts (or
 	// allocates), and the caller may reuse its slice.
 	for _, t := range cfg.TerminalTypes {
@@ -131,8 +125,11 @@ func NewDecoder(cfg Config) *Decoder {
 //
 //	side    accepted                                  refused
 //	Remote  ECHO, SGA, BINARY                         everything else (DONT)
-//	Local   NAWS, SGA, TTYPE (if configured),         everything else (WONT)
-//	        BINARY (if configured)
+//	Local   NAWS, SGA, BINARY, TTYPE (if configured)  everything else (WONT)
+//
+// Our BINARY is what a Unix telnetd needs to take 8-bit input (without it
+// the pty keeps istrip, and é arrives as "C)"); BSD telnet and PuTTY agree
+// to it too. Encode then sends the NVT end of line as CR alone.
 func (d *Decoder) accepts(s Side, opt byte) bool {
 	if !d.negotiate {
 		return false
@@ -142,10 +139,8 @@ func (d *Decoder) accepts(s Side, opt byte) bool {
 		return opt == OptEcho || opt == OptSGA || opt == OptBinary
 	case opt == OptTTYPE:
 		return len(d.ttypes) > 0
-	case opt == OptBinary:
-		return d.localBinary
 	default:
-		return opt == OptNAWS || opt == OptSGA
+		return opt == OptNAWS || opt == OptSGA || opt == OptBinary
 	}
 }
 
@@ -206,17 +201,49 @@ func (d *Decoder) naws(reply []byte) []byte {
 	return append(reply, IAC, SE)
 }
 
-// Encode appends client data for the peer: 0xFF doubled and, unless our side
-// is in BINARY mode, a CR not followed by LF sent as CR NUL (RFC 854: a bare
-// CR on the wire is CR NUL). src is one complete client message: a CR at its
-// very end is followed by NUL, as no state is kept across calls.
+// Encode appends client data for the peer, with 0xFF doubled (IAC IAC).
+// Line endings depend on whether our side is in BINARY mode (RFC 856):
 //
-// On the zero Decoder BINARY is never on, so Encode always applies the CR
+//   - NVT (not BINARY): CR LF is sent as CR LF, and any other CR as CR NUL
+//     (RFC 854: a bare CR on the wire is CR NUL). A CR at the very end of src
+//     counts as bare.
+//   - BINARY: the NVT end of line CR LF is sent as CR alone, any other CR as
+//     CR and LF as LF. A server in binary mode passes bytes to its program
+//     unchanged, and on a Unix pty CR LF would be two line ends; a lone CR is
+//     what BSD telnet and PuTTY send for Enter in binary mode. A CR LF split
+//     between two calls (src ending in CR, the next starting with LF) is
+//     still one end of line: Encode remembers the CR.
+//
+// On the zero Decoder BINARY is never on, so Encode always applies the NVT
 // rule; the v1 protocol uses Escape instead.
 func (d *Decoder) Encode(dst, src []byte) []byte {
-	if *d.qstate(Local, OptBinary) == qYes {
-		return Escape(dst, src)
+	if *d.qstate(Local, OptBinary) != qYes {
+		d.encCR = false
+		return d.encodeNVT(dst, src)
 	}
+	if len(src) == 0 {
+		return dst
+	}
+	if d.encCR && src[0] == '\n' {
+		src = src[1:] // the LF of a CR LF whose CR ended the last call
+	}
+	d.encCR = false
+	for {
+		n := bytes.Index(src, crLF)
+		if n < 0 {
+			break
+		}
+		dst = Escape(dst, src[:n+1])
+		src = src[n+2:]
+	}
+	if len(src) > 0 {
+		d.encCR = src[len(src)-1] == '\r'
+	}
+	return Escape(dst, src)
+}
+
+// encodeNVT is Encode outside BINARY mode.
+func (d *Decoder) encodeNVT(dst, src []byte) []byte {
 	for {
 		n := bytes.IndexByte(src, '\r')
 		if n < 0 {

@@ -29,9 +29,6 @@ func nawsSB(parts ...string) string {
 // stdConfig is the configuration of a browser terminal.
 var stdConfig = Config{TerminalTypes: []string{"XTERM-256COLOR"}, Width: 120, Height: 40}
 
-// binaryConfig also agrees to send in BINARY mode.
-var binaryConfig = Config{TerminalTypes: []string{"XTERM-256COLOR"}, Width: 120, Height: 40, LocalBinary: true}
-
 // negStep is one step of a conversation: either server bytes fed to Decode
 // (in) or an action on the Decoder (act), with the data and reply expected
 // and optional checks of the state afterwards.
@@ -272,16 +269,20 @@ var negCases = []negCase{
 		},
 	},
 	{
-		name: "BINARY refused for our side by default",
+		// inetutils telnetd asks for our BINARY after the terminal
+		// options; agreeing turns the end of line into a lone CR.
+		name: "BINARY both ways, line ends",
 		cfg:  stdConfig,
 		steps: []negStep{
-			{in: cat(IAC, DO, OptBinary), reply: cat(IAC, WONT, OptBinary), check: checkEncode("a\r\n\r", "a\r\n\r\x00")},
-			{in: cat(IAC, WILL, OptBinary), reply: cat(IAC, DO, OptBinary)},
+			{in: cat(IAC, DO, OptBinary), reply: cat(IAC, WILL, OptBinary),
+				check: checks(checkEncode("a\r\n\r", "a\r\r"), checkEnabled([]byte{OptBinary}, nil))},
+			{in: cat(IAC, WILL, OptBinary), reply: cat(IAC, DO, OptBinary),
+				check: checkEnabled([]byte{OptBinary}, []byte{OptBinary})},
 		},
 	},
 	{
 		name: "BINARY changes CR handling",
-		cfg:  binaryConfig,
+		cfg:  stdConfig,
 		steps: []negStep{
 			{in: "a\r\x00b", data: "a\rb", check: checkEncode("x\ry\r", "x\r\x00y\r\x00")},
 			// The peer's output becomes raw; ours is still NVT.
@@ -291,7 +292,7 @@ var negCases = []negCase{
 			{in: cat("\xfe", IAC, IAC, "\r\n"), data: "\xfe\xff\r\n"},
 			// Our output becomes raw too.
 			{in: cat(IAC, DO, OptBinary), reply: cat(IAC, WILL, OptBinary),
-				check: checks(checkEncode("a\rb\xff\r", "a\rb\xff\xff\r"), checkEnabled([]byte{OptBinary}, []byte{OptBinary}))},
+				check: checks(checkEncode("a\rb\xff\r\n", "a\rb\xff\xff\r"), checkEnabled([]byte{OptBinary}, []byte{OptBinary}))},
 			{in: cat(IAC, WONT, OptBinary, IAC, DONT, OptBinary), reply: cat(IAC, DONT, OptBinary, IAC, WONT, OptBinary),
 				check: checkEncode("\r", "\r\x00")},
 			{in: "c\r\x00d", data: "c\rd"},
@@ -548,23 +549,78 @@ func TestEncode(t *testing.T) {
 		{"0xFF", false, "\xff", "\xff\xff"},
 		{"0xFF around CR", false, "\xff\r\xff\r\n\xff", "\xff\xff\r\x00\xff\xff\r\n\xff\xff"},
 		{"high bytes", false, "\xfe\xf0\x80é", "\xfe\xf0\x80é"},
+		{"binary empty", true, "", ""},
 		{"binary CR", true, "a\rb\r", "a\rb\r"},
-		{"binary CR LF", true, "a\r\n", "a\r\n"},
+		{"binary CR LF", true, "a\r\n", "a\r"},
+		{"binary lines", true, "ls\r\ncd /\r\n", "ls\rcd /\r"},
+		{"binary LF alone", true, "a\nb\n", "a\nb\n"},
+		{"binary LF CR", true, "\n\r", "\n\r"},
+		{"binary CR CR LF", true, "\r\r\n", "\r\r"},
+		{"binary CR LF LF", true, "\r\n\n", "\r\n"},
+		{"binary CR NUL", true, "\r\x00", "\r\x00"},
 		{"binary 0xFF", true, "\xff\r\xff", "\xff\xff\r\xff\xff"},
+		{"binary 0xFF CR LF", true, "\xff\r\n\xff", "\xff\xff\r\xff\xff"},
+		{"binary high bytes", true, "é日\xe9\x82\xb0\xdf\r\n", "é日\xe9\x82\xb0\xdf\r"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := NewDecoder(binaryConfig)
+			d := NewDecoder(stdConfig)
 			if tt.binary {
 				d.Decode(nil, nil, []byte{IAC, DO, OptBinary})
 			}
 			if got := d.Encode(nil, []byte(tt.in)); string(got) != tt.want {
 				t.Errorf("Encode(%q) = %q, want %q", tt.in, got, tt.want)
 			}
+			d.Encode(nil, []byte("x")) // forget a CR at the end
 			if got := d.Encode([]byte("pre"), []byte(tt.in)); string(got) != "pre"+tt.want {
 				t.Errorf("Encode appending: got %q, want %q", got, "pre"+tt.want)
 			}
 		})
+	}
+}
+
+// TestEncodeAcrossCalls: in BINARY mode a CR LF split between two messages
+// is one end of line, whatever lies between; outside it nothing carries over.
+func TestEncodeAcrossCalls(t *testing.T) {
+	tests := []struct {
+		name   string
+		binary bool
+		in     []string
+		want   string
+	}{
+		{"CR then LF", true, []string{"a\r", "\nb"}, "a\rb"},
+		{"CR then lone LF", true, []string{"a\r", "\n", "\n"}, "a\r\n"},
+		{"CR, empty, LF", true, []string{"a\r", "", "\nb"}, "a\rb"},
+		{"CR LF then LF", true, []string{"a\r\n", "\nb"}, "a\r\nb"},
+		{"CR then CR LF", true, []string{"\r", "\r\n"}, "\r\r"},
+		{"CR then x LF", true, []string{"\r", "x\n"}, "\rx\n"},
+		{"keys", true, []string{"l", "s", "\r", "é", "\r"}, "ls\ré\r"},
+		{"NVT CR then LF", false, []string{"a\r", "\nb"}, "a\r\x00\nb"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := NewDecoder(stdConfig)
+			if tt.binary {
+				d.Decode(nil, nil, []byte{IAC, DO, OptBinary})
+			}
+			var got []byte
+			for _, m := range tt.in {
+				got = d.Encode(got, []byte(m))
+			}
+			if string(got) != tt.want {
+				t.Errorf("Encode of %q = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+	// Leaving BINARY forgets the CR.
+	d := NewDecoder(stdConfig)
+	d.Decode(nil, nil, []byte{IAC, DO, OptBinary})
+	d.Encode(nil, []byte("a\r"))
+	d.Decode(nil, nil, []byte{IAC, DONT, OptBinary})
+	d.Encode(nil, []byte("b"))
+	d.Decode(nil, nil, []byte{IAC, DO, OptBinary})
+	if got := d.Encode(nil, []byte("\nc")); string(got) != "\nc" {
+		t.Errorf("after BINARY off and on: %q", got)
 	}
 }
 
@@ -1125,22 +1181,31 @@ func FuzzNegotiatePeer(f *testing.F) {
 }
 
 // FuzzEncodeRoundTrip: what Encode sends, a decoder in the same mode
-// (NVT or BINARY) turns back into exactly the client's bytes.
+// (NVT or BINARY) turns back into exactly the client's bytes, except that in
+// BINARY mode the end of line CR LF becomes CR. The client's bytes come in
+// two messages and the encoded bytes are decoded in two reads, split anywhere.
 func FuzzEncodeRoundTrip(f *testing.F) {
 	addSeeds(f)
+	f.Add([]byte("ls\r\ncd\r\n\r\r\n\n"), uint(13))
 	f.Fuzz(func(t *testing.T, b []byte, split uint) {
 		binary := split&1 == 1
-		enc, dec := NewDecoder(Config{LocalBinary: true}), NewDecoder(Config{})
+		enc, dec := NewDecoder(Config{}), NewDecoder(Config{})
 		if binary {
 			enc.Decode(nil, nil, []byte{IAC, DO, OptBinary})
 			dec.Decode(nil, nil, []byte{IAC, WILL, OptBinary})
 		}
-		e := enc.Encode(nil, b)
-		k := int(split>>1) % (len(e) + 1)
+		m := int(split>>1) % (len(b) + 1)
+		e := enc.Encode(nil, b[:m])
+		e = enc.Encode(e, b[m:])
+		k := int(split>>8) % (len(e) + 1)
 		data, reply := dec.Decode(nil, nil, e[:k])
 		data, reply = dec.Decode(data, reply, e[k:])
-		if !bytes.Equal(data, b) || len(reply) != 0 {
-			t.Fatalf("binary %v: Decode(Encode(%q)) = %q, reply %q", binary, b, data, reply)
+		want := b
+		if binary {
+			want = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\r"))
+		}
+		if !bytes.Equal(data, want) || len(reply) != 0 {
+			t.Fatalf("binary %v: Decode(Encode(%q)) = %q, reply %q, want %q", binary, b, data, reply, want)
 		}
 	})
 }

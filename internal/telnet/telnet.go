@@ -20,6 +20,7 @@
 //   - A Decoder from [NewDecoder] negotiates like a telnet client: it accepts
 //     the peer's ECHO, SGA and BINARY, performs NAWS, SGA, BINARY and (if
 //     configured) TTYPE itself, answers TTYPE SEND and sends the window size.
+//     [Decoder.Encode] encodes client data for the mode in force.
 //     [Decoder.Start] makes the opening requests; [Decoder.SetWindowSize]
 //     reports resizes.
 //
@@ -84,29 +85,33 @@ const (
 // across reads (IAC at the end of one read, the verb at the start of the next, a
 // subnegotiation spanning many reads) is handled.
 //
-// A Decoder is not safe for concurrent use. Decode, Start and SetWindowSize
-// change its state; Encode, RemoteEcho, Enabled and SeenCommand read it.
+// A Decoder is not safe for concurrent use. Decode, Encode, Start and
+// SetWindowSize change its state; RemoteEcho, Enabled and SeenCommand read it.
 type Decoder struct {
 	state state
 	verb  byte // WILL/WONT/DO/DONT while in stateOpt
 	cr    bool // last data byte was CR, so a following NUL is dropped
 	seen  bool // the peer has sent a telnet command
 
-	negotiate   bool              // made by NewDecoder: accept options by policy
-	localBinary bool              // Config.LocalBinary
-	q           [2][nSlots]qstate // RFC 1143 state, indexed by Side and slot(option)
-	sink        qstate            // the state of options we never accept: always NO
-	ttypes      [][]byte          // Config.TerminalTypes
-	ttypeNext   int               // index in ttypes of the next TTYPE IS
-	width       uint16            // NAWS size; 0 is unknown
-	height      uint16            //
-	sbKeep      bool              // buffering the current subnegotiation
-	sbLen       int               // bytes in sb
-	sb          *[sbMax]byte      // subnegotiation payload, option byte first; made when first needed
+	encCR bool // Encode in BINARY mode: the last byte sent was a CR, so a leading LF is dropped
+
+	negotiate bool              // made by NewDecoder: accept options by policy
+	q         [2][nSlots]qstate // RFC 1143 state, indexed by Side and slot(option)
+	sink      qstate            // the state of options we never accept: always NO
+	ttypes    [][]byte          // Config.TerminalTypes
+	ttypeNext int               // index in ttypes of the next TTYPE IS
+	width     uint16            // NAWS size; 0 is unknown
+	height    uint16            //
+	sbKeep    bool              // buffering the current subnegotiation
+	sbLen     int               // bytes in sb
+	sb        *[sbMax]byte      // subnegotiation payload, option byte first; made when first needed
 }
 
-// crNUL is the NVT encoding of a bare carriage return.
-var crNUL = []byte{'\r', 0}
+// crNUL is the NVT encoding of a bare carriage return; crLF is its end of line.
+var (
+	crNUL = []byte{'\r', 0}
+	crLF  = []byte{'\r', '\n'}
+)
 
 // Decode appends the data bytes found in src to dst and returns the extended slice,
 // and appends to reply any bytes that must be sent back to the peer, returning it.
