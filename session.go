@@ -251,6 +251,9 @@ func (s *session) open() (net.Conn, end, bool) {
 	if err != nil {
 		return fail("dial error", dialError(addr, s.g.opts.DialTimeout, err), err)
 	}
+	if err := setOOBInline(target); err != nil {
+		s.log.Debug("urgent data will not stay in the stream", "err", err)
+	}
 	if err := s.sendText([]byte("SUCC")); err != nil {
 		target.Close()
 		return nil, end{why: "client gone", err: err}, false
@@ -378,11 +381,13 @@ func (s *session) targetToBrowser(target net.Conn) end {
 			target.SetReadDeadline(time.Time{})
 			armed = false
 		}
+		tr.watchUrgent = dec.SeenCommand() // a telnet Synch: plain TCP never pays for the check
 		bp, n, err := tr.next()
 		if n > 0 {
 			buf := *bp
 			s.down += int64(n)
 			var data []byte
+			dec.Urgent(tr.urgent)
 			data, reply = dec.Decode(buf[:0], reply[:0], buf[:n])
 			if len(reply) > 0 {
 				if _, err := target.Write(reply); err != nil {
