@@ -63,11 +63,13 @@ func (s *session) targetToBrowser(target net.Conn) end {
 			target.SetReadDeadline(time.Time{})
 			armed = false
 		}
+		tr.watchUrgent = dec.SeenCommand() // a telnet Synch: plain TCP never pays for the check
 		bp, n, err := tr.next()
 		if n > 0 {
 			buf := *bp
 			s.down += int64(n)
 			var data []byte
+			dec.Urgent(tr.urgent)
 			data, reply = dec.Decode(buf[:0], reply[:0], buf[:n])
 			if len(reply) > 0 {
 				if _, err := s.writeTarget(target, reply); err != nil {

@@ -119,8 +119,10 @@ func (s *session) targetToBrowserV2(target net.Conn) end {
 	var d downV2
 	tr := newTargetReader(target)
 	for {
+		tr.watchUrgent = d.telnet // a telnet Synch: plain TCP never pays for the check
 		bp, n, err := tr.next()
 		if n > 0 {
+			d.urgent = tr.urgent
 			e, ok := s.forwardV2(target, (*bp)[:n], &d)
 			readBufs.Put(bp)
 			if !ok {
@@ -141,6 +143,8 @@ func (s *session) targetToBrowserV2(target net.Conn) end {
 type downV2 struct {
 	reply      []byte // telnet answers to the target
 	remoteEcho bool   // what the browser was last told
+	telnet     bool   // the target has sent a telnet command
+	urgent     bool   // urgent data lies beyond this read (telnet.Decoder.Urgent)
 }
 
 // forwardV2 handles one read from the target: telnet, echo news, data.
@@ -152,8 +156,10 @@ func (s *session) forwardV2(target net.Conn, data []byte, d *downV2) (end, bool)
 	if st.tel != nil {
 		echo := d.remoteEcho
 		_, err := st.writeTarget(target, func() []byte {
+			st.tel.Urgent(d.urgent)
 			data, d.reply = st.tel.Decode(data[:0], d.reply[:0], data)
 			echo = st.tel.RemoteEcho()
+			d.telnet = st.tel.SeenCommand()
 			return d.reply
 		})
 		if err != nil {

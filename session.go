@@ -183,6 +183,9 @@ func (s *session) open() (net.Conn, end, bool) {
 	if err != nil {
 		return nil, endRefused("dial error", dialError(addr, s.g.opts.DialTimeout, err), err), false
 	}
+	if err := setOOBInline(target); err != nil {
+		s.log.Debug("urgent data will not stay in the stream", "err", err)
+	}
 	if err := s.sendText([]byte("SUCC")); err != nil {
 		target.Close()
 		return nil, endClientWriteFailed(err), false

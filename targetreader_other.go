@@ -6,7 +6,10 @@ import "net"
 
 // targetReader reads a target into pooled buffers. Where the runtime's raw
 // reads are not available, the buffer is held while the session waits.
-type targetReader struct{ c net.Conn }
+type targetReader struct {
+	c                   net.Conn
+	watchUrgent, urgent bool // urgent data is not detected here
+}
 
 func newTargetReader(c net.Conn) *targetReader { return &targetReader{c: c} }
 

@@ -25,6 +25,9 @@ type targetReader struct {
 	n   int
 	err error
 	fn  func(fd uintptr) bool // r.read, bound once: binding it per read would allocate
+
+	watchUrgent bool // set by the caller: after each read, ask whether urgent data lies ahead
+	urgent      bool // the answer for the last read (urgent_linux.go)
 }
 
 func newTargetReader(c net.Conn) *targetReader {
@@ -48,7 +51,7 @@ func (r *targetReader) next() (bp *[]byte, n int, err error) {
 		}
 		return bp, n, err
 	}
-	r.bp, r.n, r.err = nil, 0, nil
+	r.bp, r.n, r.err, r.urgent = nil, 0, nil, false
 	if err := r.rc.Read(r.fn); err != nil {
 		return nil, 0, err // a deadline, or the connection closed
 	}
@@ -79,6 +82,7 @@ func (r *targetReader) read(fd uintptr) bool {
 			return true
 		}
 		r.bp, r.n = bp, n
+		r.urgent = r.watchUrgent && urgentPending(fd)
 		return true
 	}
 }

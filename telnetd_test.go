@@ -235,3 +235,31 @@ func TestTelnetdV1(t *testing.T) {
 		}
 	}
 }
+
+// TestTelnetdInterrupt: Ctrl-C and a break during a flood of output make
+// telnetd flush it and send a Synch (IAC DM, the IAC as TCP urgent data).
+// Nothing of it reaches the browser, and the session goes on.
+func TestTelnetdInterrupt(t *testing.T) {
+	sh := openTelnetdShell(t)
+	for i, interrupt := range []struct {
+		name string
+		send func()
+	}{
+		{"ctrl-c", func() { sh.send("\x03") }},
+		{"break", func() { sh.ws.sendControl(controlMessage{Type: "break"}) }},
+	} {
+		t.Run(interrupt.name, func(t *testing.T) {
+			sh.send("yes\r")
+			out := sh.wait("y\r\ny\r\ny\r\n")
+			interrupt.send()
+			want := fmt.Sprintf("ok%d", i)
+			sh.send(fmt.Sprintf("echo ok$((%d))\r", i))
+			out = append(out, sh.wait(want)...)
+			// The flood, the tty's ^C or telnetd's "Quit", prompts and
+			// echoes: printable ASCII and line ends, nothing else.
+			if k := bytes.IndexFunc(out, func(r rune) bool { return (r < ' ' || r > '~') && r != '\r' && r != '\n' }); k >= 0 {
+				t.Errorf("stray byte %#x in the output: %q", out[k], out[max(0, k-20):min(len(out), k+20)])
+			}
+		})
+	}
+}

@@ -1259,3 +1259,59 @@ func BenchmarkEncode(b *testing.B) {
 		})
 	}
 }
+
+// TestSynch: IAC DM is consumed; while the caller reports urgent data ahead
+// (Urgent), data is discarded up to the DM and commands are still acted on.
+func TestSynch(t *testing.T) {
+	type read struct {
+		urgent bool
+		in     string
+		data   string
+		reply  string
+	}
+	tests := []struct {
+		name  string
+		zero  bool
+		reads []read
+	}{
+		{"DM consumed", false, []read{{false, cat("a", IAC, DM, "b"), "ab", ""}}},
+		{"DM split between reads", false, []read{{false, cat("a", IAC), "a", ""}, {false, cat(DM, "b"), "b", ""}}},
+		{"DM without urgent data", true, []read{{false, cat("out", IAC, DM, "put"), "output", ""}}},
+		{"the read before the mark is discarded", false, []read{
+			{false, "shown\r\n", "shown\r\n", ""},
+			{true, "flushed\r\nflushed", "", ""},
+			{false, cat(IAC, DM, "# "), "# ", ""},
+		}},
+		{"data after the DM in the same read is kept", false, []read{{true, cat("old", IAC, DM, "new"), "new", ""}}},
+		{"the mark between IAC and DM", false, []read{{true, cat("old", IAC), "", ""}, {false, cat(DM, "new"), "new", ""}}},
+		{"escaped 0xFF is data: discarded", false, []read{{true, cat(IAC, IAC, "x", IAC, IAC), "", ""}, {false, cat(IAC, DM, IAC, IAC), "\xff", ""}}},
+		{"commands are acted on while discarding", false, []read{
+			{true, cat("x", IAC, WILL, OptEcho, "y", IAC, DO, OptTTYPE, IAC, SB, OptTTYPE, ttypeSEND, IAC, SE, "z"), "",
+				cat(IAC, DO, OptEcho, IAC, WILL, OptTTYPE, IAC, SB, OptTTYPE, ttypeIS, "XTERM-256COLOR", IAC, SE)},
+			{false, cat(IAC, DM, "z"), "z", ""},
+		}},
+		{"the zero Decoder too", true, []read{{true, cat("x", IAC, WILL, OptEcho), "", cat(IAC, DONT, OptEcho)}, {false, cat(IAC, DM, "y"), "y", ""}}},
+		{"urgent data without a DM ends with it", false, []read{{true, "x", "", ""}, {false, "y", "y", ""}}},
+		{"a CR discarded before the mark still takes its NUL", false, []read{{true, "a\r", "", ""}, {false, cat(IAC, DM, "\x00b"), "b", ""}}},
+		{"BINARY: NUL after a discarded CR is data", false, []read{
+			{false, cat(IAC, WILL, OptBinary), "", cat(IAC, DO, OptBinary)},
+			{true, "a\r", "", ""},
+			{false, cat(IAC, DM, "\x00b"), "\x00b", ""},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := NewDecoder(stdConfig)
+			if tt.zero {
+				d = new(Decoder)
+			}
+			for i, r := range tt.reads {
+				d.Urgent(r.urgent)
+				data, reply := d.Decode(nil, nil, []byte(r.in))
+				if string(data) != r.data || string(reply) != r.reply {
+					t.Errorf("read %d (urgent %v) %q: data %q reply %s, want %q %s", i, r.urgent, r.in, data, describe(reply), r.data, describe([]byte(r.reply)))
+				}
+			}
+		})
+	}
+}

@@ -38,6 +38,11 @@
 //     subnegotiation and is then processed as an ordinary command, so a lost
 //     SE cannot swallow the rest of the session.
 //
+//   - IAC DM (the Data Mark of a Synch, RFC 854) is consumed, never passed
+//     on. The Synch's other half, discarding data up to the mark, needs
+//     what only the socket knows, whether TCP urgent data lies ahead: the
+//     caller says so with [Decoder.Urgent] before each Decode.
+//
 //   - The NVT rule "CR NUL means CR" is applied to the data stream after
 //     commands are removed: commands are out of band, so CR, IAC NOP, NUL
 //     still decodes to a lone CR. Only data bytes (including an escaped
@@ -92,6 +97,7 @@ type Decoder struct {
 	verb  byte // WILL/WONT/DO/DONT while in stateOpt
 	cr    bool // last data byte was CR, so a following NUL is dropped
 	seen  bool // the peer has sent a telnet command
+	synch bool // urgent data lies ahead: discard data until IAC DM (see Urgent)
 
 	encCR bool // Encode in BINARY mode: the last byte sent was a CR, so a leading LF is dropped
 
@@ -141,8 +147,13 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 			}
 			switch c {
 			case IAC:
-				dst = append(dst, IAC)
+				if !d.synch {
+					dst = append(dst, IAC)
+				}
 				d.cr = false
+				d.state = stateData
+			case DM:
+				d.synch = false // the mark: the data after it is new
 				d.state = stateData
 			case WILL, WONT, DO, DONT:
 				d.verb = c
@@ -152,7 +163,7 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 				d.sbLen = 0
 				d.sbKeep = d.wantsSB()
 			default:
-				// NOP, GA, DM, BRK, IP, AO, AYT, EC, EL, a stray SE, and
+				// NOP, GA, BRK, IP, AO, AYT, EC, EL, a stray SE, and
 				// unknown bytes < 240 carry nothing a byte relay can act on.
 				d.state = stateData
 			}
@@ -207,6 +218,12 @@ func (d *Decoder) nvt(dst, run []byte) []byte {
 	if len(run) == 0 {
 		return dst // keep d.cr: a command between CR and NUL is transparent
 	}
+	if d.synch {
+		// Discarded, with the CR state kept as if it were not, so that a
+		// NUL just after the mark decodes as it would have.
+		d.cr = run[len(run)-1] == '\r' && *d.qstate(Remote, OptBinary) != qYes
+		return dst
+	}
 	if *d.qstate(Remote, OptBinary) == qYes {
 		d.cr = false
 		return append(dst, run...)
@@ -227,6 +244,23 @@ func (d *Decoder) nvt(dst, run []byte) []byte {
 	// If run is now empty, the last data byte was a NUL that ended the CR.
 	d.cr = len(run) > 0 && run[len(run)-1] == '\r'
 	return dst
+}
+
+// Urgent tells the decoder whether TCP urgent data is pending on the peer's
+// socket after the bytes given to the next Decode call, that is whether
+// those bytes lie before the urgent mark. While it is, Decode discards data
+// and still acts on commands, up to an IAC DM: the Synch of RFC 854, by
+// which a server that has flushed its output (after an interrupt, a break,
+// or an abort output) has the client drop what was already on its way.
+// RFC 1123 (3.2.4) says a client MUST do so.
+//
+// The caller sets it before every Decode, from the socket (on Linux, POLLPRI
+// after the read: reads stop at the mark, so a read made while urgent data
+// is pending ends before it). Never calling it, or a false, only consumes
+// IAC DM; so does a DM that comes without urgent data, as when the urgent
+// notification was lost.
+func (d *Decoder) Urgent(pending bool) {
+	d.synch = pending
 }
 
 // Escape appends src to dst with every 0xFF byte doubled (IAC IAC), as data sent

@@ -473,6 +473,15 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("in place gave (%q, %q), want (%q, %q)", ad, ar, data, reply)
 		}
 
+		// With urgent data pending (a Synch), commands are answered the
+		// same, and only the data after the first DM is kept.
+		var ud Decoder
+		ud.Urgent(true)
+		udata, ureply := ud.Decode(nil, nil, in)
+		if !bytes.Equal(ureply, reply) || !bytes.HasSuffix(data, udata) {
+			t.Fatalf("urgent gave (%q, %q), want a suffix of %q and %q", udata, ureply, data, reply)
+		}
+
 		if len(reply)%3 != 0 {
 			t.Fatalf("reply %q is not a sequence of triples", reply)
 		}
