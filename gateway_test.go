@@ -186,16 +186,31 @@ func TestPromptCRLFSplit(t *testing.T) {
 	ws.expectClose(1000)
 }
 
-func TestLastLineDeliveredOnClose(t *testing.T) {
-	addr := startTarget(t, func(c net.Conn) {
-		c.Write([]byte("first\r\nsecond\nno newline at the end"))
-	})
-	tg := newTestGateway(t, gatewayOptions{})
-	ws := tg.connect(t, addr)
-	lines, code := ws.readUntilClose()
-	want := []string{"first", "second", "no newline at the end"}
-	if fmt.Sprint(lines) != fmt.Sprint(want) || code != 1000 {
-		t.Errorf("got %q, close %d; want %q, 1000", lines, code, want)
+// TestTargetLines: what a target writes before it closes, and the lines
+// the browser gets, each a text frame, before a close frame with 1000.
+func TestTargetLines(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sent string
+		want []string
+	}{
+		{"CR LF, LF, and a last line without an ending", "first\r\nsecond\nno newline at the end", []string{"first", "second", "no newline at the end"}},
+		{"empty lines kept", "a\r\n\r\n\nb\r\n", []string{"a", "", "", "b"}},
+		// Latin-1 "café", a lone continuation byte, a truncated sequence,
+		// and 0xFF sent as telnet data (IAC IAC), then half a character.
+		{"invalid UTF-8 repaired", "caf\xe9 \x80 \xe2\x82 \xff\xff end\r\n\xc3", []string{"caf\uFFFD \uFFFD \uFFFD\uFFFD \uFFFD end", "\uFFFD"}},
+		{"UTF-8 kept whole", "日本語 é 😀\r\n", []string{"日本語 é 😀"}},
+		{"telnet NUL after CR dropped", "Login\r\x00ok\r\n", []string{"Login\rok"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := startTarget(t, func(c net.Conn) { c.Write([]byte(tc.sent)) })
+			tg := newTestGateway(t, gatewayOptions{})
+			ws := tg.connect(t, addr)
+			lines, code := ws.readUntilClose()
+			if fmt.Sprintf("%q", lines) != fmt.Sprintf("%q", tc.want) || code != 1000 {
+				t.Errorf("got %q, close %d; want %q, 1000", lines, code, tc.want)
+			}
+		})
 	}
 }
 
@@ -270,21 +285,6 @@ func TestLongLineInPieces(t *testing.T) {
 		t.Errorf("a %d-byte line came in %d frames", len(long), frames)
 	}
 	ws.expectText("after")
-}
-
-func TestInvalidUTF8Repaired(t *testing.T) {
-	addr := startTarget(t, func(c net.Conn) {
-		// Latin-1 "café", a lone continuation byte, a truncated sequence,
-		// and 0xFF sent as telnet data (IAC IAC).
-		c.Write([]byte("caf\xe9 \x80 \xe2\x82 \xff\xff end\r\n\xc3"))
-	})
-	tg := newTestGateway(t, gatewayOptions{})
-	ws := tg.connect(t, addr)
-	lines, _ := ws.readUntilClose()
-	want := []string{"caf\uFFFD \uFFFD \uFFFD\uFFFD \uFFFD end", "\uFFFD"}
-	if fmt.Sprintf("%q", lines) != fmt.Sprintf("%q", want) {
-		t.Errorf("got %q, want %q", lines, want)
-	}
 }
 
 // TestTelnetNegotiationRefused: commands are answered with refusals byte for
@@ -644,5 +644,25 @@ func fullBacklogListener(t *testing.T) (string, func()) {
 			c.Close()
 		}
 		ln.Close()
+	}
+}
+
+// TestUpgradeNeedsHTTP11: an HTTP/1.0 upgrade (a proxy without
+// proxy_http_version 1.1) is refused with a message that says so.
+func TestUpgradeNeedsHTTP11(t *testing.T) {
+	tg := newTestGateway(t, gatewayOptions{})
+	c, err := net.Dial("tcp", tg.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /ws HTTP/1.0\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "HTTP/1.1") {
+		t.Errorf("%s %q", resp.Status, body)
 	}
 }

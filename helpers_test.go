@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -420,3 +421,68 @@ func (g goroutineTB) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 func (g goroutineTB) FailNow() { g.TB.Fail(); runtime.Goexit() }
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// startRun runs the program in-process with args and returns the URL it
+// printed, the other lines of its standard output, and a function that
+// stops it and returns its error.
+func startRun(t *testing.T, args []string, stderr io.Writer) (url string, out []string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, args, pw, stderr)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if u := regexp.MustCompile(`https?://\S+`).FindString(line); strings.Contains(line, "open") && u != "" {
+			url = u
+			break
+		}
+		out = append(out, line)
+	}
+	if url == "" {
+		cancel()
+		t.Fatalf("run printed no URL: %v, %q", <-done, out)
+	}
+	go io.Copy(io.Discard, pr)
+	return url, out, func() error {
+		cancel()
+		http.DefaultClient.CloseIdleConnections()
+		return <-done
+	}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) lines() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Split(strings.TrimSpace(b.buf.String()), "\n")
+}

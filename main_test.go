@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -203,5 +204,83 @@ func TestBinary(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("after SIGTERM: %v", err)
+	}
+}
+
+// TestLogs: one JSON line when a session starts and one when it ends, with
+// what an operator needs, and never the data.
+func TestLogs(t *testing.T) {
+	var logs lockedBuffer
+	url, _, stop := startRun(t, []string{"-listen", "127.0.0.1:0", "-echo", "127.0.0.1:0", "-log-format", "json"}, &logs)
+	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
+	var echoAddr string
+	for _, l := range logs.lines() {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "echo server listening" {
+			echoAddr, _ = m["addr"].(string)
+		}
+	}
+	ws, _ := dialWSAt(t, addr, nil, "/ws", nil)
+	ws.sendText(echoAddr)
+	ws.expectText("SUCC")
+	ws.next()
+	ws.sendText("my password is hunter2")
+	ws.next()
+	ws.sendClose()
+	ws.readUntilClose()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	var ended map[string]any
+	for _, l := range logs.lines() {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", l)
+		}
+		if strings.Contains(l, "hunter2") {
+			t.Errorf("the log holds session data: %q", l)
+		}
+		if m["msg"] == "session ended" {
+			ended = m
+		}
+	}
+	if ended == nil {
+		t.Fatalf("no 'session ended' line in %q", logs.lines())
+	}
+	for _, k := range []string{"session", "client", "target", "bytes_up", "bytes_down", "duration", "reason"} {
+		if _, ok := ended[k]; !ok {
+			t.Errorf("'session ended' has no %q: %v", k, ended)
+		}
+	}
+	if ended["reason"] != "client closed" || ended["bytes_up"].(float64) != float64(len("my password is hunter2\r\n")) {
+		t.Errorf("session ended: %v", ended)
+	}
+}
+
+// TestStartupRefusals: configurations that would be unsafe or broken stop
+// the program before it listens, with a message saying what to do.
+func TestStartupRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-listen", "0.0.0.0:0"}, "-allow '*'"},
+		{[]string{"-listen", ":0"}, "-allow"},
+		{[]string{"-trust-proxy", "127.0.0.1"}, "-allow"},
+		{[]string{"-allow", "10.0.0.0/33"}, "-allow"},
+		{[]string{"-deny", "*:0"}, "-deny"},
+		{[]string{"-htpasswd", "/nonexistent/htpasswd"}, "-htpasswd"},
+		{[]string{"-tls-cert", "/nonexistent/cert.pem", "-tls-key", "/nonexistent/key.pem"}, "-tls-cert"},
+		{[]string{"-tls-cert", "x.pem"}, "go together"},
+		{[]string{"-base-path", "telnet"}, "-base-path"},
+		{[]string{"-trust-proxy", "nginx"}, "-trust-proxy"},
+		{[]string{"-log-format", "xml"}, "-log-format"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			err := run(context.Background(), tc.args, io.Discard, io.Discard)
+			if _, ok := err.(usageError); !ok || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want a usage error mentioning %q", err, tc.want)
+			}
+		})
 	}
 }

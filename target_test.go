@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,5 +90,26 @@ func TestDialError(t *testing.T) {
 	}
 	if got := dialError(ln.Addr().String(), time.Second, err); !strings.Contains(got, "refused the connection") {
 		t.Errorf("dialError words the refused dial as %q", got)
+	}
+}
+
+// TestDeniedTarget: the policy refuses before any connection is attempted.
+func TestDeniedTarget(t *testing.T) {
+	var mu sync.Mutex
+	accepted := 0
+	addr := startTarget(t, func(net.Conn) { mu.Lock(); accepted++; mu.Unlock() })
+	deny, err := policy.ParseRules("-deny", "127.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &policy.Dialer{Policy: policy.New(nil, deny, nil)}
+	tg := newTestGateway(t, gatewayOptions{Dial: d.DialContext})
+	_, port, _ := net.SplitHostPort(addr)
+	tg.open(t, addr).expectFail("not allowed", "127.0.0.0/8")
+	tg.open(t, "localhost:"+port).expectFail("not allowed")
+	mu.Lock()
+	defer mu.Unlock()
+	if accepted != 0 {
+		t.Errorf("the target got %d connections", accepted)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -15,16 +14,18 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"wstelnet/internal/wsframe"
 )
 
-// WebSocket opcodes (RFC 6455 section 5.2).
+// WebSocket opcodes, from the gateway's own codec.
 const (
-	opContinuation = 0x0
-	opText         = 0x1
-	opBinary       = 0x2
-	opClose        = 0x8
-	opPing         = 0x9
-	opPong         = 0xA
+	opContinuation = wsframe.OpContinuation
+	opText         = wsframe.OpText
+	opBinary       = wsframe.OpBinary
+	opClose        = wsframe.OpClose
+	opPing         = wsframe.OpPing
+	opPong         = wsframe.OpPong
 )
 
 // errClosed is returned by next once the server's close frame has arrived
@@ -45,6 +46,7 @@ type wsConn struct {
 	wbuf []byte  // reused for outgoing frames
 	frag byte    // opcode of the fragmented message in progress
 	ctrl [125]byte
+	fr   *wsframe.Reader // the server's frames, over r
 }
 
 // dialWS opens a WebSocket to ws://addr+path, offering protocol if it is
@@ -93,6 +95,7 @@ func handshake(conn net.Conn, addr, path, protocol string) (*wsConn, error) {
 		return nil, fmt.Errorf("Sec-WebSocket-Accept is %q, want %q", got, want)
 	}
 	w := &wsConn{conn: conn, r: r, protocol: resp.Header.Get("Sec-WebSocket-Protocol")}
+	w.fr = wsframe.NewReader(r, false, nil)
 	// One key per connection, not per frame: masking protects proxies from
 	// scripts in browsers, which this client is not; servers cannot tell.
 	rand.Read(w.key[:])
@@ -105,38 +108,22 @@ func handshake(conn net.Conn, addr, path, protocol string) (*wsConn, error) {
 // Pings are answered; a close frame is answered and ends with errClosed.
 func (w *wsConn) next() (op byte, n int, err error) {
 	for {
-		var hdr [2]byte
-		if _, err := io.ReadFull(w.r, hdr[:]); err != nil {
+		h, err := w.fr.ReadHeader()
+		if err != nil {
 			return 0, 0, err
 		}
-		fin, op, masked := hdr[0]&0x80 != 0, hdr[0]&0x0F, hdr[1]&0x80 != 0
-		if masked {
+		if h.Masked {
 			return 0, 0, errors.New("the server sent a masked frame")
 		}
-		n := uint64(hdr[1] & 0x7F)
-		switch n {
-		case 126:
-			var ext [2]byte
-			if _, err := io.ReadFull(w.r, ext[:]); err != nil {
+		if h.Op >= opClose {
+			if h.Len > 125 {
+				return 0, 0, fmt.Errorf("control frame of %d bytes", h.Len)
+			}
+			p, err := w.fr.ReadPayload(w.ctrl[:0], h)
+			if err != nil {
 				return 0, 0, err
 			}
-			n = uint64(binary.BigEndian.Uint16(ext[:]))
-		case 127:
-			var ext [8]byte
-			if _, err := io.ReadFull(w.r, ext[:]); err != nil {
-				return 0, 0, err
-			}
-			n = binary.BigEndian.Uint64(ext[:])
-		}
-		if op >= opClose {
-			if n > 125 {
-				return 0, 0, fmt.Errorf("control frame of %d bytes", n)
-			}
-			p := w.ctrl[:n]
-			if _, err := io.ReadFull(w.r, p); err != nil {
-				return 0, 0, err
-			}
-			switch op {
+			switch h.Op {
 			case opPing:
 				if err := w.write(opPong, p); err != nil {
 					return 0, 0, err
@@ -148,16 +135,17 @@ func (w *wsConn) next() (op byte, n int, err error) {
 			}
 			continue
 		}
-		if n > 1<<30 {
-			return 0, 0, fmt.Errorf("frame of %d bytes", n)
+		if h.Len > 1<<30 {
+			return 0, 0, fmt.Errorf("frame of %d bytes", h.Len)
 		}
+		op = h.Op
 		switch {
 		case op == opContinuation:
 			op = w.frag
-		case !fin:
+		case !h.Fin:
 			w.frag = op
 		}
-		return op, int(n), nil
+		return op, int(h.Len), nil
 	}
 }
 
@@ -207,33 +195,9 @@ func (w *wsConn) close() {
 
 // appendFrame appends a final, masked frame carrying p to dst.
 func appendFrame(dst []byte, op byte, p []byte, key [4]byte) []byte {
-	dst = append(dst, 0x80|op)
-	switch n := len(p); {
-	case n <= 125:
-		dst = append(dst, 0x80|byte(n))
-	case n <= 0xFFFF:
-		dst = append(dst, 0x80|126)
-		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
-	default:
-		dst = append(dst, 0x80|127)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
-	}
-	dst = append(dst, key[:]...)
+	dst = wsframe.AppendMaskedHeader(dst, op, len(p), key)
 	start := len(dst)
 	dst = append(dst, p...)
-	mask(dst[start:], key)
+	wsframe.Mask(key, 0, dst[start:])
 	return dst
-}
-
-// mask XORs b with the masking key, eight bytes at a time.
-func mask(b []byte, key [4]byte) {
-	k32 := uint64(binary.LittleEndian.Uint32(key[:]))
-	k64 := k32<<32 | k32
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		binary.LittleEndian.PutUint64(b[i:], binary.LittleEndian.Uint64(b[i:])^k64)
-	}
-	for ; i < len(b); i++ {
-		b[i] ^= key[i&3]
-	}
 }

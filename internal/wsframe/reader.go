@@ -90,6 +90,36 @@ func (r *Reader) LastPong() time.Time {
 	return time.Time{}
 }
 
+// Header is a frame header as read; the payload, Len bytes, follows it.
+type Header struct {
+	Fin    bool
+	RSV    byte
+	Op     byte
+	Masked bool
+	Len    uint64
+	Key    [4]byte
+}
+
+// ReadHeader reads one frame header, checking nothing; the caller then
+// reads the payload with ReadPayload or drops it with Discard. For a
+// client that wants to count a server's bytes without copying them (the
+// benchmark harness).
+func (r *Reader) ReadHeader() (Header, error) {
+	f, n, key, err := r.readHeader()
+	return Header{Fin: f.Fin, RSV: f.RSV, Op: f.Op, Masked: f.Masked, Len: n, Key: key}, err
+}
+
+// ReadPayload reads h's payload onto the end of dst, unmasked.
+func (r *Reader) ReadPayload(dst []byte, h Header) ([]byte, error) {
+	return r.readPayload(dst, int(h.Len), h.Masked, h.Key)
+}
+
+// Discard drops h's payload.
+func (r *Reader) Discard(h Header) error {
+	_, err := r.br.Discard(int(h.Len))
+	return unexpected(err)
+}
+
 // ReadFrame reads one frame, checking nothing but its length. Its payload
 // is unmasked and valid until the next read. A frame longer than limit
 // (when limit > 0) is not read: it returns a *ProtocolError with
