@@ -35,6 +35,8 @@ type config struct {
 	writeTimeout              time.Duration
 	maxMessage                int
 	pingInterval              time.Duration
+	resumeWindow              time.Duration
+	resumeBuffer              int
 
 	basePath   string
 	trustProxy []netip.Prefix
@@ -93,6 +95,8 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 	fs.IntVar(&cfg.maxMessage, "max-message", 1<<20, "largest message in `bytes` accepted from a browser; a larger one ends its session with close code 1009")
 	fs.DurationVar(&cfg.pingInterval, "ping-interval", 25*time.Second, "send WebSocket pings this often, so that proxies and NATs keep idle sessions open (0: never)")
 
+	fs.DurationVar(&cfg.resumeWindow, "resume-window", time.Minute, "keep a v2 session opened with resume=1 this long after its connection is lost, for the page to resume it (0: resume off)")
+	fs.IntVar(&cfg.resumeBuffer, "resume-buffer", 1<<20, "most output `bytes` a resumable session keeps until the browser acknowledges them; when full, the target is not read (at least 65536)")
 	fs.StringVar(&cfg.basePath, "base-path", "/", "serve everything under this `prefix`, e.g. /telnet/, for a reverse proxy")
 	fs.StringVar(&raw.trustProxy, "trust-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
 
@@ -169,6 +173,10 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 		return usagef("-max-sessions and -max-sessions-per-client must be 0 (no limit) or more")
 	case cfg.maxMessage < 1:
 		return usagef("-max-message must be at least 1 byte")
+	case cfg.resumeWindow < 0:
+		return usagef("-resume-window must be 0 (off) or more, e.g. 60s")
+	case cfg.resumeBuffer < minResumeBuffer:
+		return usagef("-resume-buffer must be at least %d bytes: browsers acknowledge every 64 KiB", minResumeBuffer)
 	case cfg.idleTimeout < 0 || cfg.pingInterval < 0:
 		return usagef("-idle-timeout and -ping-interval must be 0 (off) or more")
 	case cfg.writeTimeout <= 0 || cfg.shutdownTimeout <= 0:

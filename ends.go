@@ -24,6 +24,9 @@ type end struct {
 	// is nothing to wait for.
 	gatewayCloses bool
 	err           error // the cause, if any, for the log
+	// handedOver: the socket resumed another session and belongs to it
+	// now; this session just ends, without a close or a log line of its own.
+	handedOver bool
 }
 
 var errShuttingDown = errors.New("the gateway is shutting down")
@@ -48,6 +51,12 @@ func endTargetWriteFailed(err error) end {
 
 func endTargetLost(err error) end {
 	return end{why: "target connection lost", code: wsframe.CloseNormal, text: "the connection to the target was lost", gatewayCloses: true, err: quiet(err)}
+}
+
+// endExpired is a detached session whose browser did not come back
+// within -resume-window.
+func endExpired(window time.Duration) end {
+	return end{why: "resume window expired", code: wsframe.CloseNormal, text: fmt.Sprintf("the session ended after %s without a connection", window), gatewayCloses: true}
 }
 
 // endRefused is a session that never started: why for the log, text for

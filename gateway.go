@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -63,6 +64,12 @@ type gatewayOptions struct {
 	// TrustProxy are the peers whose X-Forwarded-For and X-Forwarded-Proto
 	// headers are believed.
 	TrustProxy []netip.Prefix
+	// ResumeWindow is how long a v2 session opened with resume=1 is kept
+	// after its connection is lost. 0: resume is off.
+	ResumeWindow time.Duration
+	// ResumeBuffer bounds the output a resumable session keeps until the
+	// browser acknowledges it (at least 64 KiB).
+	ResumeBuffer int
 }
 
 // Gateway is the HTTP handler: the page, /healthz and the WebSocket endpoint.
@@ -75,7 +82,9 @@ type Gateway struct {
 
 	mu        sync.Mutex
 	sessions  map[*session]struct{}
-	perClient map[string]int // live sessions per client address
+	perClient map[string]int        // live sessions per client address
+	resumable map[[32]byte]*session // resumable sessions by the SHA-256 of their id
+	pending   int                   // sockets let in beyond the limits in case they resume (maxPendingResumes)
 	closing   bool
 	wg        sync.WaitGroup // one count per live session
 }
@@ -99,7 +108,7 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	if opts.BasePath == "" {
 		opts.BasePath = "/"
 	}
-	g := &Gateway{opts: opts, log: opts.Logger, sessions: map[*session]struct{}{}, perClient: map[string]int{}}
+	g := &Gateway{opts: opts, log: opts.Logger, sessions: map[*session]struct{}{}, perClient: map[string]int{}, resumable: map[[32]byte]*session{}}
 
 	index, err := renderIndex(opts.EchoAddr)
 	if err != nil {
@@ -217,13 +226,19 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		return // the library answered 400
 	}
 	s := newSession(g, ws, c, r.URL.Query())
+	s.user, _, _ = r.BasicAuth() // checked by authed
 	if err := g.track(s); err != nil {
-		e := endRefused("refused", err.Error(), nil)
-		if err == errShuttingDown {
-			e = endShutdown()
+		// A gateway at its limits still lets a session come back: a socket
+		// that may resume one gets in, and must resume, not open.
+		if err == errShuttingDown || s.v2 == nil || !s.v2.opts.resume || !g.admitPending() {
+			e := endRefused("refused", err.Error(), nil)
+			if err == errShuttingDown {
+				e = endShutdown()
+			}
+			s.refuse(e)
+			return
 		}
-		s.refuse(e)
-		return
+		s.pendingResume = true
 	}
 	// The session goes on in its own goroutine and this handler returns, so
 	// that net/http lets go of the connection's buffers and goroutine.
@@ -327,16 +342,53 @@ func (g *Gateway) track(s *session) error {
 	switch {
 	case g.closing:
 		return errShuttingDown
-	case g.opts.MaxSessions > 0 && len(g.sessions) >= g.opts.MaxSessions:
-		return fmt.Errorf("the gateway is busy (%d sessions open, the most it allows); try again later", len(g.sessions))
-	case g.opts.MaxPerClient > 0 && g.perClient[s.client] >= g.opts.MaxPerClient:
-		return fmt.Errorf("the gateway is busy: you already have %d sessions open, the most it allows per address; close one and try again", g.perClient[s.client])
+	}
+	if err := g.busyLocked(s.client); err != nil {
+		return err
 	}
 	g.sessions[s] = struct{}{}
 	s.tracked = true
 	g.perClient[s.client]++
 	g.wg.Add(1)
 	return nil
+}
+
+// busy says why the gateway cannot take a new session from client, if so.
+func (g *Gateway) busy(client string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.busyLocked(client); err != nil {
+		return err
+	}
+	return errors.New("the gateway is busy; try again later")
+}
+
+func (g *Gateway) busyLocked(client string) error {
+	switch {
+	case g.opts.MaxSessions > 0 && len(g.sessions) >= g.opts.MaxSessions:
+		return fmt.Errorf("the gateway is busy (%d sessions open, the most it allows); try again later", len(g.sessions))
+	case g.opts.MaxPerClient > 0 && g.perClient[client] >= g.opts.MaxPerClient:
+		return fmt.Errorf("the gateway is busy: you already have %d sessions open, the most it allows per address; close one and try again", g.perClient[client])
+	}
+	return nil
+}
+
+// admitPending lets in one more socket beyond the limits, in case it
+// resumes a session, up to maxPendingResumes at once.
+func (g *Gateway) admitPending() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.pending >= maxPendingResumes {
+		return false
+	}
+	g.pending++
+	return true
+}
+
+func (g *Gateway) releasePending() {
+	g.mu.Lock()
+	g.pending--
+	g.mu.Unlock()
 }
 
 func (g *Gateway) untrack(s *session) {

@@ -46,6 +46,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // testGateway is a gateway served by httptest on 127.0.0.1:0.
 type testGateway struct {
 	gw    *Gateway
+	log   lockedBuffer // the gateway's log, when the test did not give a logger
 	srv   *httptest.Server
 	dials atomic.Int32 // how many times the gateway dialled a target
 }
@@ -56,7 +57,7 @@ func newTestGateway(t testing.TB, opts gatewayOptions) *testGateway {
 	t.Helper()
 	tg := &testGateway{}
 	if opts.Logger == nil {
-		opts.Logger = testLogger(t)
+		opts.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, &tg.log), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	opts.LoopbackOnly = true
 	dial := opts.Dial
@@ -485,4 +486,11 @@ func (b *lockedBuffer) lines() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return strings.Split(strings.TrimSpace(b.buf.String()), "\n")
+}
+
+// logs is what the gateway has logged so far.
+func (tg *testGateway) logs() string {
+	tg.log.mu.Lock()
+	defer tg.log.mu.Unlock()
+	return tg.log.buf.String()
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"time"
 
 	"wstelnet/internal/telnet"
@@ -102,11 +101,6 @@ func (s *session) targetToBrowser(target net.Conn) end {
 		}
 	}
 }
-
-// readBufs holds the buffers targets are read into: a session takes one
-// only while there is data, so idle sessions cost no read buffer (see
-// targetReader).
-var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
 
 // batch runs emit, which adds frames to the writer's batch, and writes
 // them all with one system call.

@@ -24,6 +24,7 @@ type controlMessage struct {
 	Remote  *bool  `json:"remote,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 	Message string `json:"message,omitempty"`
+	Offset  *int64 `json:"offset,omitempty"` // ack, from a resumable session's browser
 }
 
 func (s *session) sendControl(m controlMessage) error {
@@ -37,16 +38,24 @@ func (s *session) sendControl(m controlMessage) error {
 // browserToTargetV2 writes binary messages to the target as they are
 // (telnet-encoded when the target speaks telnet) and acts on control messages.
 func (s *session) browserToTargetV2(target net.Conn) end {
+	e, _ := s.browserToTargetV2On(s.ws, target)
+	return e
+}
+
+// browserToTargetV2On reads ws until it ends, and says whether it was lost
+// (ended without a close frame, which a resumable session survives).
+func (s *session) browserToTargetV2On(ws *wsframe.Conn, target net.Conn) (e end, lost bool) {
 	st := s.v2
 	var buf []byte
 	for {
-		m, err := s.ws.ReadMessage()
+		m, err := ws.ReadMessage()
 		if err != nil {
-			return endOfRead(err)
+			e := endOfRead(err)
+			return e, e.why == endClientLost(nil).why
 		}
 		if m.Text {
 			if e, ok := s.control(target, m.Data); !ok {
-				return e
+				return e, false
 			}
 			continue
 		}
@@ -65,7 +74,10 @@ func (s *session) browserToTargetV2(target net.Conn) end {
 		s.up += int64(n)
 		s.lastActive.Store(time.Now().UnixNano())
 		if err != nil {
-			return endTargetWriteFailed(err)
+			return endTargetWriteFailed(err), false
+		}
+		if s.res != nil {
+			s.res.took(s, len(m.Data)) // offsets count the browser's bytes, before telnet encoding
 		}
 	}
 }
@@ -88,11 +100,28 @@ func (s *session) control(target net.Conn, data []byte) (end, bool) {
 	}
 	var cmd func() []byte // what to send the target, under the codec lock
 	switch c.Type {
+	case "ack":
+		if s.res == nil {
+			return complain("ack: this session was not opened with resume=1")
+		}
+		if c.Offset == nil {
+			return complain(`ack: want {"type":"ack","offset":N}`)
+		}
+		s.res.acked(*c.Offset)
+		return end{}, true
 	case "resize":
 		if c.Cols < 1 || c.Cols > 65535 || c.Rows < 1 || c.Rows > 65535 {
 			return complain("resize: cols and rows must be numbers from 1 to 65535")
 		}
-		cmd = func() []byte { return st.tel.SetWindowSize(nil, c.Cols, c.Rows) }
+		cmd = func() []byte {
+			// A browser sends its size again after a resume: tell the
+			// target only if it changed.
+			if st.cols == c.Cols && st.rows == c.Rows {
+				return nil
+			}
+			st.cols, st.rows = c.Cols, c.Rows
+			return st.tel.SetWindowSize(nil, c.Cols, c.Rows)
+		}
 	case "break":
 		cmd = func() []byte {
 			if !st.escaping() {
@@ -119,6 +148,12 @@ func (s *session) targetToBrowserV2(target net.Conn) end {
 	var d downV2
 	tr := newTargetReader(target)
 	for {
+		if s.res != nil {
+			// Back-pressure: read no more than the resume buffer has room for.
+			if tr.max = s.res.waitRoom(s); tr.max == 0 {
+				return endTargetLost(net.ErrClosed) // the session is ending
+			}
+		}
 		tr.watchUrgent = d.telnet // a telnet Synch: plain TCP never pays for the check
 		bp, n, err := tr.next()
 		if n > 0 {
@@ -153,6 +188,7 @@ func (s *session) forwardV2(target net.Conn, data []byte, d *downV2) (end, bool)
 	s.down += int64(len(data))
 	now := time.Now()
 	s.lastActive.Store(now.UnixNano())
+	echoChanged := false
 	if st.tel != nil {
 		echo := d.remoteEcho
 		_, err := st.writeTarget(target, func() []byte {
@@ -166,10 +202,17 @@ func (s *session) forwardV2(target net.Conn, data []byte, d *downV2) (end, bool)
 			return endTargetWriteFailed(err), false
 		}
 		if echo != d.remoteEcho {
-			d.remoteEcho = echo
-			if err := s.sendControl(controlMessage{Type: "echo", Remote: &echo}); err != nil {
-				return endClientWriteFailed(err), false
-			}
+			d.remoteEcho, echoChanged = echo, true
+		}
+	}
+	if s.res != nil {
+		s.res.deliver(s, data, d.remoteEcho, echoChanged)
+		return end{}, true
+	}
+	if echoChanged {
+		echo := d.remoteEcho
+		if err := s.sendControl(controlMessage{Type: "echo", Remote: &echo}); err != nil {
+			return endClientWriteFailed(err), false
 		}
 	}
 	if len(data) > 0 {

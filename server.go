@@ -101,6 +101,8 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		Auth:         auth,
 		BasePath:     cfg.basePath,
 		TrustProxy:   cfg.trustProxy,
+		ResumeWindow: cfg.resumeWindow,
+		ResumeBuffer: cfg.resumeBuffer,
 	})
 	if err != nil {
 		s.close()

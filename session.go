@@ -40,11 +40,16 @@ var aLongTimeAgo = time.Unix(1, 0)
 type session struct {
 	g      *Gateway
 	ws     *wsframe.Conn
-	client string  // the client's address, for limits and logs
-	v2     *stream // nil for the seed protocol (v1)
-	v2err  error   // bad v2 query parameters, answered with FAIL:
-	log    *slog.Logger
-	start  time.Time
+	client string     // the client's address, for limits and logs
+	v2     *stream    // nil for the seed protocol (v1)
+	v2err  error      // bad v2 query parameters, answered with FAIL:
+	res    *resumable // set after SUCC for a v2 session opened with resume=1 (resume.go)
+	user   string     // the -htpasswd user, "" without; only they may resume the session
+	// pendingResume: the gateway was full, and the socket was let in only
+	// in case it resumes a session (which takes no slot).
+	pendingResume bool
+	log           *slog.Logger
+	start         time.Time
 	// tracked: the gateway counts the session (Gateway.track), and finish
 	// must let it go.
 	tracked bool
@@ -96,11 +101,16 @@ func (s *session) stopped() (end, bool) {
 // dial, SUCC, and then the relay, which calls finish when it is over.
 func (s *session) run() {
 	target, e, ok := s.open()
-	if !ok {
+	switch {
+	case e.handedOver:
+		s.handedOver()
+	case !ok:
 		s.refuse(e)
-		return
+	case s.res != nil:
+		s.relayResumable(target)
+	default:
+		s.relay(target)
 	}
-	s.relay(target)
 }
 
 // refuse ends a session that never started: FAIL:<reason> (unless the
@@ -120,13 +130,26 @@ func (s *session) refuse(e end) {
 // forgets the session. It runs once, when nothing else uses the WebSocket.
 func (s *session) finish(e end) {
 	s.cancel(nil)
-	s.ws.WriteClose(e.code, e.text)
-	s.ws.Linger(closeGrace)
+	if s.res != nil {
+		s.g.unregister(s)
+	}
+	if ws := s.socket(); ws != nil {
+		ws.WriteClose(e.code, e.text)
+		ws.Linger(closeGrace)
+	}
+	if s.pendingResume {
+		s.g.releasePending()
+	}
 	if !s.tracked { // refused before it took a slot
 		s.log.Info("session refused", "reason", e.text)
 		return
 	}
 	attrs := []any{"reason", e.why, "bytes_up", s.up, "bytes_down", s.down, "duration", time.Since(s.start).Round(time.Millisecond)}
+	if s.res != nil {
+		s.res.mu.Lock()
+		attrs = append(attrs, "resumes", s.res.resumes)
+		s.res.mu.Unlock()
+	}
 	if e.err != nil {
 		attrs = append(attrs, "err", e.err)
 	}
@@ -159,6 +182,12 @@ func (s *session) open() (net.Conn, end, bool) {
 		return nil, endRefused("bad target", "the first message must be a text message host:port, not binary", nil), false
 	}
 	s.ws.SetReadDeadline(time.Time{})
+	if s.v2 != nil && s.v2.opts.resume && len(m.Data) > 0 && m.Data[0] == '{' {
+		return nil, s.resumeOther(m.Data), false
+	}
+	if s.pendingResume {
+		return nil, endRefused("refused", s.g.busy(s.client).Error(), nil), false
+	}
 
 	addr, err := policy.ParseTarget(string(m.Data))
 	if err != nil {
@@ -190,6 +219,20 @@ func (s *session) open() (net.Conn, end, bool) {
 		target.Close()
 		return nil, endClientWriteFailed(err), false
 	}
+	if s.v2 != nil && s.v2.opts.resume && s.g.opts.ResumeWindow > 0 {
+		res, err := newResumable(s.user, s.g.opts.ResumeWindow, s.g.opts.ResumeBuffer)
+		if err != nil {
+			target.Close()
+			return nil, endRefused("resume", "the gateway cannot make a session id; try again", err), false
+		}
+		res.ws = s.ws
+		s.res = res
+		s.g.register(s)
+		if err := s.announce(); err != nil {
+			target.Close()
+			return nil, endClientWriteFailed(err), false
+		}
+	}
 	if s.v2 != nil {
 		if err := s.v2.start(target); err != nil {
 			target.Close()
@@ -202,7 +245,11 @@ func (s *session) open() (net.Conn, end, bool) {
 
 // sendText sends one text frame.
 func (s *session) sendText(p []byte) error {
-	return s.ws.Writer().WriteFrame(wsframe.OpText, p)
+	ws := s.socket()
+	if ws == nil {
+		return net.ErrClosed // detached: nothing to tell
+	}
+	return ws.Writer().WriteFrame(wsframe.OpText, p)
 }
 
 // startKeepalive arms the timer that pings the browser every -ping-interval
@@ -248,18 +295,52 @@ func (s *session) keepalive() {
 		return
 	}
 	if s.g.opts.PingInterval > 0 {
-		err := s.ws.Writer().WriteFrame(wsframe.OpPing, nil)
+		ws := s.socket()
+		if ws == nil {
+			s.rearm() // detached: nothing to ping until a resume
+			return
+		}
+		if s.res != nil && s.res.unanswered(ws, now, 2*s.g.opts.PingInterval) {
+			// No pong within two intervals: the connection is lost, whatever
+			// TCP thinks. Closing it makes the reading side detach.
+			ws.Close()
+			s.rearm()
+			return
+		}
+		err := ws.Writer().WriteFrame(wsframe.OpPing, nil)
 		if errors.Is(err, wsframe.ErrCloseSent) {
 			return // the session is ending
 		}
 		if err != nil {
+			if s.res != nil {
+				ws.Close() // a resumable session detaches
+				s.rearm()
+				return
+			}
 			s.stop(endClientLost(fmt.Errorf("ping: %w", err)))
 			return
 		}
 	}
+	s.rearm()
+}
+
+// rearm sets the keepalive timer for its next run.
+func (s *session) rearm() {
 	s.kmu.Lock()
 	if s.timer != nil {
 		s.timer.Reset(s.keepaliveDelay(time.Now()))
 	}
 	s.kmu.Unlock()
+}
+
+// handedOver ends a socket that resumed another session: it belongs to
+// that session now, and this one only gives back its slot.
+func (s *session) handedOver() {
+	s.cancel(nil)
+	if s.pendingResume {
+		s.g.releasePending()
+	}
+	if s.tracked {
+		s.g.untrack(s)
+	}
 }

@@ -33,11 +33,20 @@ type streamOptions struct {
 	telnet     telnetMode
 	term       []string // answers to TTYPE SEND, in turn
 	cols, rows int      // the window size, 0 if unknown, for NAWS
+	resume     bool     // resume=1: the session may outlive its socket (resume.go)
 }
 
-// parseStreamOptions reads telnet=auto|on|off, term=NAME[,NAME...], cols=N and rows=N.
+// parseStreamOptions reads telnet=auto|on|off, term=NAME[,NAME...], cols=N,
+// rows=N and resume=1.
 func parseStreamOptions(q url.Values) (streamOptions, error) {
 	o := streamOptions{term: []string{"XTERM-256COLOR"}}
+	switch v := q.Get("resume"); v {
+	case "", "0":
+	case "1":
+		o.resume = true
+	default:
+		return o, fmt.Errorf("resume=%q: use 1 to make the session resumable, or leave it out", v)
+	}
 	switch v := q.Get("telnet"); v {
 	case "", "auto":
 	case "on":
@@ -84,6 +93,8 @@ func parseStreamOptions(q url.Values) (streamOptions, error) {
 // that follows it) without holding the codec while a write blocks.
 type stream struct {
 	opts streamOptions
+	// cols and rows are the window size the target was last told (guarded by mu).
+	cols, rows int
 	// writeTimeout bounds each write to the target (-write-timeout).
 	writeTimeout time.Duration
 	mu           sync.Mutex
@@ -92,7 +103,7 @@ type stream struct {
 }
 
 func newStream(o streamOptions) *stream {
-	st := &stream{opts: o}
+	st := &stream{opts: o, cols: o.cols, rows: o.rows}
 	if o.telnet != telnetOff {
 		st.tel = telnet.NewDecoder(telnet.Config{TerminalTypes: o.term, Width: o.cols, Height: o.rows})
 	}

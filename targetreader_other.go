@@ -9,6 +9,7 @@ import "net"
 type targetReader struct {
 	c                   net.Conn
 	watchUrgent, urgent bool // urgent data is not detected here
+	max                 int  // read at most this much (0: a whole buffer), for back-pressure
 }
 
 func newTargetReader(c net.Conn) *targetReader { return &targetReader{c: c} }
@@ -17,7 +18,7 @@ func newTargetReader(c net.Conn) *targetReader { return &targetReader{c: c} }
 // caller gives back with readBufs.Put; bp is nil when n is 0.
 func (r *targetReader) next() (bp *[]byte, n int, err error) {
 	bp = readBufs.Get().(*[]byte)
-	n, err = r.c.Read(*bp)
+	n, err = r.c.Read(r.room(*bp))
 	if n == 0 {
 		readBufs.Put(bp)
 		bp = nil

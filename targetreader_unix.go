@@ -26,6 +26,7 @@ type targetReader struct {
 	err error
 	fn  func(fd uintptr) bool // r.read, bound once: binding it per read would allocate
 
+	max         int  // set by the caller: read at most this much (0: a whole buffer), for back-pressure
 	watchUrgent bool // set by the caller: after each read, ask whether urgent data lies ahead
 	urgent      bool // the answer for the last read (urgent_linux.go)
 }
@@ -44,7 +45,7 @@ func newTargetReader(c net.Conn) *targetReader {
 func (r *targetReader) next() (bp *[]byte, n int, err error) {
 	if r.rc == nil {
 		bp = readBufs.Get().(*[]byte)
-		n, err = r.c.Read(*bp)
+		n, err = r.c.Read(r.room(*bp))
 		if n == 0 {
 			readBufs.Put(bp)
 			bp = nil
@@ -69,7 +70,7 @@ func (r *targetReader) next() (bp *[]byte, n int, err error) {
 func (r *targetReader) read(fd uintptr) bool {
 	bp := readBufs.Get().(*[]byte)
 	for {
-		n, err := syscall.Read(int(fd), *bp)
+		n, err := syscall.Read(int(fd), r.room(*bp))
 		switch {
 		case errors.Is(err, syscall.EINTR):
 			continue
