@@ -166,7 +166,9 @@ func TestResumeDownstream(t *testing.T) {
 			c.read()
 		}
 		c.cut()
-		waitFor(t, "the session to detach", func() bool { return strings.Contains(tg.logs(), fmt.Sprintf("session detached")) && tg.gw.Sessions() == 1 })
+		waitFor(t, "the session to detach", func() bool {
+			return strings.Contains(tg.logs(), fmt.Sprintf("session detached")) && tg.gw.Sessions() == 1
+		})
 		c.resume()
 	}
 	for len(c.got) < len(want) {
