@@ -40,6 +40,7 @@ type config struct {
 	trustProxy []netip.Prefix
 
 	logFormat       string
+	drainDelay      time.Duration
 	shutdownTimeout time.Duration
 }
 
@@ -97,7 +98,8 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&raw.trustProxy, "trust-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
 
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format`: text or json")
-	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long to wait for sessions to close before exiting")
+	fs.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, first drain for this long: /readyz answers 503 and new sessions are refused while open ones go on, so that a load balancer can take the gateway out (0: end sessions at once)")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, after -drain-delay, how long to wait for sessions to close before exiting")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: wstelnet [flags] [port]\n\nwstelnet serves a web page and a WebSocket endpoint that relay browser sessions to TCP services.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -169,8 +171,8 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 		return usagef("-max-sessions and -max-sessions-per-client must be 0 (no limit) or more")
 	case cfg.maxMessage < 1:
 		return usagef("-max-message must be at least 1 byte")
-	case cfg.idleTimeout < 0 || cfg.pingInterval < 0:
-		return usagef("-idle-timeout and -ping-interval must be 0 (off) or more")
+	case cfg.idleTimeout < 0 || cfg.pingInterval < 0 || cfg.drainDelay < 0:
+		return usagef("-idle-timeout, -ping-interval and -drain-delay must be 0 (off) or more")
 	case cfg.writeTimeout <= 0 || cfg.shutdownTimeout <= 0:
 		return usagef("-write-timeout and -shutdown-timeout must be positive, e.g. 30s")
 	}

@@ -56,7 +56,8 @@ type gatewayOptions struct {
 	// PingInterval is how often the browser is pinged, so that proxies and
 	// NATs keep idle sessions open. 0: never.
 	PingInterval time.Duration
-	// Auth, when set, requires HTTP Basic credentials for everything but /healthz.
+	// Auth, when set, requires HTTP Basic credentials for everything but
+	// /healthz and /readyz.
 	Auth *htpasswd
 	// BasePath is the prefix every path lives under, "/" or "/prefix/".
 	BasePath string
@@ -65,7 +66,8 @@ type gatewayOptions struct {
 	TrustProxy []netip.Prefix
 }
 
-// Gateway is the HTTP handler: the page, /healthz and the WebSocket endpoint.
+// Gateway is the HTTP handler: the page, /healthz, /readyz and the
+// WebSocket endpoint.
 type Gateway struct {
 	opts   gatewayOptions
 	log    *slog.Logger
@@ -76,6 +78,7 @@ type Gateway struct {
 	mu        sync.Mutex
 	sessions  map[*session]struct{}
 	perClient map[string]int // live sessions per client address
+	draining  bool           // Drain was called: new sessions are refused, /readyz says 503
 	closing   bool
 	wg        sync.WaitGroup // one count per live session
 }
@@ -120,10 +123,12 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	g.mux.Handle("GET "+p("/index.html"), g.authed(http.HandlerFunc(g.serveIndex)))
 	g.mux.Handle("GET "+p("/"), g.authed(http.StripPrefix(base, http.FileServerFS(static))))
 	// Health checks come from load balancers, which have no password.
+	// /healthz: the process is alive; /readyz: it takes new sessions.
 	g.mux.HandleFunc("GET "+p("/healthz"), func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
+	g.mux.HandleFunc("GET "+p("/readyz"), g.serveReady)
 	g.mux.Handle("GET "+p("/ws"), g.authed(wsEndpoint))
 	// The tutorial's clients hardcode this path.
 	g.mux.Handle("GET "+p("/websocket/ws"), g.authed(wsEndpoint))
@@ -319,13 +324,43 @@ func (g *Gateway) Sessions() int {
 	return len(g.sessions)
 }
 
-// track registers a new session, unless the gateway is shutting down or
-// full, in which case the error says so in words for the FAIL: answer.
+// serveReady answers a load balancer's readiness check: 200 while the
+// gateway takes new sessions, 503 from the moment a drain begins.
+func (g *Gateway) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if g.Draining() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("draining: the gateway is shutting down and takes no new sessions\n"))
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// Drain begins a shutdown: from now on new sessions get FAIL: saying the
+// gateway is shutting down and /readyz answers 503, while the listener
+// and the open sessions go on, so that a load balancer can take the
+// gateway out before Shutdown ends them.
+func (g *Gateway) Drain() {
+	g.mu.Lock()
+	g.draining = true
+	g.mu.Unlock()
+}
+
+// Draining reports whether Drain or Shutdown has been called.
+func (g *Gateway) Draining() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.draining || g.closing
+}
+
+// track registers a new session, unless the gateway is draining, shutting
+// down or full, in which case the error says so in words for the FAIL: answer.
 func (g *Gateway) track(s *session) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
-	case g.closing:
+	case g.closing, g.draining:
 		return errShuttingDown
 	case g.opts.MaxSessions > 0 && len(g.sessions) >= g.opts.MaxSessions:
 		return fmt.Errorf("the gateway is busy (%d sessions open, the most it allows); try again later", len(g.sessions))

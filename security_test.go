@@ -59,6 +59,7 @@ func TestAuthentication(t *testing.T) {
 		{"page, Go bcrypt entry", "/", "alice", "s3cret", 200},
 		{"page again (cached)", "/", "alice", "s3cret", 200},
 		{"health check needs none", "/healthz", "", "", 200},
+		{"readiness check needs none", "/readyz", "", "", 200},
 	} {
 		req, _ := http.NewRequest("GET", tg.srv.URL+tc.path, nil)
 		if tc.user != "" {
@@ -244,7 +245,7 @@ func TestBasePath(t *testing.T) {
 	tg := newTestGateway(t, gatewayOptions{BasePath: "/telnet/"})
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for path, want := range map[string]int{
-		"/telnet/": 200, "/telnet/index.html": 200, "/telnet/wstelnet.js": 200, "/telnet/healthz": 200,
+		"/telnet/": 200, "/telnet/index.html": 200, "/telnet/wstelnet.js": 200, "/telnet/healthz": 200, "/telnet/readyz": 200,
 		"/telnet": 301, "/": 404, "/healthz": 404, "/wstelnet.js": 404, "/telnet/ws": 426,
 	} {
 		resp, err := client.Get(tg.srv.URL + path)

@@ -41,6 +41,7 @@ type server struct {
 	echo            *echoServer // nil without -echo
 	gw              *Gateway
 	http            *http.Server
+	drainDelay      time.Duration
 	shutdownTimeout time.Duration
 }
 
@@ -61,7 +62,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another program using that port? pick another with -listen)", cfg.listen, err)
 	}
-	s := &server{log: logger, ln: ln, shutdownTimeout: cfg.shutdownTimeout}
+	s := &server{log: logger, ln: ln, drainDelay: cfg.drainDelay, shutdownTimeout: cfg.shutdownTimeout}
 	loopback := isLoopbackAddr(ln.Addr().String())
 
 	allow := cfg.allow
@@ -148,12 +149,19 @@ func (s *server) serve(ctx context.Context) error {
 	}
 }
 
-// shutdown ends every session with 1001 at once and stops serving, within
-// -shutdown-timeout. Sessions come first, and do not wait for plain HTTP:
+// shutdown drains for -drain-delay (the listener and the open sessions go
+// on, /readyz answers 503, new sessions are refused), then ends every
+// session with 1001 and stops serving, within -shutdown-timeout. Sessions
+// come first, and do not wait for plain HTTP:
 // an idle keep-alive connection or a request body that never comes must
 // not delay their close frames. HTTP requests still unfinished at the
 // deadline are cut; that is not a failure.
 func (s *server) shutdown() error {
+	s.gw.Drain()
+	if s.drainDelay > 0 {
+		s.log.Info("draining: /readyz answers 503 and new sessions are refused", "sessions", s.gw.Sessions(), "for", s.drainDelay)
+		time.Sleep(s.drainDelay) // the drain itself: nothing to wait for but time
+	}
 	s.log.Info("shutting down", "sessions", s.gw.Sessions())
 	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout)
 	defer cancel()
