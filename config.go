@@ -39,6 +39,10 @@ type config struct {
 	basePath   string
 	trustProxy []netip.Prefix
 
+	recordDir   string
+	recordInput bool
+	recordMax   int64
+
 	logFormat       string
 	drainDelay      time.Duration
 	shutdownTimeout time.Duration
@@ -96,6 +100,10 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 
 	fs.StringVar(&cfg.basePath, "base-path", "/", "serve everything under this `prefix`, e.g. /telnet/, for a reverse proxy")
 	fs.StringVar(&raw.trustProxy, "trust-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
+
+	fs.StringVar(&cfg.recordDir, "record", "", "record every session in asciicast v2 (asciinema play FILE) to a file of its own, mode 0600, in `directory`: what the target sent and the terminal's size; recordings hold whatever the sessions show")
+	fs.BoolVar(&cfg.recordInput, "record-input", false, "with -record, also record what users type, which includes their PASSWORDS")
+	fs.Int64Var(&cfg.recordMax, "record-max", 64<<20, "largest recording in `bytes`; past it the recording stops with a marker and the session goes on")
 
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, first drain for this long: /readyz answers 503 and new sessions are refused while open ones go on, so that a load balancer can take the gateway out (0: end sessions at once)")
@@ -173,6 +181,10 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 		return usagef("-max-message must be at least 1 byte")
 	case cfg.idleTimeout < 0 || cfg.pingInterval < 0 || cfg.drainDelay < 0:
 		return usagef("-idle-timeout, -ping-interval and -drain-delay must be 0 (off) or more")
+	case cfg.recordInput && cfg.recordDir == "":
+		return usagef("-record-input needs -record DIR")
+	case cfg.recordMax < 4096:
+		return usagef("-record-max must be at least 4096 bytes")
 	case cfg.writeTimeout <= 0 || cfg.shutdownTimeout <= 0:
 		return usagef("-write-timeout and -shutdown-timeout must be positive, e.g. 30s")
 	}

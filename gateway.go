@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"embed"
+	"encoding/base32"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -13,6 +15,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,6 +67,8 @@ type gatewayOptions struct {
 	// TrustProxy are the peers whose X-Forwarded-For and X-Forwarded-Proto
 	// headers are believed.
 	TrustProxy []netip.Prefix
+	// Recorder, when set, records every session (-record). nil: off.
+	Recorder *recorder
 }
 
 // Gateway is the HTTP handler: the page, /healthz, /readyz and the
@@ -73,6 +78,7 @@ type Gateway struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	index  []byte // the rendered page
+	runID  string // names this run in session ids; see newSessionID
 	nextID atomic.Uint64
 
 	mu        sync.Mutex
@@ -102,7 +108,7 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	if opts.BasePath == "" {
 		opts.BasePath = "/"
 	}
-	g := &Gateway{opts: opts, log: opts.Logger, sessions: map[*session]struct{}{}, perClient: map[string]int{}}
+	g := &Gateway{opts: opts, log: opts.Logger, runID: newRunID(), sessions: map[*session]struct{}{}, perClient: map[string]int{}}
 
 	index, err := renderIndex(opts.EchoAddr)
 	if err != nil {
@@ -136,6 +142,21 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		g.mux.Handle("GET "+base, http.RedirectHandler(opts.BasePath, http.StatusMovedPermanently))
 	}
 	return g, nil
+}
+
+// newRunID is a short random name for this run of the gateway.
+func newRunID() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))[:6]
+}
+
+// newSessionID names a session in the logs and its recording: the run's
+// random name and a counter, e.g. "k3qf9a-12". The counter keeps the
+// sessions of a run in order; the run's name keeps ids apart across
+// restarts and between gateways that share a -record directory.
+func (g *Gateway) newSessionID() string {
+	return g.runID + "-" + strconv.FormatUint(g.nextID.Add(1), 10)
 }
 
 // renderIndex fills the echo server's address into the page, so that a new

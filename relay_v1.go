@@ -26,6 +26,7 @@ func (s *session) browserToTarget(target net.Conn) end {
 		}
 		// Text is UTF-8 and never holds 0xFF, but a binary message may, and
 		// the target may be telnet: double it as IAC IAC.
+		s.rec.inputs(m.Data, "\r\n")
 		buf = telnet.Escape(buf[:0], m.Data)
 		buf = append(buf, '\r', '\n')
 		n, err := s.writeTarget(target, buf)
@@ -76,6 +77,7 @@ func (s *session) targetToBrowser(target net.Conn) end {
 				}
 			}
 			s.lastActive.Store(time.Now().UnixNano())
+			s.rec.output(data)
 			// The lines of one read leave in one write.
 			err := s.batch(func() error { return fr.Write(data) })
 			readBufs.Put(bp)

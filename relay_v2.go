@@ -50,6 +50,7 @@ func (s *session) browserToTargetV2(target net.Conn) end {
 			}
 			continue
 		}
+		s.rec.inputs(m.Data, "")
 		var n int
 		if st.tel == nil {
 			n, err = s.writeTarget(target, m.Data)
@@ -86,6 +87,7 @@ func (s *session) control(target net.Conn, data []byte) error {
 			s.sendControl(controlMessage{Type: "error", Message: "resize: cols and rows must be numbers from 1 to 65535"})
 			return nil
 		}
+		s.rec.resize(c.Cols, c.Rows)
 		if st.tel == nil {
 			return nil
 		}
@@ -164,6 +166,7 @@ func (s *session) forwardV2(target net.Conn, data []byte, d *downV2) (end, bool)
 		}
 	}
 	if len(data) > 0 {
+		s.rec.output(data)
 		if err := s.ws.Writer().WriteFrame(wsframe.OpBinary, data); err != nil {
 			return endClientWriteFailed(err), false
 		}

@@ -84,6 +84,15 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			allow = append(allow, rules...)
 		}
 	}
+	var rec *recorder
+	if cfg.recordDir != "" {
+		if err := checkRecordDir(cfg.recordDir); err != nil {
+			s.close()
+			return nil, err
+		}
+		rec = &recorder{dir: cfg.recordDir, max: cfg.recordMax, input: cfg.recordInput, log: logger}
+		logger.Info("recording sessions", "dir", cfg.recordDir, "input", cfg.recordInput, "max_bytes", cfg.recordMax)
+	}
 	targets := policy.New(allow, cfg.deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
 
 	s.gw, err = newGateway(gatewayOptions{
@@ -102,6 +111,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		Auth:         auth,
 		BasePath:     cfg.basePath,
 		TrustProxy:   cfg.trustProxy,
+		Recorder:     rec,
 	})
 	if err != nil {
 		s.close()

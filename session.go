@@ -51,6 +51,9 @@ type session struct {
 	ctx     context.Context // cancelled, with an endCause, by stop
 	cancel  context.CancelCauseFunc
 
+	id  string     // in every log line and the recording's name
+	rec *recording // nil unless recording (-record)
+
 	up, down   int64        // bytes browser->target and target->browser, each owned by one goroutine
 	lastActive atomic.Int64 // UnixNano of the last data either way, for -idle-timeout
 
@@ -62,11 +65,13 @@ type session struct {
 // WebSocket URL's query, which holds protocol v2's options.
 func newSession(g *Gateway, ws *wsframe.Conn, c client, query url.Values) *session {
 	ctx, cancel := context.WithCancelCause(context.Background())
+	id := g.newSessionID()
 	s := &session{
 		g:      g,
 		ws:     ws,
 		client: c.addr,
-		log:    g.log.With("session", g.nextID.Add(1), "client", c.addr),
+		id:     id,
+		log:    g.log.With("session", id, "client", c.addr),
 		start:  time.Now(),
 		ctx:    ctx,
 		cancel: cancel,
@@ -130,6 +135,9 @@ func (s *session) finish(e end) {
 	if e.err != nil {
 		attrs = append(attrs, "err", e.err)
 	}
+	if path := s.rec.close(); path != "" {
+		attrs = append(attrs, "recording", path)
+	}
 	s.log.Info("session ended", attrs...)
 	s.g.untrack(s)
 }
@@ -192,6 +200,11 @@ func (s *session) open() (net.Conn, end, bool) {
 			target.Close()
 			return nil, endRefused("dial error", "the target closed the connection at once", err), false
 		}
+		o := s.v2.opts
+		s.rec = s.g.opts.Recorder.start(s.log, s.id, addr, o.cols, o.rows, termName(o.term))
+	} else {
+		// v1 is lines of text, with no terminal and no size.
+		s.rec = s.g.opts.Recorder.start(s.log, s.id, addr, 0, 0, "")
 	}
 	s.log.Info("session started")
 	return target, end{}, true
