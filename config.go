@@ -39,6 +39,8 @@ type config struct {
 	basePath   string
 	trustProxy []netip.Prefix
 
+	metricsListen string
+
 	recordDir   string
 	recordInput bool
 	recordMax   int64
@@ -101,6 +103,8 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&cfg.basePath, "base-path", "/", "serve everything under this `prefix`, e.g. /telnet/, for a reverse proxy")
 	fs.StringVar(&raw.trustProxy, "trust-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
 
+	fs.StringVar(&cfg.metricsListen, "metrics-listen", "", "serve Prometheus metrics at /metrics on this separate `address` (e.g. 127.0.0.1:9100), without authentication: keep it on the operator's network")
+
 	fs.StringVar(&cfg.recordDir, "record", "", "record every session in asciicast v2 (asciinema play FILE) to a file of its own, mode 0600, in `directory`: what the target sent and the terminal's size; recordings hold whatever the sessions show")
 	fs.BoolVar(&cfg.recordInput, "record-input", false, "with -record, also record what users type, which includes their PASSWORDS")
 	fs.Int64Var(&cfg.recordMax, "record-max", 64<<20, "largest recording in `bytes`; past it the recording stops with a marker and the session goes on")
@@ -138,6 +142,11 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 	}
 	if cfg.echo != "" {
 		if err := checkListenAddr("-echo", cfg.echo); err != nil {
+			return err
+		}
+	}
+	if cfg.metricsListen != "" {
+		if err := checkListenAddr("-metrics-listen", cfg.metricsListen); err != nil {
 			return err
 		}
 	}

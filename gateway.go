@@ -69,6 +69,8 @@ type gatewayOptions struct {
 	TrustProxy []netip.Prefix
 	// Recorder, when set, records every session (-record). nil: off.
 	Recorder *recorder
+	// Metrics, when set, counts sessions for Prometheus (-metrics-listen). nil: off.
+	Metrics *metrics
 }
 
 // Gateway is the HTTP handler: the page, /healthz, /readyz and the
@@ -115,6 +117,7 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		return nil, err
 	}
 	g.index = index
+	opts.Metrics.watch(g)
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
 		return nil, err
@@ -183,6 +186,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Behind a trusted proxy, the proxy decides which host names it serves.
 	if g.opts.LoopbackOnly && !c.viaProxy && !isLoopbackHost(r.Host) {
 		g.log.Warn("request refused: Host is not a loopback name", "host", r.Host, "client", c.addr)
+		g.opts.Metrics.refuse("host")
 		http.Error(w, fmt.Sprintf("403 Forbidden: this gateway listens on loopback and only answers to Host localhost or a loopback address, not %q.", r.Host), http.StatusForbidden)
 		return
 	}
@@ -235,6 +239,7 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	c := clientOf(r)
 	if err := g.checkOrigin(r); err != nil {
 		g.log.Warn("WebSocket refused", "client", c.addr, "origin", r.Header.Get("Origin"), "err", err)
+		g.opts.Metrics.refuse("origin")
 		http.Error(w, "403 Forbidden: "+err.Error(), http.StatusForbidden)
 		return
 	}
@@ -244,7 +249,7 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	s := newSession(g, ws, c, r.URL.Query())
 	if err := g.track(s); err != nil {
-		e := endRefused("refused", err.Error(), nil)
+		e := endBusy(err.Error())
 		if err == errShuttingDown {
 			e = endShutdown()
 		}

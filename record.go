@@ -23,6 +23,8 @@ type recorder struct {
 	max   int64 // -record-max
 	input bool  // -record-input: also what the browser sends (passwords too)
 	log   *slog.Logger
+	// metrics counts failed recordings; nil: not counted.
+	metrics *metrics
 }
 
 // recording is one session's file. Output comes from the relay's
@@ -38,6 +40,7 @@ type recording struct {
 	input     bool
 	path      string
 	log       *slog.Logger
+	metrics   *metrics
 }
 
 // recordFlushEvery bounds how much of a live session a crash can lose:
@@ -63,22 +66,24 @@ func (r *recorder) start(log *slog.Logger, id, target string, cols, rows int, te
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		log.Warn("cannot record the session", "err", err)
+		r.metrics.recordingFailed()
 		return nil
 	}
 	if cols <= 0 || rows <= 0 {
 		cols, rows = 80, 24
 	}
-	rec, err := newRecording(f, asciicast.Header{Width: cols, Height: rows, Timestamp: now, Title: target, Term: term}, r.max, r.input, log)
+	rec, err := newRecording(f, asciicast.Header{Width: cols, Height: rows, Timestamp: now, Title: target, Term: term}, r.max, r.input, log, r.metrics)
 	if err != nil {
 		f.Close()
 		log.Warn("cannot record the session", "file", path, "err", err)
+		r.metrics.recordingFailed()
 		return nil
 	}
 	return rec
 }
 
 // newRecording writes the header to f and returns the recording.
-func newRecording(f *os.File, h asciicast.Header, max int64, input bool, log *slog.Logger) (*recording, error) {
+func newRecording(f *os.File, h asciicast.Header, max int64, input bool, log *slog.Logger, m *metrics) (*recording, error) {
 	bw := bufio.NewWriterSize(f, 32<<10)
 	cast, err := asciicast.NewWriter(bw, h, max)
 	if err == nil {
@@ -87,7 +92,7 @@ func newRecording(f *os.File, h asciicast.Header, max int64, input bool, log *sl
 	if err != nil {
 		return nil, err
 	}
-	return &recording{f: f, bw: bw, cast: cast, start: h.Timestamp, lastFlush: h.Timestamp, input: input, path: f.Name(), log: log}, nil
+	return &recording{f: f, bw: bw, cast: cast, start: h.Timestamp, lastFlush: h.Timestamp, input: input, path: f.Name(), log: log, metrics: m}, nil
 }
 
 // output records bytes the target sent, as the browser gets them (telnet
@@ -144,6 +149,7 @@ func (rec *recording) write(event func(time.Duration) error) {
 		rec.stop()
 	case err != nil:
 		rec.log.Warn("recording failed; the session goes on", "file", rec.path, "err", err)
+		rec.metrics.recordingFailed()
 		rec.stop()
 	}
 }

@@ -31,6 +31,7 @@ func (s *session) browserToTarget(target net.Conn) end {
 		buf = append(buf, '\r', '\n')
 		n, err := s.writeTarget(target, buf)
 		s.up += int64(n)
+		s.g.opts.Metrics.addUp(n)
 		s.lastActive.Store(time.Now().UnixNano())
 		if err != nil {
 			return endTargetWriteFailed(err)
@@ -68,6 +69,7 @@ func (s *session) targetToBrowser(target net.Conn) end {
 		if n > 0 {
 			buf := *bp
 			s.down += int64(n)
+			s.g.opts.Metrics.addDown(n)
 			var data []byte
 			data, reply = dec.Decode(buf[:0], reply[:0], buf[:n])
 			if len(reply) > 0 {

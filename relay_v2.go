@@ -64,6 +64,7 @@ func (s *session) browserToTargetV2(target net.Conn) end {
 			})
 		}
 		s.up += int64(n)
+		s.g.opts.Metrics.addUp(n)
 		s.lastActive.Store(time.Now().UnixNano())
 		if err != nil {
 			return endTargetWriteFailed(err)
@@ -146,6 +147,7 @@ type downV2 struct {
 func (s *session) forwardV2(target net.Conn, data []byte, d *downV2) (end, bool) {
 	st := s.v2
 	s.down += int64(len(data))
+	s.g.opts.Metrics.addDown(len(data))
 	now := time.Now()
 	s.lastActive.Store(now.UnixNano())
 	if st.tel != nil {

@@ -38,7 +38,9 @@ type httpTimeouts struct{ ReadHeader, Read, Write, Idle time.Duration }
 type server struct {
 	log             *slog.Logger
 	ln              net.Listener
-	echo            *echoServer // nil without -echo
+	echo            *echoServer  // nil without -echo
+	metricsLn       net.Listener // nil without -metrics-listen
+	metricsHTTP     *http.Server
 	gw              *Gateway
 	http            *http.Server
 	drainDelay      time.Duration
@@ -84,13 +86,23 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			allow = append(allow, rules...)
 		}
 	}
+	var m *metrics
+	if cfg.metricsListen != "" {
+		if s.metricsLn, err = net.Listen("tcp", cfg.metricsListen); err != nil {
+			s.close()
+			return nil, fmt.Errorf("-metrics-listen %s: %w (is another program using that port?)", cfg.metricsListen, err)
+		}
+		m = newMetrics()
+		s.metricsHTTP = newHTTPServer(m.handler(), defaultHTTPTimeouts, logger)
+		fmt.Fprintf(stdout, "wstelnet: Prometheus metrics at http://%s/metrics\n", s.metricsLn.Addr())
+	}
 	var rec *recorder
 	if cfg.recordDir != "" {
 		if err := checkRecordDir(cfg.recordDir); err != nil {
 			s.close()
 			return nil, err
 		}
-		rec = &recorder{dir: cfg.recordDir, max: cfg.recordMax, input: cfg.recordInput, log: logger}
+		rec = &recorder{dir: cfg.recordDir, max: cfg.recordMax, input: cfg.recordInput, log: logger, metrics: m}
 		logger.Info("recording sessions", "dir", cfg.recordDir, "input", cfg.recordInput, "max_bytes", cfg.recordMax)
 	}
 	targets := policy.New(allow, cfg.deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
@@ -112,6 +124,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		BasePath:     cfg.basePath,
 		TrustProxy:   cfg.trustProxy,
 		Recorder:     rec,
+		Metrics:      m,
 	})
 	if err != nil {
 		s.close()
@@ -149,8 +162,15 @@ func newHTTPServer(h http.Handler, t httpTimeouts, logger *slog.Logger) *http.Se
 
 // serve serves until ctx ends (SIGINT or SIGTERM) or serving fails.
 func (s *server) serve(ctx context.Context) error {
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	if s.metricsHTTP != nil {
+		go func() {
+			if err := s.metricsHTTP.Serve(s.metricsLn); err != http.ErrServerClosed {
+				errc <- fmt.Errorf("metrics: %w", err)
+			}
+		}()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve HTTP: %w", err)
@@ -188,9 +208,16 @@ func (s *server) shutdown() error {
 	return nil
 }
 
-// close releases the listeners.
+// close releases the listeners. (The metrics stay up through the drain,
+// so that scrapes see it, until here.)
 func (s *server) close() {
 	s.ln.Close()
+	if s.metricsHTTP != nil {
+		s.metricsHTTP.Close()
+	}
+	if s.metricsLn != nil {
+		s.metricsLn.Close() // in case it was never served
+	}
 	if s.echo != nil {
 		s.echo.Close()
 	}
