@@ -18,6 +18,7 @@
 import { charsetName, encode, newDecoder } from './charset.js';
 import { LineView } from './lineview.js';
 import { TerminalView } from './terminal.js';
+import { saveTranscript } from './transcript.js';
 
 const SUBPROTOCOL = 'wstelnet.v2';
 const MAX_HISTORY = 100; // commands remembered for ArrowUp/ArrowDown
@@ -380,6 +381,12 @@ breakButton.addEventListener('click', () => {
 copyButton.addEventListener('click', () => {
   if (!terminal.copy()) setStatus('Select text in the terminal first, then press Copy (or Ctrl+Shift+C).');
   terminal.focus();
+});
+
+// Save: what is shown, as text, named after the target (the last one
+// after a disconnect) and the time.
+$('save-button').addEventListener('click', () => {
+  saveTranscript(mode === 'terminal' && terminal.term ? terminal.term : $('console'), target);
 });
 
 // Line mode reports the console's size too, for programs that format to it.
