@@ -44,6 +44,7 @@ func TestAuthentication(t *testing.T) {
 		{"page, Go bcrypt entry", "/", "alice", "s3cret", 200},
 		{"page again (cached)", "/", "alice", "s3cret", 200},
 		{"health check needs none", "/healthz", "", "", 200},
+		{"readiness check needs none", "/readyz", "", "", 200},
 	} {
 		req, _ := http.NewRequest("GET", tg.srv.URL+tc.path, nil)
 		if tc.user != "" {

@@ -23,9 +23,20 @@ func BenchmarkAppendValidUTF8(b *testing.B) {
 // BenchmarkRelay measures a whole session over loopback: a target writes
 // 80-column lines, the gateway relays them, a client counts what arrives.
 // Allocations include the client's few; the per-line figure is what counts.
+//
+// The variants with +metrics and +record show what -metrics-listen and
+// -record cost; the plain ones must not change when they are off.
 func BenchmarkRelay(b *testing.B) {
-	for _, proto := range []string{"v1", "v2"} {
-		b.Run(proto, func(b *testing.B) {
+	for _, name := range []string{"v1", "v2", "v1+metrics", "v2+metrics", "v1+metrics+record", "v2+metrics+record"} {
+		proto, _, _ := strings.Cut(name, "+")
+		b.Run(name, func(b *testing.B) {
+			opts := gatewayOptions{Logger: testLogger(discardTB{b})}
+			if strings.Contains(name, "+metrics") {
+				opts.Metrics = newMetrics()
+			}
+			if strings.Contains(name, "+record") {
+				opts.Recorder = &recorder{dir: b.TempDir(), max: 1 << 40, log: opts.Logger, metrics: opts.Metrics}
+			}
 			const lines = 100_000
 			line := strings.Repeat("x", 78) + "\r\n"
 			chunk := []byte(strings.Repeat(line, 400))
@@ -36,7 +47,7 @@ func BenchmarkRelay(b *testing.B) {
 					}
 				}
 			})
-			tg := newTestGateway(b, gatewayOptions{Logger: testLogger(discardTB{b})})
+			tg := newTestGateway(b, opts)
 			b.SetBytes(int64(lines * len(line)))
 			b.ReportAllocs()
 			for b.Loop() {

@@ -487,9 +487,9 @@ func (p *browserPage) tap(selector string) {
 
 // browserRecorder is a TCP target that sends greeting and then records
 // every byte it receives, for tests of exactly what the page sends.
-func browserRecorder(t *testing.T, greeting string) (addr string, r *recorder) {
+func browserRecorder(t *testing.T, greeting string) (addr string, r *byteRecorder) {
 	t.Helper()
-	r = &recorder{t: t, got: make(chan []byte), done: make(chan struct{})}
+	r = &byteRecorder{t: t, got: make(chan []byte), done: make(chan struct{})}
 	addr = startTarget(t, func(c net.Conn) {
 		io.WriteString(c, greeting)
 		buf := make([]byte, 4096)
@@ -511,8 +511,8 @@ func browserRecorder(t *testing.T, greeting string) (addr string, r *recorder) {
 	return addr, r
 }
 
-// recorder holds what a browserRecorder target received.
-type recorder struct {
+// byteRecorder holds what a browserRecorder target received.
+type byteRecorder struct {
 	t       *testing.T
 	got     chan []byte
 	done    chan struct{}
@@ -521,7 +521,7 @@ type recorder struct {
 
 // expect waits for the next bytes to be exactly want: nothing before them,
 // nothing else in their place.
-func (r *recorder) expect(what string, want []byte) {
+func (r *byteRecorder) expect(what string, want []byte) {
 	r.t.Helper()
 	timeout := time.After(browserWait)
 	for len(r.pending) < len(want) {

@@ -41,7 +41,14 @@ type config struct {
 	basePath   string
 	trustProxy []netip.Prefix
 
+	metricsListen string
+
+	recordDir   string
+	recordInput bool
+	recordMax   int64
+
 	logFormat       string
+	drainDelay      time.Duration
 	shutdownTimeout time.Duration
 }
 
@@ -100,8 +107,15 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&cfg.basePath, "base-path", "/", "serve everything under this `prefix`, e.g. /telnet/, for a reverse proxy")
 	fs.StringVar(&raw.trustProxy, "trust-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
 
+	fs.StringVar(&cfg.metricsListen, "metrics-listen", "", "serve Prometheus metrics at /metrics on this separate `address` (e.g. 127.0.0.1:9100), without authentication: keep it on the operator's network")
+
+	fs.StringVar(&cfg.recordDir, "record", "", "record every session in asciicast v2 (asciinema play FILE) to a file of its own, mode 0600, in `directory`: what the target sent and the terminal's size; recordings hold whatever the sessions show")
+	fs.BoolVar(&cfg.recordInput, "record-input", false, "with -record, also record what users type, which includes their PASSWORDS")
+	fs.Int64Var(&cfg.recordMax, "record-max", 64<<20, "largest recording in `bytes`; past it the recording stops with a marker and the session goes on")
+
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format`: text or json")
-	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long to wait for sessions to close before exiting")
+	fs.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, first drain for this long: /readyz answers 503 and new sessions are refused while open ones go on, so that a load balancer can take the gateway out (0: end sessions at once)")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, after -drain-delay, how long to wait for sessions to close before exiting")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: wstelnet [flags] [port]\n\nwstelnet serves a web page and a WebSocket endpoint that relay browser sessions to TCP services.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -132,6 +146,11 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 	}
 	if cfg.echo != "" {
 		if err := checkListenAddr("-echo", cfg.echo); err != nil {
+			return err
+		}
+	}
+	if cfg.metricsListen != "" {
+		if err := checkListenAddr("-metrics-listen", cfg.metricsListen); err != nil {
 			return err
 		}
 	}
@@ -173,12 +192,16 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 		return usagef("-max-sessions and -max-sessions-per-client must be 0 (no limit) or more")
 	case cfg.maxMessage < 1:
 		return usagef("-max-message must be at least 1 byte")
+	case cfg.idleTimeout < 0 || cfg.pingInterval < 0 || cfg.drainDelay < 0:
+		return usagef("-idle-timeout, -ping-interval and -drain-delay must be 0 (off) or more")
+	case cfg.recordInput && cfg.recordDir == "":
+		return usagef("-record-input needs -record DIR")
+	case cfg.recordMax < 4096:
+		return usagef("-record-max must be at least 4096 bytes")
 	case cfg.resumeWindow < 0:
 		return usagef("-resume-window must be 0 (off) or more, e.g. 60s")
 	case cfg.resumeBuffer < minResumeBuffer:
 		return usagef("-resume-buffer must be at least %d bytes: browsers acknowledge every 64 KiB", minResumeBuffer)
-	case cfg.idleTimeout < 0 || cfg.pingInterval < 0:
-		return usagef("-idle-timeout and -ping-interval must be 0 (off) or more")
 	case cfg.writeTimeout <= 0 || cfg.shutdownTimeout <= 0:
 		return usagef("-write-timeout and -shutdown-timeout must be positive, e.g. 30s")
 	}

@@ -53,6 +53,30 @@ func endTargetLost(err error) end {
 	return end{why: "target connection lost", code: wsframe.CloseNormal, text: "the connection to the target was lost", gatewayCloses: true, err: quiet(err)}
 }
 
+// Refusals: sessions that never started. text is for the FAIL: answer
+// and the close reason.
+
+// endBusy: -max-sessions or -max-sessions-per-client was reached.
+func endBusy(text string) end { return endRefused("busy", text, nil) }
+
+func endNoTarget(after time.Duration) end {
+	return endRefused("no target", fmt.Sprintf("no target received within %s; send host:port first", after), nil)
+}
+
+// endBadTarget: the first message is not a target.
+func endBadTarget(text string) end { return endRefused("bad target", text, nil) }
+
+// endBadOptions: protocol v2's query parameters are wrong.
+func endBadOptions(text string) end {
+	return endRefused("bad options", "bad option in the WebSocket URL: "+text, nil)
+}
+
+// endDenied: the target rules refuse the target.
+func endDenied(text string) end { return endRefused("target denied", text, nil) }
+
+// endDialFailed: the target could not be reached; err is the cause.
+func endDialFailed(text string, err error) end { return endRefused("dial error", text, err) }
+
 // endExpired is a detached session whose browser did not come back
 // within -resume-window.
 func endExpired(window time.Duration) end {
@@ -64,6 +88,10 @@ func endExpired(window time.Duration) end {
 func endRefused(why, text string, err error) end {
 	return end{why: why, code: wsframe.CloseNormal, text: text, gatewayCloses: true, err: err}
 }
+
+// beforeTarget is added to the why of a browser that left before it named
+// a target.
+const beforeTarget = " before sending a target"
 
 // Ends the browser's side brings about.
 

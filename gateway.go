@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"embed"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"html/template"
@@ -14,6 +16,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,7 +60,8 @@ type gatewayOptions struct {
 	// PingInterval is how often the browser is pinged, so that proxies and
 	// NATs keep idle sessions open. 0: never.
 	PingInterval time.Duration
-	// Auth, when set, requires HTTP Basic credentials for everything but /healthz.
+	// Auth, when set, requires HTTP Basic credentials for everything but
+	// /healthz and /readyz.
 	Auth *htpasswd
 	// BasePath is the prefix every path lives under, "/" or "/prefix/".
 	BasePath string
@@ -70,14 +74,20 @@ type gatewayOptions struct {
 	// ResumeBuffer bounds the output a resumable session keeps until the
 	// browser acknowledges it (at least 64 KiB).
 	ResumeBuffer int
+	// Recorder, when set, records every session (-record). nil: off.
+	Recorder *recorder
+	// Metrics, when set, counts sessions for Prometheus (-metrics-listen). nil: off.
+	Metrics *metrics
 }
 
-// Gateway is the HTTP handler: the page, /healthz and the WebSocket endpoint.
+// Gateway is the HTTP handler: the page, /healthz, /readyz and the
+// WebSocket endpoint.
 type Gateway struct {
 	opts   gatewayOptions
 	log    *slog.Logger
 	mux    *http.ServeMux
 	index  []byte // the rendered page
+	runID  string // names this run in session ids; see newSessionID
 	nextID atomic.Uint64
 
 	mu        sync.Mutex
@@ -85,6 +95,7 @@ type Gateway struct {
 	perClient map[string]int        // live sessions per client address
 	resumable map[[32]byte]*session // resumable sessions by the SHA-256 of their id
 	pending   int                   // sockets let in beyond the limits in case they resume (maxPendingResumes)
+	draining  bool                  // Drain was called: new sessions are refused, /readyz says 503
 	closing   bool
 	wg        sync.WaitGroup // one count per live session
 }
@@ -108,13 +119,14 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	if opts.BasePath == "" {
 		opts.BasePath = "/"
 	}
-	g := &Gateway{opts: opts, log: opts.Logger, sessions: map[*session]struct{}{}, perClient: map[string]int{}, resumable: map[[32]byte]*session{}}
+	g := &Gateway{opts: opts, log: opts.Logger, sessions: map[*session]struct{}{}, perClient: map[string]int{}, resumable: map[[32]byte]*session{}, runID: newRunID()}
 
 	index, err := renderIndex(opts.EchoAddr)
 	if err != nil {
 		return nil, err
 	}
 	g.index = index
+	opts.Metrics.watch(g)
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
 		return nil, err
@@ -129,10 +141,12 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	g.mux.Handle("GET "+p("/index.html"), g.authed(http.HandlerFunc(g.serveIndex)))
 	g.mux.Handle("GET "+p("/"), g.authed(http.StripPrefix(base, http.FileServerFS(static))))
 	// Health checks come from load balancers, which have no password.
+	// /healthz: the process is alive; /readyz: it takes new sessions.
 	g.mux.HandleFunc("GET "+p("/healthz"), func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
+	g.mux.HandleFunc("GET "+p("/readyz"), g.serveReady)
 	g.mux.Handle("GET "+p("/ws"), g.authed(wsEndpoint))
 	// The tutorial's clients hardcode this path.
 	g.mux.Handle("GET "+p("/websocket/ws"), g.authed(wsEndpoint))
@@ -140,6 +154,21 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		g.mux.Handle("GET "+base, http.RedirectHandler(opts.BasePath, http.StatusMovedPermanently))
 	}
 	return g, nil
+}
+
+// newRunID is a short random name for this run of the gateway.
+func newRunID() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))[:6]
+}
+
+// newSessionID names a session in the logs and its recording: the run's
+// random name and a counter, e.g. "k3qf9a-12". The counter keeps the
+// sessions of a run in order; the run's name keeps ids apart across
+// restarts and between gateways that share a -record directory.
+func (g *Gateway) newSessionID() string {
+	return g.runID + "-" + strconv.FormatUint(g.nextID.Add(1), 10)
 }
 
 // renderIndex fills the echo server's address into the page, so that a new
@@ -166,6 +195,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Behind a trusted proxy, the proxy decides which host names it serves.
 	if g.opts.LoopbackOnly && !c.viaProxy && !isLoopbackHost(r.Host) {
 		g.log.Warn("request refused: Host is not a loopback name", "host", r.Host, "client", c.addr)
+		g.opts.Metrics.refuse("host")
 		http.Error(w, fmt.Sprintf("403 Forbidden: this gateway listens on loopback and only answers to Host localhost or a loopback address, not %q.", r.Host), http.StatusForbidden)
 		return
 	}
@@ -218,6 +248,7 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	c := clientOf(r)
 	if err := g.checkOrigin(r); err != nil {
 		g.log.Warn("WebSocket refused", "client", c.addr, "origin", r.Header.Get("Origin"), "err", err)
+		g.opts.Metrics.refuse("origin")
 		http.Error(w, "403 Forbidden: "+err.Error(), http.StatusForbidden)
 		return
 	}
@@ -231,7 +262,7 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		// A gateway at its limits still lets a session come back: a socket
 		// that may resume one gets in, and must resume, not open.
 		if err == errShuttingDown || s.v2 == nil || !s.v2.opts.resume || !g.admitPending() {
-			e := endRefused("refused", err.Error(), nil)
+			e := endBusy(err.Error())
 			if err == errShuttingDown {
 				e = endShutdown()
 			}
@@ -334,13 +365,43 @@ func (g *Gateway) Sessions() int {
 	return len(g.sessions)
 }
 
-// track registers a new session, unless the gateway is shutting down or
-// full, in which case the error says so in words for the FAIL: answer.
+// serveReady answers a load balancer's readiness check: 200 while the
+// gateway takes new sessions, 503 from the moment a drain begins.
+func (g *Gateway) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if g.Draining() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("draining: the gateway is shutting down and takes no new sessions\n"))
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// Drain begins a shutdown: from now on new sessions get FAIL: saying the
+// gateway is shutting down and /readyz answers 503, while the listener
+// and the open sessions go on, so that a load balancer can take the
+// gateway out before Shutdown ends them.
+func (g *Gateway) Drain() {
+	g.mu.Lock()
+	g.draining = true
+	g.mu.Unlock()
+}
+
+// Draining reports whether Drain or Shutdown has been called.
+func (g *Gateway) Draining() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.draining || g.closing
+}
+
+// track registers a new session, unless the gateway is draining, shutting
+// down or full, in which case the error says so in words for the FAIL: answer.
 func (g *Gateway) track(s *session) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
-	case g.closing:
+	case g.closing, g.draining:
 		return errShuttingDown
 	}
 	if err := g.busyLocked(s.client); err != nil {

@@ -586,6 +586,7 @@ func TestEndpoints(t *testing.T) {
 		{"/style.css", "200 OK", "text/css", ""},
 		{"/favicon.svg", "200 OK", "image/svg+xml", "<svg"},
 		{"/healthz", "200 OK", "text/plain", "ok"},
+		{"/readyz", "200 OK", "text/plain", "ready"},
 		{"/ws", "426 Upgrade Required", "text/plain", "WebSocket endpoint"},
 		{"/websocket/ws", "426 Upgrade Required", "text/plain", "WebSocket endpoint"},
 		{"/nope", "404 Not Found", "text/plain", ""},

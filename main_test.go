@@ -143,16 +143,23 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// buildWstelnet builds the binary into the test's temporary directory.
+func buildWstelnet(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "wstelnet")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // TestBinary builds wstelnet and checks what a person sees at the command
 // line: exit codes, messages, and a clean exit on SIGTERM.
 func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "wstelnet")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildWstelnet(t)
 	for _, tc := range []struct {
 		args []string
 		code int

@@ -15,7 +15,7 @@ func TestBasePath(t *testing.T) {
 	tg := newTestGateway(t, gatewayOptions{BasePath: "/telnet/"})
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for path, want := range map[string]int{
-		"/telnet/": 200, "/telnet/index.html": 200, "/telnet/wstelnet.js": 200, "/telnet/healthz": 200,
+		"/telnet/": 200, "/telnet/index.html": 200, "/telnet/wstelnet.js": 200, "/telnet/healthz": 200, "/telnet/readyz": 200,
 		"/telnet": 301, "/": 404, "/healthz": 404, "/wstelnet.js": 404, "/telnet/ws": 426,
 	} {
 		resp, err := client.Get(tg.srv.URL + path)

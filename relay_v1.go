@@ -25,10 +25,12 @@ func (s *session) browserToTarget(target net.Conn) end {
 		}
 		// Text is UTF-8 and never holds 0xFF, but a binary message may, and
 		// the target may be telnet: double it as IAC IAC.
+		s.rec.inputs(m.Data, "\r\n")
 		buf = telnet.Escape(buf[:0], m.Data)
 		buf = append(buf, '\r', '\n')
 		n, err := s.writeTarget(target, buf)
 		s.up += int64(n)
+		s.g.opts.Metrics.addUp(n)
 		s.lastActive.Store(time.Now().UnixNano())
 		if err != nil {
 			return endTargetWriteFailed(err)
@@ -67,6 +69,7 @@ func (s *session) targetToBrowser(target net.Conn) end {
 		if n > 0 {
 			buf := *bp
 			s.down += int64(n)
+			s.g.opts.Metrics.addDown(n)
 			var data []byte
 			dec.Urgent(tr.urgent)
 			data, reply = dec.Decode(buf[:0], reply[:0], buf[:n])
@@ -77,6 +80,7 @@ func (s *session) targetToBrowser(target net.Conn) end {
 				}
 			}
 			s.lastActive.Store(time.Now().UnixNano())
+			s.rec.output(data)
 			// The lines of one read leave in one write.
 			err := s.batch(func() error { return fr.Write(data) })
 			readBufs.Put(bp)

@@ -59,6 +59,7 @@ func (s *session) browserToTargetV2On(ws *wsframe.Conn, target net.Conn) (e end,
 			}
 			continue
 		}
+		s.rec.inputs(m.Data, "")
 		var n int
 		if st.tel == nil {
 			n, err = s.writeTarget(target, m.Data)
@@ -72,6 +73,7 @@ func (s *session) browserToTargetV2On(ws *wsframe.Conn, target net.Conn) (e end,
 			})
 		}
 		s.up += int64(n)
+		s.g.opts.Metrics.addUp(n)
 		s.lastActive.Store(time.Now().UnixNano())
 		if err != nil {
 			return endTargetWriteFailed(err), false
@@ -113,6 +115,7 @@ func (s *session) control(target net.Conn, data []byte) (end, bool) {
 		if c.Cols < 1 || c.Cols > 65535 || c.Rows < 1 || c.Rows > 65535 {
 			return complain("resize: cols and rows must be numbers from 1 to 65535")
 		}
+		s.rec.resize(c.Cols, c.Rows)
 		cmd = func() []byte {
 			// A browser sends its size again after a resume: tell the
 			// target only if it changed.
@@ -186,6 +189,7 @@ type downV2 struct {
 func (s *session) forwardV2(target net.Conn, data []byte, d *downV2) (end, bool) {
 	st := s.v2
 	s.down += int64(len(data))
+	s.g.opts.Metrics.addDown(len(data))
 	now := time.Now()
 	s.lastActive.Store(now.UnixNano())
 	echoChanged := false
@@ -205,6 +209,7 @@ func (s *session) forwardV2(target net.Conn, data []byte, d *downV2) (end, bool)
 			d.remoteEcho, echoChanged = echo, true
 		}
 	}
+	s.rec.output(data)
 	if s.res != nil {
 		s.res.deliver(s, data, d.remoteEcho, echoChanged)
 		return end{}, true

@@ -310,6 +310,8 @@ func (s *session) detach(ws *wsframe.Conn, cause error) {
 	}
 	// The window starts again at each loss.
 	r.expiry = time.AfterFunc(r.window, func() { s.stop(endExpired(r.window)) })
+	s.g.opts.Metrics.detach(1)
+	s.rec.mark("connection lost")
 	s.log.Info("session detached", "id", shortID(r.id), "cause", quiet(cause), "window", r.window)
 }
 
@@ -357,6 +359,11 @@ func (s *session) resume(ws *wsframe.Conn, offset int64, client string) error {
 	r.room.Broadcast()
 	r.mu.Unlock()
 
+	if old == nil {
+		s.g.opts.Metrics.detach(-1)
+	}
+	s.g.opts.Metrics.resumed()
+	s.rec.mark("resumed")
 	if old != nil {
 		// One socket per session: the old one did not notice its loss yet.
 		old.WriteClose(closeResumedElsewhere, "the session was resumed on another connection")
@@ -465,6 +472,9 @@ func (s *session) relayResumable(target net.Conn) {
 		}
 		target.Close()
 		s.res.mu.Lock()
+		if s.res.ws == nil {
+			s.g.opts.Metrics.detach(-1) // ended while detached
+		}
 		s.res.ended = true
 		if s.res.expiry != nil {
 			s.res.expiry.Stop()

@@ -38,9 +38,12 @@ type httpTimeouts struct{ ReadHeader, Read, Write, Idle time.Duration }
 type server struct {
 	log             *slog.Logger
 	ln              net.Listener
-	echo            *echoServer // nil without -echo
+	echo            *echoServer  // nil without -echo
+	metricsLn       net.Listener // nil without -metrics-listen
+	metricsHTTP     *http.Server
 	gw              *Gateway
 	http            *http.Server
+	drainDelay      time.Duration
 	shutdownTimeout time.Duration
 }
 
@@ -61,7 +64,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another program using that port? pick another with -listen)", cfg.listen, err)
 	}
-	s := &server{log: logger, ln: ln, shutdownTimeout: cfg.shutdownTimeout}
+	s := &server{log: logger, ln: ln, drainDelay: cfg.drainDelay, shutdownTimeout: cfg.shutdownTimeout}
 	loopback := isLoopbackAddr(ln.Addr().String())
 
 	allow := cfg.allow
@@ -83,6 +86,25 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			allow = append(allow, rules...)
 		}
 	}
+	var m *metrics
+	if cfg.metricsListen != "" {
+		if s.metricsLn, err = net.Listen("tcp", cfg.metricsListen); err != nil {
+			s.close()
+			return nil, fmt.Errorf("-metrics-listen %s: %w (is another program using that port?)", cfg.metricsListen, err)
+		}
+		m = newMetrics()
+		s.metricsHTTP = newHTTPServer(m.handler(), defaultHTTPTimeouts, logger)
+		fmt.Fprintf(stdout, "wstelnet: Prometheus metrics at http://%s/metrics\n", s.metricsLn.Addr())
+	}
+	var rec *recorder
+	if cfg.recordDir != "" {
+		if err := checkRecordDir(cfg.recordDir); err != nil {
+			s.close()
+			return nil, err
+		}
+		rec = &recorder{dir: cfg.recordDir, max: cfg.recordMax, input: cfg.recordInput, log: logger, metrics: m}
+		logger.Info("recording sessions", "dir", cfg.recordDir, "input", cfg.recordInput, "max_bytes", cfg.recordMax)
+	}
 	targets := policy.New(allow, cfg.deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
 
 	s.gw, err = newGateway(gatewayOptions{
@@ -103,6 +125,8 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		TrustProxy:   cfg.trustProxy,
 		ResumeWindow: cfg.resumeWindow,
 		ResumeBuffer: cfg.resumeBuffer,
+		Recorder:     rec,
+		Metrics:      m,
 	})
 	if err != nil {
 		s.close()
@@ -140,8 +164,15 @@ func newHTTPServer(h http.Handler, t httpTimeouts, logger *slog.Logger) *http.Se
 
 // serve serves until ctx ends (SIGINT or SIGTERM) or serving fails.
 func (s *server) serve(ctx context.Context) error {
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	if s.metricsHTTP != nil {
+		go func() {
+			if err := s.metricsHTTP.Serve(s.metricsLn); err != http.ErrServerClosed {
+				errc <- fmt.Errorf("metrics: %w", err)
+			}
+		}()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve HTTP: %w", err)
@@ -150,12 +181,19 @@ func (s *server) serve(ctx context.Context) error {
 	}
 }
 
-// shutdown ends every session with 1001 at once and stops serving, within
-// -shutdown-timeout. Sessions come first, and do not wait for plain HTTP:
+// shutdown drains for -drain-delay (the listener and the open sessions go
+// on, /readyz answers 503, new sessions are refused), then ends every
+// session with 1001 and stops serving, within -shutdown-timeout. Sessions
+// come first, and do not wait for plain HTTP:
 // an idle keep-alive connection or a request body that never comes must
 // not delay their close frames. HTTP requests still unfinished at the
 // deadline are cut; that is not a failure.
 func (s *server) shutdown() error {
+	s.gw.Drain()
+	if s.drainDelay > 0 {
+		s.log.Info("draining: /readyz answers 503 and new sessions are refused", "sessions", s.gw.Sessions(), "for", s.drainDelay)
+		time.Sleep(s.drainDelay) // the drain itself: nothing to wait for but time
+	}
 	s.log.Info("shutting down", "sessions", s.gw.Sessions())
 	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout)
 	defer cancel()
@@ -172,9 +210,16 @@ func (s *server) shutdown() error {
 	return nil
 }
 
-// close releases the listeners.
+// close releases the listeners. (The metrics stay up through the drain,
+// so that scrapes see it, until here.)
 func (s *server) close() {
 	s.ln.Close()
+	if s.metricsHTTP != nil {
+		s.metricsHTTP.Close()
+	}
+	if s.metricsLn != nil {
+		s.metricsLn.Close() // in case it was never served
+	}
 	if s.echo != nil {
 		s.echo.Close()
 	}

@@ -53,8 +53,12 @@ type session struct {
 	// tracked: the gateway counts the session (Gateway.track), and finish
 	// must let it go.
 	tracked bool
+	started bool            // SUCC was sent: the relay runs
 	ctx     context.Context // cancelled, with an endCause, by stop
 	cancel  context.CancelCauseFunc
+
+	id  string     // in every log line and the recording's name
+	rec *recording // nil unless recording (-record)
 
 	up, down   int64        // bytes browser->target and target->browser, each owned by one goroutine
 	lastActive atomic.Int64 // UnixNano of the last data either way, for -idle-timeout
@@ -67,11 +71,13 @@ type session struct {
 // WebSocket URL's query, which holds protocol v2's options.
 func newSession(g *Gateway, ws *wsframe.Conn, c client, query url.Values) *session {
 	ctx, cancel := context.WithCancelCause(context.Background())
+	id := g.newSessionID()
 	s := &session{
 		g:      g,
 		ws:     ws,
 		client: c.addr,
-		log:    g.log.With("session", g.nextID.Add(1), "client", c.addr),
+		id:     id,
+		log:    g.log.With("session", id, "client", c.addr),
 		start:  time.Now(),
 		ctx:    ctx,
 		cancel: cancel,
@@ -140,6 +146,7 @@ func (s *session) finish(e end) {
 	if s.pendingResume {
 		s.g.releasePending()
 	}
+	s.g.opts.Metrics.sessionFinished(s, e, s.started)
 	if !s.tracked { // refused before it took a slot
 		s.log.Info("session refused", "reason", e.text)
 		return
@@ -152,6 +159,9 @@ func (s *session) finish(e end) {
 	}
 	if e.err != nil {
 		attrs = append(attrs, "err", e.err)
+	}
+	if path := s.rec.close(); path != "" {
+		attrs = append(attrs, "recording", path)
 	}
 	s.log.Info("session ended", attrs...)
 	s.g.untrack(s)
@@ -173,13 +183,13 @@ func (s *session) open() (net.Conn, end, bool) {
 		// The close frame with 1009 has gone out; FAIL: could not follow it.
 		return nil, endProtocol(pe), false
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, endRefused("no target", fmt.Sprintf("no target received within %s; send host:port first", s.g.opts.FirstMessageTimeout), nil), false
+		return nil, endNoTarget(s.g.opts.FirstMessageTimeout), false
 	case err != nil:
 		e := endOfRead(err)
-		e.why += " before sending a target"
+		e.why += beforeTarget
 		return nil, e, false
 	case !m.Text:
-		return nil, endRefused("bad target", "the first message must be a text message host:port, not binary", nil), false
+		return nil, endBadTarget("the first message must be a text message host:port, not binary"), false
 	}
 	s.ws.SetReadDeadline(time.Time{})
 	if s.v2 != nil && s.v2.opts.resume && len(m.Data) > 0 && m.Data[0] == '{' {
@@ -191,15 +201,17 @@ func (s *session) open() (net.Conn, end, bool) {
 
 	addr, err := policy.ParseTarget(string(m.Data))
 	if err != nil {
-		return nil, endRefused("bad target", err.Error(), nil), false
+		return nil, endBadTarget(err.Error()), false
 	}
 	if s.v2err != nil {
-		return nil, endRefused("bad options", "bad option in the WebSocket URL: "+s.v2err.Error(), nil), false
+		return nil, endBadOptions(s.v2err.Error()), false
 	}
 	s.log = s.log.With("target", addr)
 
 	ctx, cancel := context.WithTimeout(s.ctx, s.g.opts.DialTimeout)
+	dialStart := time.Now()
 	target, err := s.g.opts.Dial(ctx, "tcp", addr)
+	took := time.Since(dialStart)
 	cancel()
 	if err == nil && s.ctx.Err() != nil {
 		target.Close()
@@ -207,10 +219,13 @@ func (s *session) open() (net.Conn, end, bool) {
 	}
 	if denied := (*policy.DeniedError)(nil); errors.As(err, &denied) {
 		s.log.Warn("target denied", "reason", denied.Reason)
-		return nil, endRefused("target denied", denied.Error(), nil), false
+		return nil, endDenied(denied.Error()), false
+	}
+	if s.ctx.Err() == nil { // a dial cut short by a shutdown says nothing of the target
+		s.g.opts.Metrics.dialed(took, err)
 	}
 	if err != nil {
-		return nil, endRefused("dial error", dialError(addr, s.g.opts.DialTimeout, err), err), false
+		return nil, endDialFailed(dialError(addr, s.g.opts.DialTimeout, err), err), false
 	}
 	if err := setOOBInline(target); err != nil {
 		s.log.Debug("urgent data will not stay in the stream", "err", err)
@@ -236,9 +251,16 @@ func (s *session) open() (net.Conn, end, bool) {
 	if s.v2 != nil {
 		if err := s.v2.start(target); err != nil {
 			target.Close()
-			return nil, endRefused("dial error", "the target closed the connection at once", err), false
+			return nil, endDialFailed("the target closed the connection at once", err), false
 		}
+		o := s.v2.opts
+		s.rec = s.g.opts.Recorder.start(s.log, s.id, addr, o.cols, o.rows, termName(o.term))
+	} else {
+		// v1 is lines of text, with no terminal and no size.
+		s.rec = s.g.opts.Recorder.start(s.log, s.id, addr, 0, 0, "")
 	}
+	s.started = true
+	s.g.opts.Metrics.sessionStarted(s)
 	s.log.Info("session started")
 	return target, end{}, true
 }

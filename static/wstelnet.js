@@ -23,6 +23,7 @@ import { keySequence, ctrlChar } from './keys.js';
 import { LineView } from './lineview.js';
 import { Session, SUBPROTOCOL, defaultPort, parseTarget, socketURL } from './session.js';
 import { TerminalView } from './terminal.js';
+import { saveTranscript } from './transcript.js';
 
 const MAX_HISTORY = 100; // commands remembered for ArrowUp/ArrowDown
 
@@ -56,6 +57,7 @@ window.wstelnet = debug;
 let mode = 'line';      // the current view: line | terminal
 let charset = 'utf-8';
 let session = null;     // the current Session; events of older ones are ignored
+let lastTarget = '';    // the last session's target, which names a saved transcript
 
 // ---- status, state and mode -----------------------------------------------
 
@@ -167,6 +169,7 @@ async function connect() {
   }
   const s = new Session(parsed.target, charset);
   session = s;
+  lastTarget = s.target;
   toHash();
   showState();
   setStatus(`Connecting to ${s.target}…`);
@@ -329,6 +332,12 @@ breakButton.addEventListener('click', () => {
 copyButton.addEventListener('click', () => {
   if (!terminal.copy()) setStatus('Select text in the terminal first, then press Copy (or Ctrl+Shift+C).');
   terminal.focus();
+});
+
+// Save: what is shown, as text, named after the target (the last one
+// after a disconnect) and the time.
+$('save-button').addEventListener('click', () => {
+  saveTranscript(mode === 'terminal' && terminal.term ? terminal.term : $('console'), lastTarget);
 });
 
 // Line mode reports the console's size too, for programs that format to it.
