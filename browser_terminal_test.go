@@ -310,9 +310,10 @@ func browserTestPalette(t *testing.T, browserCtx context.Context) {
 		p := browserSetup(t, browserCtx)
 		p.openHash(url.Values{"mode": {"terminal"}, "host": {host}, "port": {port}}.Encode())
 		p.waitTerminalConnected()
-		p.wait("the samples", browserTermHas("s97"))
-		// xterm.js's DOM renderer draws each run of cells as a span: read
-		// the colours it was drawn in.
+		// xterm.js's DOM renderer draws each run of cells as a span, on an
+		// animation frame after the buffer has the text: wait for the
+		// spans, then read the colours they were drawn in.
+		p.wait("the samples drawn", `[...document.querySelectorAll('#terminal .xterm-rows span')].some(s => s.textContent.includes('s97'))`)
 		got := browserEval[[]sample](p, `(() => {
 			const out = [];
 			for (const s of document.querySelectorAll('#terminal .xterm-rows span')) {
