@@ -38,7 +38,8 @@ type httpTimeouts struct{ ReadHeader, Read, Write, Idle time.Duration }
 type server struct {
 	log             *slog.Logger
 	ln              net.Listener
-	echo            *echoServer // nil without -echo
+	echo            *echoServer  // nil without -echo
+	targets         *targetStore // nil without -targets
 	gw              *Gateway
 	http            *http.Server
 	shutdownTimeout time.Duration
@@ -83,7 +84,13 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			allow = append(allow, rules...)
 		}
 	}
-	targets := policy.New(allow, cfg.deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
+	self := []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()}
+	targets := policy.New(allow, cfg.deny, self)
+	named, err := s.namedTargets(cfg, allow, self)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 
 	s.gw, err = newGateway(gatewayOptions{
 		Logger:       logger,
@@ -101,6 +108,13 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		Auth:         auth,
 		BasePath:     cfg.basePath,
 		TrustProxy:   cfg.trustProxy,
+
+		Targets:              named.set,
+		FreeTargets:          cfg.targets == "" || len(cfg.allow) > 0,
+		DialNamed:            named.dial,
+		ProxyProtocol:        cfg.proxyProtocol,
+		ProxyProtocolVersion: cfg.proxyProtocolVersion,
+		FrameAncestors:       cfg.frameAncestors,
 	})
 	if err != nil {
 		s.close()
@@ -117,7 +131,10 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 	if auth != nil && tc == nil {
 		logger.Warn("-htpasswd without TLS: passwords cross the network in clear text unless a TLS proxy sits in front; add -tls-cert and -tls-key, or -tls-self-signed")
 	}
-	if targets.Open() && loopback {
+	if len(cfg.proxyProtocol) > 0 {
+		logger.Info("targets matching -proxy-protocol get a PROXY protocol header: they see each visitor's address and port", "rules", fmt.Sprint(cfg.proxyProtocol), "version", cfg.proxyProtocolVersion)
+	}
+	if targets.Open() && loopback && cfg.targets == "" {
 		logger.Info("no -allow rules: any target may be dialled, which is fine while only this machine can reach the gateway")
 	}
 	fmt.Fprintf(stdout, "wstelnet: open %s in your browser\n", pageURL(ln.Addr(), tc != nil, cfg.basePath))
@@ -175,5 +192,8 @@ func (s *server) close() {
 	s.ln.Close()
 	if s.echo != nil {
 		s.echo.Close()
+	}
+	if s.targets != nil {
+		s.targets.stop()
 	}
 }
