@@ -292,3 +292,13 @@ func TestAudienceFlags(t *testing.T) {
 		t.Errorf("CSP %q", csp)
 	}
 }
+
+// parseTokensForTest is staticTargets without a testing.T.
+func parseTokensForTest(content string) (func() *tokens.Set, error) {
+	ts, err := tokens.Parse("test", []byte(content))
+	if err != nil {
+		return nil, err
+	}
+	set := tokens.NewSet(ts)
+	return func() *tokens.Set { return set }, nil
+}
