@@ -89,6 +89,7 @@ type browserPage struct {
 	ctx      context.Context
 	url      string
 	echoAddr string
+	gw       *Gateway
 
 	mu       sync.Mutex
 	problems []string // console errors and warnings, exceptions, failed loads
@@ -98,14 +99,20 @@ type browserPage struct {
 
 // browserSetup starts an echo server and a gateway, opens a tab (not yet on
 // the page) and arranges for the tab's console to be checked at the end.
-func browserSetup(t *testing.T, browserCtx context.Context) *browserPage {
+// configure, if given, changes the gateway's options; it is told the echo
+// server's address.
+func browserSetup(t *testing.T, browserCtx context.Context, configure ...func(o *gatewayOptions, echoAddr string)) *browserPage {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	echo, err := startEcho("127.0.0.1:0", logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := newGateway(gatewayOptions{Logger: logger, LoopbackOnly: true, EchoAddr: echo.Addr()})
+	opts := gatewayOptions{Logger: logger, LoopbackOnly: true, EchoAddr: echo.Addr()}
+	for _, c := range configure {
+		c(&opts, echo.Addr())
+	}
+	gw, err := newGateway(opts)
 	if err != nil {
 		echo.Close()
 		t.Fatal(err)
@@ -125,7 +132,7 @@ func browserSetup(t *testing.T, browserCtx context.Context) *browserPage {
 	ctx, cancelTab := chromedp.NewContext(timeoutCtx)
 	t.Cleanup(func() { cancelTab(); cancelTimeout() })
 
-	p := &browserPage{t: t, ctx: ctx, url: srv.URL + "/", echoAddr: echo.Addr(), dialogs: make(chan *page.EventJavascriptDialogOpening, 4)}
+	p := &browserPage{t: t, ctx: ctx, url: srv.URL + "/", echoAddr: echo.Addr(), gw: gw, dialogs: make(chan *page.EventJavascriptDialogOpening, 4)}
 	if err := chromedp.Listen(ctx, p.listen); err != nil {
 		t.Fatalf("listen to the tab: %v", err)
 	}
@@ -177,6 +184,29 @@ func (p *browserPage) listen(ev any) {
 	p.mu.Lock()
 	p.problems = append(p.problems, problem)
 	p.mu.Unlock()
+}
+
+// expectProblem waits for a console problem containing text, which the
+// test provoked on purpose, and takes it off the list checkConsole fails on.
+func (p *browserPage) expectProblem(text string) string {
+	p.t.Helper()
+	var found string
+	ok := pollUntil(browserWait, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for i, problem := range p.problems {
+			if strings.Contains(problem, text) {
+				found = problem
+				p.problems = append(p.problems[:i], p.problems[i+1:]...)
+				return true
+			}
+		}
+		return false
+	})
+	if !ok {
+		p.t.Fatalf("the browser did not report %q", text)
+	}
+	return found
 }
 
 func (p *browserPage) checkConsole() {

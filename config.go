@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,11 @@ type config struct {
 	logFormat       string
 	drainDelay      time.Duration
 	shutdownTimeout time.Duration
+
+	targets              string        // -targets: a token file or a directory of them
+	frameAncestors       []string      // CSP frame-ancestors sources
+	proxyProtocol        []policy.Rule // targets that get a PROXY protocol header
+	proxyProtocolVersion int
 }
 
 // usageError is a bad command line: main exits 2 on it.
@@ -77,7 +83,10 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 }
 
 // rawFlags are the flags parsed further once all are read.
-type rawFlags struct{ origins, trustProxy, allow, deny string }
+type rawFlags struct {
+	origins, trustProxy, allow, deny string
+	frameAncestors, proxyProtocol    string
+}
 
 // newFlagSet defines every flag, writing into cfg and raw.
 func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
@@ -89,6 +98,11 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 
 	fs.StringVar(&raw.allow, "allow", "", "comma-separated target `rules` that may be dialled: host names (bbs.example.org, *.example.org), IPs, CIDRs (10.0.0.0/8) or *, each with an optional :PORT or :LO-HI; required when listening beyond loopback or behind -trust-proxy")
 	fs.StringVar(&raw.deny, "deny", "", "comma-separated target `rules` that may not be dialled (same forms as -allow); deny beats allow")
+
+	fs.StringVar(&cfg.targets, "targets", "", "read named targets from `file` (or every file of a directory) in websockify's token file format, 'name: host:port [proxy-protocol] [# description]'; re-read on SIGHUP and when it changes. Without -allow only these can be reached")
+	fs.StringVar(&raw.proxyProtocol, "proxy-protocol", "", "comma-separated target `rules` (as -allow) whose connections start with a PROXY protocol header carrying the visitor's address and port (default none: no target learns it)")
+	fs.IntVar(&cfg.proxyProtocolVersion, "proxy-protocol-version", 1, "PROXY protocol `version`: 1 (text) or 2 (binary)")
+	fs.StringVar(&raw.frameAncestors, "frame-ancestors", "", "space- or comma-separated `origins` whose pages may show the page in a frame (CSP frame-ancestors), e.g. https://bbs.example.org (default none: nobody may frame it)")
 
 	fs.StringVar(&cfg.htpasswd, "htpasswd", "", "require HTTP Basic authentication with the bcrypt entries of `file` (made with htpasswd -B)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS and WSS with the certificate chain in `file` (PEM; needs -tls-key)")
@@ -173,11 +187,21 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 	if cfg.deny, err = policy.ParseRules("-deny", raw.deny); err != nil {
 		return usageError{err}
 	}
-	// Checked before listening: an open proxy must not exist even for a moment.
-	if !isLoopbackAddr(cfg.listen) && len(cfg.allow) == 0 {
+	if cfg.proxyProtocol, err = policy.ParseRules("-proxy-protocol", raw.proxyProtocol); err != nil {
+		return usageError{err}
+	}
+	if cfg.frameAncestors, err = parseFrameAncestors(raw.frameAncestors); err != nil {
+		return err
+	}
+	if cfg.proxyProtocolVersion != 1 && cfg.proxyProtocolVersion != 2 {
+		return usagef("-proxy-protocol-version %d: want 1 or 2", cfg.proxyProtocolVersion)
+	}
+	// Checked before listening: an open proxy must not exist even for a
+	// moment. Named targets alone are no open proxy: only they can be reached.
+	if !isLoopbackAddr(cfg.listen) && len(cfg.allow) == 0 && cfg.targets == "" {
 		return usagef("-listen %s: %s", cfg.listen, policy.AllowHint)
 	}
-	if len(cfg.trustProxy) > 0 && len(cfg.allow) == 0 {
+	if len(cfg.trustProxy) > 0 && len(cfg.allow) == 0 && cfg.targets == "" {
 		// A proxy in front exposes even a gateway on loopback.
 		return usagef("-trust-proxy means a proxy exposes the gateway beyond this machine: %s", policy.AllowHint)
 	}
@@ -253,6 +277,29 @@ func parseOrigins(list string) ([]string, error) {
 			return nil, usagef("-origin %q: want an origin such as https://app.example.com (scheme, host and optional port, nothing else)", o)
 		}
 		out = append(out, normalizeOrigin(u.Scheme, u.Host))
+	}
+	return out, nil
+}
+
+// frameAncestorRE is one origin of -frame-ancestors, as CSP writes it: a
+// scheme, a host (maybe *.domain), an optional port. Nothing else may
+// reach the header.
+var frameAncestorRE = regexp.MustCompile(`^https?://(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+(:([0-9]{1,5}|\*))?$|^https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?$`)
+
+// parseFrameAncestors parses -frame-ancestors: origins separated by
+// commas or spaces, or 'self'.
+func parseFrameAncestors(list string) ([]string, error) {
+	var out []string
+	for _, o := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		lo := strings.TrimSuffix(strings.ToLower(o), "/")
+		switch {
+		case lo == "'self'" || lo == "self":
+			out = append(out, "'self'")
+		case frameAncestorRE.MatchString(lo):
+			out = append(out, lo)
+		default:
+			return nil, usagef("-frame-ancestors %q: want origins such as https://bbs.example.org or https://*.example.org, or 'self'", o)
+		}
 	}
 	return out, nil
 }

@@ -71,6 +71,9 @@ func endBadOptions(text string) end {
 	return endRefused("bad options", "bad option in the WebSocket URL: "+text, nil)
 }
 
+// endUnknownName: the first message names no target the gateway has.
+func endUnknownName(text string) end { return endRefused("unknown name", text, nil) }
+
 // endDenied: the target rules refuse the target.
 func endDenied(text string) end { return endRefused("target denied", text, nil) }
 

@@ -24,6 +24,8 @@ import (
 
 	"golang.org/x/net/websocket"
 
+	"wstelnet/internal/policy"
+	"wstelnet/internal/tokens"
 	"wstelnet/internal/wsframe"
 )
 
@@ -78,6 +80,22 @@ type gatewayOptions struct {
 	Recorder *recorder
 	// Metrics, when set, counts sessions for Prometheus (-metrics-listen). nil: off.
 	Metrics *metrics
+
+	// Targets returns the named targets (-targets); nil: there are none,
+	// and the first message is host:port.
+	Targets func() *tokens.Set
+	// FreeTargets lets browsers send host:port besides names when Targets
+	// is set (-targets with -allow).
+	FreeTargets bool
+	// DialNamed dials named targets, under their own policy. Default: Dial.
+	DialNamed func(ctx context.Context, network, address string) (net.Conn, error)
+	// ProxyProtocol are the targets whose connections start with a PROXY
+	// protocol header of ProxyProtocolVersion (1 or 2; 0 means 1).
+	ProxyProtocol        []policy.Rule
+	ProxyProtocolVersion int
+	// FrameAncestors are the CSP frame-ancestors sources of the page
+	// (-frame-ancestors); none: nobody may frame it.
+	FrameAncestors []string
 }
 
 // Gateway is the HTTP handler: the page, /healthz, /readyz and the
@@ -88,6 +106,7 @@ type Gateway struct {
 	mux    *http.ServeMux
 	index  []byte // the rendered page
 	runID  string // names this run in session ids; see newSessionID
+	csp    string // the Content-Security-Policy of every response
 	nextID atomic.Uint64
 
 	mu        sync.Mutex
@@ -119,7 +138,11 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	if opts.BasePath == "" {
 		opts.BasePath = "/"
 	}
+	if opts.DialNamed == nil {
+		opts.DialNamed = opts.Dial
+	}
 	g := &Gateway{opts: opts, log: opts.Logger, sessions: map[*session]struct{}{}, perClient: map[string]int{}, resumable: map[[32]byte]*session{}, runID: newRunID()}
+	g.csp = contentSecurityPolicy(opts.FrameAncestors)
 
 	index, err := renderIndex(opts.EchoAddr)
 	if err != nil {
@@ -150,6 +173,9 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	g.mux.Handle("GET "+p("/ws"), g.authed(wsEndpoint))
 	// The tutorial's clients hardcode this path.
 	g.mux.Handle("GET "+p("/websocket/ws"), g.authed(wsEndpoint))
+	g.mux.Handle("GET "+p("/websockify"), g.authed(http.HandlerFunc(g.serveWebsockify)))
+	g.mux.Handle("GET "+p("/targets.json"), g.authed(http.HandlerFunc(g.serveTargetList)))
+	g.mux.Handle("GET "+p("/embed/{name}"), g.authed(http.HandlerFunc(g.serveEmbed)))
 	if base != "" {
 		g.mux.Handle("GET "+base, http.RedirectHandler(opts.BasePath, http.StatusMovedPermanently))
 	}
@@ -200,16 +226,25 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	// The page loads nothing from other hosts and may only talk back to its
-	// own origin; nobody may frame it (clickjacking a console is bad news).
-	// style-src adds 'unsafe-inline' for xterm.js (terminal mode): its DOM
-	// renderer writes <style> elements (theme, cell size) and sets style
-	// attributes on cells (truecolor, contrast), both blocked under
-	// default-src 'self'. Scripts stay 'self' only.
-	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	h.Set("Content-Security-Policy", g.csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	g.mux.ServeHTTP(w, r)
+}
+
+// contentSecurityPolicy is the page's policy. The page loads nothing from
+// other hosts and may only talk back to its own origin; nobody may frame
+// it (clickjacking a console is bad news) but the -frame-ancestors a
+// sysop lists. style-src adds 'unsafe-inline' for xterm.js (terminal
+// mode): its DOM renderer writes <style> elements (theme, cell size) and
+// sets style attributes on cells (truecolor, contrast), both blocked
+// under default-src 'self'. Scripts stay 'self' only.
+func contentSecurityPolicy(frameAncestors []string) string {
+	ancestors := "'none'"
+	if len(frameAncestors) > 0 {
+		ancestors = strings.Join(frameAncestors, " ")
+	}
+	return "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors " + ancestors + "; base-uri 'none'; form-action 'none'"
 }
 
 // authed asks for credentials first when -htpasswd is set.
@@ -230,10 +265,17 @@ func (g *Gateway) serveIndex(w http.ResponseWriter, r *http.Request) {
 	w.Write(g.index)
 }
 
-// serveWebSocket is the WebSocket endpoint: it answers plain HTTP requests
-// with a useful message, refuses cross-site upgrades before the
-// handshake, upgrades, and starts a session, whose slot is taken here.
+// serveWebSocket is the WebSocket endpoint of protocols v1 and v2.
 func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+	g.serveSession(w, r, g.handshake, nil)
+}
+
+// serveSession serves a WebSocket endpoint: it answers plain HTTP requests
+// with a useful message, refuses cross-site upgrades before the
+// handshake, upgrades with handshake (which picks the subprotocol), lets
+// setup, if set, adapt the new session to the endpoint, and starts it;
+// the session's slot is taken here.
+func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, handshake func(*websocket.Config, *http.Request) error, setup func(*session)) {
 	if !r.ProtoAtLeast(1, 1) {
 		// A proxy without "proxy_http_version 1.1" would pass the upgrade
 		// on as HTTP/1.0, which cannot carry a WebSocket.
@@ -252,12 +294,15 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "403 Forbidden: "+err.Error(), http.StatusForbidden)
 		return
 	}
-	ws, err := wsframe.Upgrade(w, r, g.handshake, wsframe.Options{MaxMessage: g.opts.MaxMessage, WriteTimeout: g.opts.WriteTimeout})
+	ws, err := wsframe.Upgrade(w, r, handshake, wsframe.Options{MaxMessage: g.opts.MaxMessage, WriteTimeout: g.opts.WriteTimeout})
 	if err != nil {
 		return // the library answered 400
 	}
 	s := newSession(g, ws, c, r.URL.Query())
 	s.user, _, _ = r.BasicAuth() // checked by authed
+	if setup != nil {
+		setup(s)
+	}
 	if err := g.track(s); err != nil {
 		// A gateway at its limits still lets a session come back: a socket
 		// that may resume one gets in, and must resume, not open.

@@ -178,6 +178,12 @@ func dialWSAt(t testing.TB, addr string, tc *tls.Config, path string, hdr http.H
 	if err != nil {
 		t.Fatal(err)
 	}
+	return handshakeWS(t, c, addr, path, hdr)
+}
+
+// handshakeWS opens a WebSocket over c, a connection to addr.
+func handshakeWS(t testing.TB, c net.Conn, addr, path string, hdr http.Header) (*wsClient, *http.Response) {
+	t.Helper()
 	key := make([]byte, 16)
 	rand.Read(key)
 	var b strings.Builder

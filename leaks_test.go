@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime"
 	"strings"
 	"testing"
@@ -20,6 +21,10 @@ func TestMain(m *testing.M) {
 	if ln, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
 		ln.Close()
 	}
+	// So does os/signal, a goroutine at the first Notify (-targets's SIGHUP).
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, os.Interrupt)
+	signal.Stop(c)
 	g0, fd0 := runtime.NumGoroutine(), openFDs()
 	code := m.Run()
 	if code == 0 {

@@ -47,10 +47,10 @@ type metrics struct {
 // series at 0, so that graphs and rate() see them before the first event.
 var (
 	protocols  = []string{"v1", "v2"}
-	endReasons = []string{"target_closed", "target_lost", "client_closed", "client_lost", "idle", "too_big", "protocol_error", "shutdown", "other"}
+	endReasons = []string{"target_closed", "target_lost", "client_closed", "client_lost", "idle", "too_big", "protocol_error", "shutdown", "resume_expired", "other"}
 	// Refusals: origin, host and authentication refuse HTTP requests (the
 	// page's too); the others refuse sessions, with FAIL:.
-	refusalReasons = []string{"origin", "host", "auth", "limit", "shutting_down", "malformed", "no_target", "target_rule", "unknown_name"}
+	refusalReasons = []string{"origin", "host", "auth", "limit", "shutting_down", "malformed", "no_target", "target_rule", "unknown_name", "resume"}
 	dialKinds      = []string{"refused", "timeout", "unreachable", "dns", "other"}
 )
 
@@ -275,6 +275,8 @@ func endReason(why string) string {
 		return "protocol_error"
 	case "shutdown":
 		return "shutdown"
+	case "resume window expired":
+		return "resume_expired"
 	}
 	return "other"
 }
@@ -293,6 +295,10 @@ func notStarted(e end) (label, counter string) {
 		return "malformed", "refused"
 	case "target denied":
 		return "target_rule", "refused"
+	case "unknown name":
+		return "unknown_name", "refused"
+	case "resume refused":
+		return "resume", "refused"
 	case "dial error":
 		if kind := dialKind(e.err); kind != "unknown_name" {
 			return kind, "dial"

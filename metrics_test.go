@@ -43,6 +43,7 @@ func TestEndReasons(t *testing.T) {
 		"endProtocol 1009":     {endProtocol(&wsframe.ProtocolError{Code: wsframe.CloseTooBig, Reason: "x"}), "too_big"},
 		"endOfRead close":      {endOfRead(&wsframe.CloseError{Code: 1000}), "client_closed"},
 		"endOfRead EOF":        {endOfRead(io.EOF), "client_lost"},
+		"endExpired":           {endExpired(time.Minute), "resume_expired"},
 	}
 	for name, tc := range startedEnds {
 		got := endReason(tc.e.why)
@@ -64,6 +65,8 @@ func TestEndReasons(t *testing.T) {
 		"endBadOptions":             {endBadOptions("x"), "malformed", "refused"},
 		"endProtocol 1009":          {endProtocol(&wsframe.ProtocolError{Code: wsframe.CloseTooBig}), "malformed", "refused"},
 		"endDenied":                 {endDenied("x"), "target_rule", "refused"},
+		"endUnknownName":            {endUnknownName("x"), "unknown_name", "refused"},
+		"resume refused":            {endRefused("resume refused", "x", nil), "resume", "refused"},
 		"endDialFailed NXDOMAIN":    {endDialFailed("x", &net.DNSError{Name: "nope.example", IsNotFound: true}), "unknown_name", "refused"},
 		"endDialFailed DNS failure": {endDialFailed("x", &net.DNSError{Name: "x.example", IsTimeout: true}), "dns", "dial"},
 		"endDialFailed refused":     {endDialFailed("x", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), "refused", "dial"},

@@ -5,12 +5,14 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
 // client is who a request comes from, as far as the gateway can tell.
 type client struct {
 	addr     string // the client's IP: for logs and per-client limits
+	port     uint16 // the client's TCP port, 0 if unknown (see identify)
 	scheme   string // "http" or "https", as the browser reached us
 	host     string // the host (and port) the browser asked for
 	viaProxy bool   // the request came through a -trust-proxy peer
@@ -23,14 +25,31 @@ func clientOf(r *http.Request) client {
 	if c, ok := r.Context().Value(clientKey{}).(client); ok {
 		return c
 	}
-	return client{addr: remoteIP(r.RemoteAddr), scheme: requestScheme(r), host: r.Host}
+	return client{addr: remoteIP(r.RemoteAddr), port: remotePort(r.RemoteAddr), scheme: requestScheme(r), host: r.Host}
+}
+
+// addrPort is the client's address and port, for a PROXY protocol header;
+// it is not valid when the address is not an IP.
+func (c client) addrPort() netip.AddrPort {
+	a, err := netip.ParseAddr(c.addr)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(a, c.port)
 }
 
 // identify works out the client of r. X-Forwarded-For, X-Forwarded-Proto
 // and X-Forwarded-Host are believed only from -trust-proxy peers: anyone
 // else could write them to dodge per-client limits or fake an origin.
+//
+// The client's port is the TCP peer's, unless the address comes from
+// X-Forwarded-For: the peer's port is then the proxy's, and the browser's
+// port is known only if the proxy wrote it into X-Forwarded-For
+// ("198.51.100.7:51234", as some load balancers do), else it is 0 (unknown).
+// X-Forwarded-Port is not used: by convention it is the port the browser
+// connected to, not from.
 func (g *Gateway) identify(r *http.Request) client {
-	c := client{addr: remoteIP(r.RemoteAddr), scheme: requestScheme(r), host: r.Host}
+	c := client{addr: remoteIP(r.RemoteAddr), port: remotePort(r.RemoteAddr), scheme: requestScheme(r), host: r.Host}
 	if !g.trusted(c.addr) {
 		return c
 	}
@@ -39,11 +58,17 @@ func (g *Gateway) identify(r *http.Request) client {
 	// the rightmost address that is not one of our trusted proxies.
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		ip, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		hop := strings.TrimSpace(hops[i])
+		var port uint16
+		ip, err := netip.ParseAddr(hop)
 		if err != nil {
-			break
+			ap, err := netip.ParseAddrPort(hop)
+			if err != nil {
+				break
+			}
+			ip, port = ap.Addr(), ap.Port()
 		}
-		c.addr = ip.Unmap().String()
+		c.addr, c.port = ip.Unmap().String(), port
 		if !g.trusted(c.addr) {
 			break
 		}
@@ -90,6 +115,16 @@ func remoteIP(hostport string) string {
 		return a.Unmap().String()
 	}
 	return host
+}
+
+// remotePort is the port of a "host:port" remote address, 0 if there is none.
+func remotePort(hostport string) uint16 {
+	_, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return 0
+	}
+	p, _ := strconv.ParseUint(port, 10, 16)
+	return uint16(p)
 }
 
 // parsePrefixes parses a comma-separated list of CIDRs or single IPs.

@@ -17,8 +17,11 @@ func (s *session) relay(target net.Conn) {
 	s.lastActive.Store(time.Now().UnixNano())
 	s.startKeepalive()
 	up, down := s.browserToTarget, s.targetToBrowser
-	if s.v2 != nil {
+	switch {
+	case s.v2 != nil:
 		up, down = s.browserToTargetV2, s.targetToBrowserV2
+	case s.wsk != nil:
+		up, down = s.browserToTargetRaw, s.targetToBrowserRaw
 	}
 	stop := context.AfterFunc(s.ctx, func() { target.Close() })
 

@@ -41,6 +41,7 @@ type server struct {
 	echo            *echoServer  // nil without -echo
 	metricsLn       net.Listener // nil without -metrics-listen
 	metricsHTTP     *http.Server
+	targets         *targetStore // nil without -targets
 	gw              *Gateway
 	http            *http.Server
 	drainDelay      time.Duration
@@ -86,6 +87,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			allow = append(allow, rules...)
 		}
 	}
+
 	var m *metrics
 	if cfg.metricsListen != "" {
 		if s.metricsLn, err = net.Listen("tcp", cfg.metricsListen); err != nil {
@@ -105,7 +107,13 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		rec = &recorder{dir: cfg.recordDir, max: cfg.recordMax, input: cfg.recordInput, log: logger, metrics: m}
 		logger.Info("recording sessions", "dir", cfg.recordDir, "input", cfg.recordInput, "max_bytes", cfg.recordMax)
 	}
-	targets := policy.New(allow, cfg.deny, []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()})
+	self := []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()}
+	targets := policy.New(allow, cfg.deny, self)
+	named, err := s.namedTargets(cfg, allow, self)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 
 	s.gw, err = newGateway(gatewayOptions{
 		Logger:       logger,
@@ -127,6 +135,13 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		ResumeBuffer: cfg.resumeBuffer,
 		Recorder:     rec,
 		Metrics:      m,
+
+		Targets:              named.set,
+		FreeTargets:          cfg.targets == "" || len(cfg.allow) > 0,
+		DialNamed:            named.dial,
+		ProxyProtocol:        cfg.proxyProtocol,
+		ProxyProtocolVersion: cfg.proxyProtocolVersion,
+		FrameAncestors:       cfg.frameAncestors,
 	})
 	if err != nil {
 		s.close()
@@ -143,7 +158,10 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 	if auth != nil && tc == nil {
 		logger.Warn("-htpasswd without TLS: passwords cross the network in clear text unless a TLS proxy sits in front; add -tls-cert and -tls-key, or -tls-self-signed")
 	}
-	if targets.Open() && loopback {
+	if len(cfg.proxyProtocol) > 0 {
+		logger.Info("targets matching -proxy-protocol get a PROXY protocol header: they see each visitor's address and port", "rules", fmt.Sprint(cfg.proxyProtocol), "version", cfg.proxyProtocolVersion)
+	}
+	if targets.Open() && loopback && cfg.targets == "" {
 		logger.Info("no -allow rules: any target may be dialled, which is fine while only this machine can reach the gateway")
 	}
 	fmt.Fprintf(stdout, "wstelnet: open %s in your browser\n", pageURL(ln.Addr(), tc != nil, cfg.basePath))
@@ -222,5 +240,8 @@ func (s *server) close() {
 	}
 	if s.echo != nil {
 		s.echo.Close()
+	}
+	if s.targets != nil {
+		s.targets.stop()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"wstelnet/internal/policy"
+	"wstelnet/internal/proxyproto"
 	"wstelnet/internal/wsframe"
 )
 
@@ -40,11 +42,13 @@ var aLongTimeAgo = time.Unix(1, 0)
 type session struct {
 	g      *Gateway
 	ws     *wsframe.Conn
-	client string     // the client's address, for limits and logs
-	v2     *stream    // nil for the seed protocol (v1)
-	v2err  error      // bad v2 query parameters, answered with FAIL:
-	res    *resumable // set after SUCC for a v2 session opened with resume=1 (resume.go)
-	user   string     // the -htpasswd user, "" without; only they may resume the session
+	client string             // the client's address, for limits and logs
+	peer   netip.AddrPort     // the client's address and port, for a PROXY header; invalid if unknown
+	wsk    *websockifySession // set on /websockify: no first message, no SUCC or FAIL:, raw bytes
+	v2     *stream            // nil for the seed protocol (v1)
+	v2err  error              // bad v2 query parameters, answered with FAIL:
+	res    *resumable         // set after SUCC for a v2 session opened with resume=1 (resume.go)
+	user   string             // the -htpasswd user, "" without; only they may resume the session
 	// pendingResume: the gateway was full, and the socket was let in only
 	// in case it resumes a session (which takes no slot).
 	pendingResume bool
@@ -77,6 +81,7 @@ func newSession(g *Gateway, ws *wsframe.Conn, c client, query url.Values) *sessi
 		ws:     ws,
 		client: c.addr,
 		id:     id,
+		peer:   c.addrPort(),
 		log:    g.log.With("session", id, "client", c.addr),
 		start:  time.Now(),
 		ctx:    ctx,
@@ -125,7 +130,7 @@ func (s *session) refuse(e end) {
 	if stopped, ok := s.stopped(); ok {
 		e = stopped
 	}
-	if e.gatewayCloses {
+	if e.gatewayCloses && s.wsk == nil { // websockify's protocol has no FAIL:
 		s.ws.Writer().WriteFrame(wsframe.OpText, []byte("FAIL:"+e.text))
 	}
 	s.finish(e)
@@ -167,50 +172,27 @@ func (s *session) finish(e end) {
 	s.g.untrack(s)
 }
 
-// open reads "host:port" and dials it, and answers SUCC; or says why not.
+// open reads the target (host:port or a name) and dials it, and answers
+// SUCC; or says why not.
 func (s *session) open() (net.Conn, end, bool) {
-	// Until stop, a blocked read of the first message is ended by its
-	// deadline, which pings and pongs do not move.
-	kick := context.AfterFunc(s.ctx, func() { s.ws.SetReadDeadline(aLongTimeAgo) })
-	s.ws.SetReadDeadline(time.Now().Add(s.g.opts.FirstMessageTimeout))
-	m, err := s.ws.ReadMessage()
-	if !kick() || s.ctx.Err() != nil {
-		return nil, end{}, false // refuse takes the end given to stop
-	}
-	var pe *wsframe.ProtocolError
-	switch {
-	case errors.As(err, &pe) && pe.Code == wsframe.CloseTooBig:
-		// The close frame with 1009 has gone out; FAIL: could not follow it.
-		return nil, endProtocol(pe), false
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, endNoTarget(s.g.opts.FirstMessageTimeout), false
-	case err != nil:
-		e := endOfRead(err)
-		e.why += beforeTarget
+	t, e, ok := s.readTarget()
+	if !ok {
 		return nil, e, false
-	case !m.Text:
-		return nil, endBadTarget("the first message must be a text message host:port, not binary"), false
-	}
-	s.ws.SetReadDeadline(time.Time{})
-	if s.v2 != nil && s.v2.opts.resume && len(m.Data) > 0 && m.Data[0] == '{' {
-		return nil, s.resumeOther(m.Data), false
-	}
-	if s.pendingResume {
-		return nil, endRefused("refused", s.g.busy(s.client).Error(), nil), false
-	}
-
-	addr, err := policy.ParseTarget(string(m.Data))
-	if err != nil {
-		return nil, endBadTarget(err.Error()), false
 	}
 	if s.v2err != nil {
 		return nil, endBadOptions(s.v2err.Error()), false
 	}
-	s.log = s.log.With("target", addr)
+	dial := s.g.opts.Dial
+	if t.named != nil {
+		s.log = s.log.With("name", t.named.Name)
+		dial = s.g.opts.DialNamed
+	}
+	s.log = s.log.With("target", t.addr)
+	addr := t.addr
 
 	ctx, cancel := context.WithTimeout(s.ctx, s.g.opts.DialTimeout)
 	dialStart := time.Now()
-	target, err := s.g.opts.Dial(ctx, "tcp", addr)
+	target, err := dial(ctx, "tcp", addr)
 	took := time.Since(dialStart)
 	cancel()
 	if err == nil && s.ctx.Err() != nil {
@@ -227,12 +209,18 @@ func (s *session) open() (net.Conn, end, bool) {
 	if err != nil {
 		return nil, endDialFailed(dialError(addr, s.g.opts.DialTimeout, err), err), false
 	}
+	if err := s.sendProxyHeader(target, t); err != nil {
+		target.Close()
+		return nil, endDialFailed("the connection to the target failed", err), false
+	}
 	if err := setOOBInline(target); err != nil {
 		s.log.Debug("urgent data will not stay in the stream", "err", err)
 	}
-	if err := s.sendText([]byte("SUCC")); err != nil {
-		target.Close()
-		return nil, endClientWriteFailed(err), false
+	if s.wsk == nil {
+		if err := s.sendText([]byte("SUCC")); err != nil {
+			target.Close()
+			return nil, endClientWriteFailed(err), false
+		}
 	}
 	if s.v2 != nil && s.v2.opts.resume && s.g.opts.ResumeWindow > 0 {
 		res, err := newResumable(s.user, s.g.opts.ResumeWindow, s.g.opts.ResumeBuffer)
@@ -256,13 +244,84 @@ func (s *session) open() (net.Conn, end, bool) {
 		o := s.v2.opts
 		s.rec = s.g.opts.Recorder.start(s.log, s.id, addr, o.cols, o.rows, termName(o.term))
 	} else {
-		// v1 is lines of text, with no terminal and no size.
+		// v1 and /websockify are bytes or lines with no terminal and no size.
 		s.rec = s.g.opts.Recorder.start(s.log, s.id, addr, 0, 0, "")
 	}
 	s.started = true
 	s.g.opts.Metrics.sessionStarted(s)
 	s.log.Info("session started")
 	return target, end{}, true
+}
+
+// readTarget reads the first message and says which target it names. On
+// /websockify the URL names it instead.
+func (s *session) readTarget() (sessionTarget, end, bool) {
+	if s.wsk != nil {
+		return s.wsk.target(s)
+	}
+	// Until stop, a blocked read of the first message is ended by its
+	// deadline, which pings and pongs do not move.
+	kick := context.AfterFunc(s.ctx, func() { s.ws.SetReadDeadline(aLongTimeAgo) })
+	s.ws.SetReadDeadline(time.Now().Add(s.g.opts.FirstMessageTimeout))
+	m, err := s.ws.ReadMessage()
+	if !kick() || s.ctx.Err() != nil {
+		return sessionTarget{}, end{}, false // refuse takes the end given to stop
+	}
+	var pe *wsframe.ProtocolError
+	switch {
+	case errors.As(err, &pe) && pe.Code == wsframe.CloseTooBig:
+		// The close frame with 1009 has gone out; FAIL: could not follow it.
+		return sessionTarget{}, endProtocol(pe), false
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return sessionTarget{}, endNoTarget(s.g.opts.FirstMessageTimeout), false
+	case err != nil:
+		e := endOfRead(err)
+		e.why += beforeTarget
+		return sessionTarget{}, e, false
+	case !m.Text:
+		return sessionTarget{}, endBadTarget("the first message must be a text message host:port, not binary"), false
+	}
+	s.ws.SetReadDeadline(time.Time{})
+	if s.v2 != nil && s.v2.opts.resume && len(m.Data) > 0 && m.Data[0] == '{' {
+		return sessionTarget{}, s.resumeOther(m.Data), false
+	}
+	if s.pendingResume {
+		return sessionTarget{}, endBusy(s.g.busy(s.client).Error()), false
+	}
+
+	t, err := s.g.chooseTarget(string(m.Data))
+	switch {
+	case errors.As(err, new(unknownNameError)):
+		return sessionTarget{}, endUnknownName(err.Error()), false
+	case errors.Is(err, errNoFreeTargets):
+		return sessionTarget{}, endDenied(err.Error()), false
+	case err != nil:
+		return sessionTarget{}, endBadTarget(err.Error()), false
+	}
+	return t, end{}, true
+}
+
+// sendProxyHeader starts the connection to the target with a PROXY
+// protocol header carrying the visitor's address and port, if the target
+// is one that expects it (-proxy-protocol, or the token file's
+// proxy-protocol option); no other target gets one.
+func (s *session) sendProxyHeader(target net.Conn, t sessionTarget) error {
+	dst, _ := netip.ParseAddrPort(target.RemoteAddr().String())
+	version := s.g.proxyHeaderVersion(t, dst)
+	if version == 0 {
+		return nil
+	}
+	h, err := proxyproto.Header(version, s.peer, dst)
+	if err != nil {
+		return err
+	}
+	target.SetWriteDeadline(time.Now().Add(s.g.opts.WriteTimeout))
+	if _, err := target.Write(h); err != nil {
+		return fmt.Errorf("write the PROXY protocol header: %w", err)
+	}
+	target.SetWriteDeadline(time.Time{})
+	s.log.Info("PROXY protocol header sent: the target sees the visitor's address", "version", version, "visitor", s.peer)
+	return nil
 }
 
 // sendText sends one text frame.

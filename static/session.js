@@ -30,6 +30,36 @@ export function parseTarget(hostText, portText, mode) {
   return { target: (host.includes(':') ? `[${host}]` : host) + ':' + port }; // IPv6 needs brackets
 }
 
+// readHash reads the page's hash: #mode=...&charset=...&host=...&port=...,
+// or #target=NAME for a named target, with embed=1 for the embedded view.
+// Only what is there is returned; target wins over host and port.
+export function readHash(hash) {
+  const h = new URLSearchParams(String(hash).replace(/^#/, ''));
+  const out = {};
+  for (const key of ['mode', 'charset']) if (h.has(key)) out[key] = h.get(key).toLowerCase();
+  const target = (h.get('target') ?? '').trim();
+  if (target !== '') {
+    out.target = target;
+  } else if (h.has('host')) {
+    out.host = h.get('host');
+    out.port = h.get('port') ?? '';
+  }
+  out.embed = h.get('embed') === '1';
+  return out;
+}
+
+// writeHash is the hash of a session: {target} or {host, port}, and the
+// mode and charset, and embed=1 when embedded.
+export function writeHash({ target, host, port, mode, charset, embed }) {
+  const h = new URLSearchParams();
+  if (target) h.set('target', target);
+  else h.set('host', host ?? ''), h.set('port', port ?? '');
+  h.set('mode', mode);
+  h.set('charset', charset);
+  if (embed) h.set('embed', '1');
+  return '#' + h;
+}
+
 // socketURL is the gateway's WebSocket address for a session, next to the
 // page (so that the gateway also works under a prefix), with its options.
 export function socketURL(pageHref, mode, size) {

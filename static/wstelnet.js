@@ -9,7 +9,13 @@
 // terminal mode (xterm.js, keys sent as typed; terminal.js).
 //
 // The URL's hash can name a session, so that a link opens it directly:
-// #mode=terminal&host=bbs.example.org&port=23&charset=cp437.
+// #mode=terminal&host=bbs.example.org&port=23&charset=cp437, or
+// #target=NAME for one of the gateway's named targets; embed=1 shows only
+// the terminal or console (the embedded view, for an <iframe>).
+//
+// With named targets (targets.json), the form offers them as a list and
+// the page shows them as a menu; host and port are offered only if the
+// gateway allows free targets too.
 //
 // Session state lives in a Session (session.js), one per connection; the
 // pure parts (ANSI parser, charsets, keys, session) are tested with node.
@@ -21,7 +27,7 @@
 import { charsetName, encode } from './charset.js';
 import { keySequence, ctrlChar } from './keys.js';
 import { LineView } from './lineview.js';
-import { Session, SUBPROTOCOL, defaultPort, parseTarget, socketURL } from './session.js';
+import { Session, SUBPROTOCOL, defaultPort, parseTarget, readHash, socketURL, writeHash } from './session.js';
 import { TerminalView } from './terminal.js';
 import { saveTranscript } from './transcript.js';
 
@@ -42,6 +48,8 @@ const breakButton = $('break-button');
 const command = $('command');
 const sendButton = $('send-button');
 const ctrlKey = $('ctrl-key');
+const targetSelect = $('target');
+const menuList = $('menu-list');
 
 const lines = new LineView($('console'));
 const terminal = new TerminalView($('terminal'), {
@@ -78,7 +86,7 @@ function showState() {
   connectButton.textContent = { idle: 'Connect', connecting: 'Cancel', open: 'Disconnect' }[next];
   // readOnly rather than disabled: the field keeps focus if Enter was pressed in it.
   hostInput.readOnly = portInput.readOnly = next !== 'idle';
-  modeSelect.disabled = next !== 'idle';
+  modeSelect.disabled = targetSelect.disabled = next !== 'idle';
   command.disabled = sendButton.disabled = next !== 'open';
   copyButton.disabled = pasteButton.disabled = breakButton.disabled = next !== 'open';
   if (next !== 'open') {
@@ -135,24 +143,129 @@ function setCharset(next) {
 
 // ---- the URL's hash ----------------------------------------------------------
 
-// fromHash fills the form from #mode=...&host=...&port=...&charset=... and
-// says whether it names a host to connect to.
+// fromHash fills the form from the hash (see readHash) and says whether it
+// names a target to connect to.
 function fromHash() {
-  const h = new URLSearchParams(location.hash.slice(1));
-  if (h.has('mode')) setMode(h.get('mode').toLowerCase());
-  if (h.has('charset')) setCharset(h.get('charset'));
-  if (h.has('host')) {
-    hostInput.value = h.get('host');
-    portInput.value = h.get('port') ?? '';
+  const h = readHash(location.hash);
+  if (h.mode) setMode(h.mode);
+  if (h.charset) setCharset(h.charset);
+  if (h.embed) document.body.dataset.embed = '';
+  if (h.target) {
+    chooseNamed(h.target);
+    return true;
   }
-  return (h.get('host') ?? '').trim() !== '';
+  if (h.host !== undefined) {
+    chooseFree();
+    hostInput.value = h.host;
+    portInput.value = h.port;
+  }
+  return (h.host ?? '').trim() !== '';
 }
 
 // toHash writes the session into the hash, so that the address can be copied.
 function toHash() {
-  const h = new URLSearchParams({ mode, host: hostInput.value.trim(), port: portInput.value.trim(), charset });
-  history.replaceState(history.state, '', '#' + h);
+  const named = namedChoice();
+  const h = writeHash({
+    target: named, host: hostInput.value.trim(), port: portInput.value.trim(), mode, charset,
+    embed: 'embed' in document.body.dataset,
+  });
+  history.replaceState(history.state, '', h);
 }
+
+// ---- named targets ----------------------------------------------------------
+
+let freeAllowed = true; // the gateway takes host:port (targets.json says)
+
+// namedChoice is the named target chosen in the form, or '' for host and port.
+function namedChoice() {
+  return 'named' in document.body.dataset ? targetSelect.value : '';
+}
+
+// addTargetOption adds a named target to the list unless it is there.
+function addTargetOption(name, description) {
+  let opt = [...targetSelect.options].find((o) => o.value === name && name !== '');
+  if (!opt) {
+    opt = document.createElement('option');
+    opt.value = name;
+    const other = [...targetSelect.options].find((o) => o.value === '');
+    targetSelect.insertBefore(opt, other ?? null);
+  }
+  opt.textContent = description ? `${name} — ${description}` : name;
+}
+
+function chooseNamed(name) {
+  document.body.dataset.named = '';
+  addTargetOption(name, '');
+  targetSelect.value = name;
+  document.body.dataset.choice = 'named';
+}
+
+function chooseFree() {
+  if ('named' in document.body.dataset) targetSelect.value = '';
+  document.body.dataset.choice = 'free';
+}
+
+// loadTargets asks the gateway for its named targets and shows them: the
+// list in the form and the menu. Names and descriptions go in as text.
+async function loadTargets() {
+  let list;
+  try {
+    const resp = await fetch('targets.json', { cache: 'no-cache' });
+    if (!resp.ok) return;
+    list = await resp.json();
+  } catch {
+    return; // an older gateway, or none: the form works without
+  }
+  freeAllowed = list.free !== false;
+  const targets = Array.isArray(list.targets) ? list.targets : [];
+  if (targets.length === 0) return;
+  const chosen = namedChoice();
+  document.body.dataset.named = '';
+  for (const t of targets) addTargetOption(String(t.name), String(t.description ?? ''));
+  if (freeAllowed && ![...targetSelect.options].some((o) => o.value === '')) {
+    const other = document.createElement('option');
+    other.value = '';
+    other.textContent = 'Other: host and port';
+    targetSelect.append(other);
+  }
+  targetSelect.value = chosen || (document.body.dataset.choice === 'free' && freeAllowed ? '' : String(targets[0].name));
+  document.body.dataset.choice = targetSelect.value === '' ? 'free' : 'named';
+
+  menuList.replaceChildren(...targets.map((t) => {
+    const li = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'menu-item';
+    button.dataset.name = String(t.name);
+    const name = document.createElement('span');
+    name.className = 'menu-name';
+    name.textContent = String(t.name);
+    button.append(name);
+    if (t.description) {
+      const desc = document.createElement('span');
+      desc.className = 'menu-desc';
+      desc.textContent = String(t.description);
+      button.append(desc);
+    }
+    li.append(button);
+    return li;
+  }));
+}
+
+targetSelect.addEventListener('change', () => {
+  document.body.dataset.choice = targetSelect.value === '' ? 'free' : 'named';
+});
+
+menuList.addEventListener('click', (event) => {
+  const name = event.target.closest('button')?.dataset.name;
+  if (!name || state() !== 'idle') return;
+  chooseNamed(name);
+  connect();
+});
+
+$('again-button').addEventListener('click', () => {
+  if (state() === 'idle') connect();
+});
 
 // ---- connection ----------------------------------------------------------------
 
@@ -161,7 +274,13 @@ function currentSize() {
 }
 
 async function connect() {
-  const parsed = parseTarget(hostInput.value, portInput.value, mode);
+  const named = namedChoice();
+  const parsed = named ? { target: named } : parseTarget(hostInput.value, portInput.value, mode);
+  if (!named && !freeAllowed) {
+    setStatus('Choose a target from the list.', 'error');
+    targetSelect.focus();
+    return;
+  }
   if (parsed.error) {
     setStatus(parsed.error, 'error');
     (parsed.field === 'port' ? portInput : hostInput).focus();
@@ -460,3 +579,4 @@ showState();
 setCharset(charsetSelect.value);
 if (fromHash()) connect();
 else setMode(modeSelect.value);
+loadTargets();

@@ -3,7 +3,7 @@
 // deduplication and the words for a close.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Session, closeText, defaultPort, parseTarget, socketURL } from '../static/session.js';
+import { Session, closeText, defaultPort, parseTarget, readHash, socketURL, writeHash } from '../static/session.js';
 
 test('an empty port is 23 in terminal mode and 80 in line mode', () => {
   assert.equal(defaultPort('terminal'), '23');
@@ -115,4 +115,20 @@ test('teardown closes the socket, or closes it once it opens', () => {
   assert.deepEqual(closed, [1000]);
   onOpen();
   assert.deepEqual(closed, [1000, 1000]);
+});
+
+test('the hash names a target, or a host and port, and the embedded view', () => {
+  assert.deepEqual(readHash('#target=mybbs&mode=Terminal&charset=cp437&embed=1'),
+    { target: 'mybbs', mode: 'terminal', charset: 'cp437', embed: true });
+  assert.deepEqual(readHash('#host=bbs.example.org&port=23'), { host: 'bbs.example.org', port: '23', embed: false });
+  assert.deepEqual(readHash('#target=%20&host=h'), { host: 'h', port: '', embed: false });
+  assert.deepEqual(readHash('#target=a&host=h&port=1'), { target: 'a', embed: false });
+  assert.deepEqual(readHash(''), { embed: false });
+  assert.equal(writeHash({ target: 'my bbs', mode: 'line', charset: 'utf-8' }), '#target=my+bbs&mode=line&charset=utf-8');
+  assert.equal(writeHash({ host: 'h', port: '23', mode: 'terminal', charset: 'cp437', embed: true }), '#host=h&port=23&mode=terminal&charset=cp437&embed=1');
+  for (const s of [{ target: 'x', mode: 'terminal', charset: 'cp437', embed: true }, { host: '::1', port: '', mode: 'line', charset: 'utf-8', embed: false }]) {
+    const back = readHash(writeHash(s));
+    assert.equal(back.target ?? back.host, s.target ?? s.host);
+    assert.equal(back.embed, s.embed);
+  }
 });

@@ -220,3 +220,27 @@ func addrList(ips []netip.Addr) string {
 	}
 	return b.String()
 }
+
+// Matches reports whether one of rules matches a connection to ip:port
+// made for the host name (or IP literal) name: a name rule by the name, an
+// IP or CIDR rule by ip, each within its ports. The gateway uses it for
+// rule lists other than -allow and -deny, such as -proxy-protocol, on the
+// address it actually dialled.
+func Matches(rules []Rule, name string, ip netip.Addr, port uint16) bool {
+	host := strings.TrimSuffix(name, ".")
+	ip = ip.WithZone("").Unmap()
+	for i := range rules {
+		r := &rules[i]
+		if !r.matchPort(port) {
+			continue
+		}
+		if r.kind == ruleNet {
+			if r.prefix.Contains(ip) {
+				return true
+			}
+		} else if r.matchName(host) {
+			return true
+		}
+	}
+	return false
+}

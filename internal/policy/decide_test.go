@@ -255,3 +255,35 @@ func BenchmarkPolicyDecide(b *testing.B) {
 		})
 	}
 }
+
+func TestMatches(t *testing.T) {
+	rules, err := ParseRules("-proxy-protocol", "bbs.example.org:23,*.mud.example.org,10.0.0.0/8:2000-2999,[fd00::/8]:23")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := netip.MustParseAddr
+	for _, tc := range []struct {
+		name string
+		ip   netip.Addr
+		port uint16
+		want bool
+	}{
+		{"bbs.example.org", a("192.0.2.1"), 23, true},
+		{"BBS.example.org.", a("192.0.2.1"), 23, true},
+		{"bbs.example.org", a("192.0.2.1"), 24, false},
+		{"a.mud.example.org", a("192.0.2.1"), 4000, true},
+		{"mud.example.org", a("192.0.2.1"), 4000, false},
+		{"console.lab", a("10.1.2.3"), 2001, true},
+		{"10.1.2.3", a("10.1.2.3"), 3000, false},
+		{"x", a("::ffff:10.1.2.3"), 2001, true},
+		{"x", a("fd00::1"), 23, true},
+		{"x", a("192.0.2.1"), 23, false},
+	} {
+		if got := Matches(rules, tc.name, tc.ip, tc.port); got != tc.want {
+			t.Errorf("Matches(%s, %s, %d) = %v, want %v", tc.name, tc.ip, tc.port, got, tc.want)
+		}
+	}
+	if Matches(nil, "x", a("127.0.0.1"), 1) {
+		t.Error("no rules matched")
+	}
+}

@@ -1,0 +1,196 @@
+// Package tokens parses named targets in websockify's token file format,
+// so that a file written for websockify's TokenFile plugin means the same
+// to wstelnet:
+//
+//	# comments and blank lines are ignored
+//	name: host:port
+//
+// wstelnet adds two things after the target, which websockify does not
+// understand (it would take them for part of the port): options, such as
+// proxy-protocol, and a description for the page after "#":
+//
+//	mybbs: bbs.example.org:23 proxy-protocol # My BBS, est. 1994
+//
+// The package is pure: it parses bytes it is given, and the caller reads
+// the files (a file, or every file of a directory, as websockify does).
+package tokens
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"wstelnet/internal/policy"
+)
+
+// MaxNameLen is the longest name accepted: names travel in URLs and as
+// first messages, and a person reads them on the page.
+const MaxNameLen = 128
+
+// MaxDescriptionLen is the longest description accepted, in bytes.
+const MaxDescriptionLen = 300
+
+// Target is one named target.
+type Target struct {
+	Name        string // as written: no colon, no white space
+	Addr        string // host:port, as policy.ParseTarget returns it
+	Description string // shown on the page; may be empty
+	// ProxyProtocol: start each connection with a PROXY protocol header
+	// (the proxy-protocol option). ProxyVersion is 1 or 2, or 0 for the
+	// gateway's default (proxy-protocol without =N).
+	ProxyProtocol bool
+	ProxyVersion  int
+	Source        string // file:line, for logs
+}
+
+// SyntaxError is a line the parser refuses, with where it is.
+type SyntaxError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+// Parse reads one token file's content. file names it in errors. It
+// returns the targets in the order written, or the first line it refuses;
+// a name written twice is kept twice (Set keeps the last, as websockify does).
+func Parse(file string, data []byte) ([]Target, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // a BOM some editors write
+	var out []Target
+	for i, raw := range strings.Split(string(data), "\n") {
+		t, ok, err := parseLine(raw)
+		if err != nil {
+			return nil, &SyntaxError{File: file, Line: i + 1, Msg: err.Error()}
+		}
+		if ok {
+			t.Source = fmt.Sprintf("%s:%d", file, i+1)
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// parseLine parses one line; ok is false for blank lines and comments.
+func parseLine(line string) (t Target, ok bool, err error) {
+	if !utf8.ValidString(line) {
+		return t, false, fmt.Errorf("the line is not valid UTF-8")
+	}
+	// websockify strips every line, so CR LF files and indented lines work.
+	line = strings.TrimSpace(line)
+	if line == "" || line[0] == '#' {
+		return t, false, nil
+	}
+	// websockify splits at a colon followed by white space; a name has no
+	// colon, so the first colon ends it.
+	name, rest, found := strings.Cut(line, ":")
+	if !found || rest == "" || !isSpace(rest[0]) {
+		return t, false, fmt.Errorf("want name: host:port (a colon and a space after the name), e.g. mybbs: bbs.example.org:23")
+	}
+	if err := CheckName(name); err != nil {
+		return t, false, err
+	}
+	t.Name = name
+	rest, t.Description, _ = strings.Cut(rest, "#")
+	t.Description = strings.TrimSpace(t.Description)
+	if len(t.Description) > MaxDescriptionLen {
+		return t, false, fmt.Errorf("the description is longer than %d bytes", MaxDescriptionLen)
+	}
+	if strings.IndexFunc(t.Description, unicode.IsControl) >= 0 {
+		return t, false, fmt.Errorf("the description contains control characters")
+	}
+	fields := strings.Fields(rest)
+	if len(fields) == 0 {
+		return t, false, fmt.Errorf("no target after %q; want name: host:port", name+":")
+	}
+	if t.Addr, err = policy.ParseTarget(fields[0]); err != nil {
+		return t, false, fmt.Errorf("target %s: %w", name, err)
+	}
+	for _, opt := range fields[1:] {
+		switch strings.ToLower(opt) {
+		case "proxy-protocol":
+			t.ProxyProtocol = true
+		case "proxy-protocol=1":
+			t.ProxyProtocol, t.ProxyVersion = true, 1
+		case "proxy-protocol=2":
+			t.ProxyProtocol, t.ProxyVersion = true, 2
+		default:
+			return t, false, fmt.Errorf("target %s: unknown option %q (the options are proxy-protocol, proxy-protocol=1 and proxy-protocol=2; a description goes after #)", name, opt)
+		}
+	}
+	return t, true, nil
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\v' || b == '\f' || b == '\r' }
+
+// CheckName says whether name can name a target: 1 to MaxNameLen
+// printable ASCII characters other than colon (which host:port has) and
+// "#" (which starts a description). websockify allows more, but such names
+// would not survive the URLs and first messages they travel in.
+func CheckName(name string) error {
+	if name == "" {
+		return fmt.Errorf("a target needs a name before the colon")
+	}
+	if len(name) > MaxNameLen {
+		return fmt.Errorf("the name %.20q... is longer than %d characters", name, MaxNameLen)
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c >= 0x7f || c == ':' || c == '#' {
+			return fmt.Errorf("the name %q has a character other than ASCII letters, digits and punctuation (no spaces, colons or #)", name)
+		}
+	}
+	return nil
+}
+
+// Set is the targets of one or more files by name. It does not change
+// once made, so sessions may share it while a new one replaces it.
+type Set struct {
+	byName map[string]Target
+	names  []string // sorted
+}
+
+// NewSet keeps, of targets with the same name, the last one, as
+// websockify does.
+func NewSet(targets []Target) *Set {
+	s := &Set{byName: make(map[string]Target, len(targets))}
+	for _, t := range targets {
+		if _, dup := s.byName[t.Name]; !dup {
+			s.names = append(s.names, t.Name)
+		}
+		s.byName[t.Name] = t
+	}
+	sort.Strings(s.names)
+	return s
+}
+
+// Lookup returns the target named name.
+func (s *Set) Lookup(name string) (Target, bool) {
+	if s == nil {
+		return Target{}, false
+	}
+	t, ok := s.byName[name]
+	return t, ok
+}
+
+// All returns the targets sorted by name.
+func (s *Set) All() []Target {
+	if s == nil {
+		return nil
+	}
+	out := make([]Target, len(s.names))
+	for i, n := range s.names {
+		out[i] = s.byName[n]
+	}
+	return out
+}
+
+// Len is the number of targets.
+func (s *Set) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.names)
+}

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"wstelnet/internal/policy"
+	"wstelnet/internal/tokens"
+)
+
+// Named targets (-targets FILE): a token file in websockify's format, or a
+// directory of them, parsed by internal/tokens. The store keeps the last
+// good set and replaces it on SIGHUP or when the files change; sessions
+// hold no reference to the set, so a reload drops none of them.
+
+// targetsPollInterval is how often the store looks for changed files. It
+// polls the files' size and modification time rather than asking the
+// kernel to notify it: the standard library has no portable way to, a
+// dependency for it is more than a stat every two seconds is worth, and
+// polling also sees files replaced by rename (as editors and config
+// management write them), files in a directory, and files on network
+// file systems, where notifications are unreliable.
+const targetsPollInterval = 2 * time.Second
+
+// targetStore is the named targets and the loop that reloads them.
+type targetStore struct {
+	path string
+	log  *slog.Logger
+	poll time.Duration
+
+	set   atomic.Pointer[tokens.Set]
+	stamp string         // the files' fingerprint when last read; owned by the loop
+	hup   chan os.Signal // SIGHUP, registered from newTargetStore to stop
+	check chan struct{}  // a nudge to look at the files now (tests)
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// newTargetStore reads path, failing if it is broken: at start there is
+// no last good set to keep. It starts listening for SIGHUP at once, so
+// that a SIGHUP sent once the gateway says it is ready reloads rather than
+// kills it.
+func newTargetStore(path string, poll time.Duration, log *slog.Logger) (*targetStore, error) {
+	ts := &targetStore{path: path, log: log, poll: poll, hup: make(chan os.Signal, 1), check: make(chan struct{}, 1)}
+	set, stamp, err := readTargets(path)
+	if err != nil {
+		return nil, fmt.Errorf("-targets: %w", err)
+	}
+	ts.set.Store(set)
+	ts.stamp = stamp
+	ts.logLoaded(set, "start")
+	signal.Notify(ts.hup, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(context.Background())
+	ts.cancel = cancel
+	ts.wg.Add(1)
+	go ts.watch(ctx)
+	return ts, nil
+}
+
+// Set is the current set of named targets.
+func (ts *targetStore) Set() *tokens.Set { return ts.set.Load() }
+
+// stop ends the loop and stops listening for SIGHUP.
+func (ts *targetStore) stop() {
+	signal.Stop(ts.hup)
+	ts.cancel()
+	ts.wg.Wait()
+}
+
+// watch reloads on SIGHUP, and when a poll finds the files changed.
+func (ts *targetStore) watch(ctx context.Context) {
+	defer ts.wg.Done()
+	tick := time.NewTicker(ts.poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ts.hup:
+			ts.reload("SIGHUP")
+		case <-tick.C:
+			ts.reloadIfChanged()
+		case <-ts.check:
+			ts.reloadIfChanged()
+		}
+	}
+}
+
+// reloadIfChanged reloads when the files' fingerprint changed since the
+// last read, good or broken, so that a broken file is reported once.
+func (ts *targetStore) reloadIfChanged() {
+	stamp, err := fingerprint(ts.path)
+	if err == nil && stamp == ts.stamp {
+		return
+	}
+	ts.reload("the files changed")
+}
+
+// reload reads the files and replaces the set, or keeps the last good one
+// and says why.
+func (ts *targetStore) reload(why string) {
+	set, stamp, err := readTargets(ts.path)
+	if stamp != "" {
+		ts.stamp = stamp
+	}
+	if err != nil {
+		ts.log.Error("named targets not reloaded: keeping the last good ones; fix the file and save it again, or send SIGHUP",
+			"why", why, "targets", ts.Set().Len(), "err", err)
+		return
+	}
+	ts.set.Store(set)
+	ts.logLoaded(set, why)
+}
+
+func (ts *targetStore) logLoaded(set *tokens.Set, why string) {
+	ts.log.Info("named targets loaded", "file", ts.path, "why", why, "targets", set.Len())
+	for _, t := range set.All() {
+		if t.ProxyProtocol {
+			ts.log.Info("named target gets a PROXY protocol header: it sees each visitor's address and port",
+				"name", t.Name, "target", t.Addr, "source", t.Source)
+		}
+	}
+}
+
+// targetFiles lists the token files at path: path itself, or the regular
+// files of a directory, as websockify's TokenFile reads it, sorted by name
+// (so that of two files naming one target, the later name wins), leaving
+// out hidden files (editors' swap files).
+func targetFiles(path string) ([]string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		p := filepath.Join(path, e.Name())
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			files = append(files, p)
+		}
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// fingerprint sums up the files' names, sizes and modification times.
+func fingerprint(path string) (string, error) {
+	files, err := targetFiles(path)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "%s\x00%d\x00%d\n", f, fi.Size(), fi.ModTime().UnixNano())
+	}
+	return b.String(), nil
+}
+
+// readTargets reads and parses every token file at path. The fingerprint
+// is taken first, so that a change during the read is seen next time.
+func readTargets(path string) (*tokens.Set, string, error) {
+	stamp, err := fingerprint(path)
+	if err != nil {
+		return nil, "", err
+	}
+	files, err := targetFiles(path)
+	if err != nil {
+		return nil, stamp, err
+	}
+	var all []tokens.Target
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, stamp, err
+		}
+		ts, err := tokens.Parse(f, data)
+		if err != nil {
+			return nil, stamp, err
+		}
+		all = append(all, ts...)
+	}
+	return tokens.NewSet(all), stamp, nil
+}
+
+// sessionTarget is what a session dials: a host:port the browser sent, or
+// a named target.
+type sessionTarget struct {
+	addr  string         // host:port
+	named *tokens.Target // nil for a host:port target
+}
+
+// errNoFreeTargets refuses host:port on a gateway with named targets only.
+// unknownNameError is a first message naming no target the gateway has.
+type unknownNameError struct{ text string }
+
+func (e unknownNameError) Error() string { return e.text }
+
+var errNoFreeTargets = errors.New("this gateway connects only to its named targets; send a target's name (the gateway's page lists them)")
+
+// chooseTarget reads a first message: a target's name (it has no colon)
+// when the gateway has named targets, else host:port as policy.ParseTarget
+// has it, if free targets are allowed. Errors are for the FAIL: answer.
+func (g *Gateway) chooseTarget(msg string) (sessionTarget, error) {
+	if g.opts.Targets == nil {
+		addr, err := policy.ParseTarget(msg)
+		return sessionTarget{addr: addr}, err
+	}
+	name := strings.TrimSpace(msg)
+	if len(msg) <= policy.MaxTargetLen && name != "" && !strings.Contains(name, ":") {
+		return g.namedTarget(name)
+	}
+	if !g.opts.FreeTargets {
+		return sessionTarget{}, errNoFreeTargets
+	}
+	addr, err := policy.ParseTarget(msg)
+	return sessionTarget{addr: addr}, err
+}
+
+// namedTarget looks a name up. An unknown name is said to be unknown,
+// without listing the others: the list is the page's to show.
+func (g *Gateway) namedTarget(name string) (sessionTarget, error) {
+	if err := tokens.CheckName(name); err != nil {
+		return sessionTarget{}, fmt.Errorf("%.60q is not a target name; %s", name, g.targetHint())
+	}
+	t, ok := g.opts.Targets().Lookup(name)
+	if !ok {
+		return sessionTarget{}, unknownNameError{fmt.Sprintf("there is no target named %q here; %s", name, g.targetHint())}
+	}
+	return sessionTarget{addr: t.Addr, named: &t}, nil
+}
+
+func (g *Gateway) targetHint() string {
+	if g.opts.FreeTargets {
+		return "send one of the gateway's target names, or host:port"
+	}
+	return "send one of the gateway's target names"
+}
+
+// proxyHeaderVersion says whether the connection to target (dialled for
+// t) starts with a PROXY protocol header, and which version: for a named
+// target that asks for it in the token file, or a target that a
+// -proxy-protocol rule matches by the name asked for or the address dialled.
+func (g *Gateway) proxyHeaderVersion(t sessionTarget, dialled netip.AddrPort) int {
+	version := g.opts.ProxyProtocolVersion
+	if version == 0 {
+		version = 1
+	}
+	if t.named != nil && t.named.ProxyProtocol {
+		if t.named.ProxyVersion != 0 {
+			return t.named.ProxyVersion
+		}
+		return version
+	}
+	if len(g.opts.ProxyProtocol) == 0 {
+		return 0
+	}
+	host, port, err := net.SplitHostPort(t.addr)
+	if err != nil {
+		return 0
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err == nil && policy.Matches(g.opts.ProxyProtocol, host, dialled.Addr(), uint16(p)) {
+		return version
+	}
+	return 0
+}
+
+// namedTargetOptions are the gateway's options for named targets.
+type namedTargetOptions struct {
+	set  func() *tokens.Set // nil without -targets
+	dial func(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// namedTargets loads -targets, if given, and makes their dialer. Named
+// targets are allowed by being in the file; -deny and the built-in
+// denials still apply to the addresses they resolve to, and an -allow
+// rule naming an address lifts a built-in denial for them as for others.
+func (s *server) namedTargets(cfg config, allow []policy.Rule, self []netip.AddrPort) (namedTargetOptions, error) {
+	if cfg.targets == "" {
+		return namedTargetOptions{}, nil
+	}
+	store, err := newTargetStore(cfg.targets, targetsPollInterval, s.log)
+	if err != nil {
+		return namedTargetOptions{}, usageError{err}
+	}
+	s.targets = store
+	any, err := policy.ParseRules("-targets", "*")
+	if err != nil {
+		return namedTargetOptions{}, err
+	}
+	p := policy.New(append(any, allow...), cfg.deny, self)
+	return namedTargetOptions{set: store.Set, dial: (&policy.Dialer{Policy: p}).DialContext}, nil
+}
