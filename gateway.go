@@ -304,9 +304,10 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, handshake
 		setup(s)
 	}
 	if err := g.track(s); err != nil {
-		// A gateway at its limits still lets a session come back: a socket
-		// that may resume one gets in, and must resume, not open.
-		if err == errShuttingDown || s.v2 == nil || !s.v2.opts.resume || !g.admitPending() {
+		// A gateway at its limits, or draining, still lets a session come
+		// back: a socket that may resume one gets in, and must resume, not
+		// open. Once it shuts down, sessions are ending anyway.
+		if g.closingNow() || s.v2 == nil || !s.v2.opts.resume || !g.admitPending() {
 			e := endBusy(err.Error())
 			if err == errShuttingDown {
 				e = endShutdown()
@@ -431,6 +432,13 @@ func (g *Gateway) Drain() {
 	g.mu.Lock()
 	g.draining = true
 	g.mu.Unlock()
+}
+
+// closingNow reports whether Shutdown has been called.
+func (g *Gateway) closingNow() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closing
 }
 
 // Draining reports whether Drain or Shutdown has been called.

@@ -529,3 +529,22 @@ func FuzzResumeMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestResumeDuringDrain: while the gateway drains, new sessions are
+// refused as shutting down, but a lost session may still come back.
+func TestResumeDuringDrain(t *testing.T) {
+	echo := startTestEcho(t)
+	tg := newTestGateway(t, gatewayOptions{ResumeWindow: time.Minute})
+	c := tg.openResumable(t, echo.Addr(), nil)
+	c.cut()
+	waitFor(t, "the session to detach", func() bool { return strings.Contains(tg.logs(), "session detached") })
+	tg.gw.Drain()
+	ws, _ := tg.dialWS(t, "/ws?resume=1", http.Header{"Origin": {tg.origin()}, "Sec-WebSocket-Protocol": {subprotocolV2}})
+	ws.sendText(echo.Addr())
+	ws.expectFailCode(1001, "shutting down")
+	c.resume()
+	c.ws.writeFrame(opBinary, []byte("draining\r\n"))
+	for !bytes.Contains(c.got, []byte("draining\r\n")) {
+		c.read()
+	}
+}

@@ -285,7 +285,10 @@ func (s *session) readTarget() (sessionTarget, end, bool) {
 	if s.v2 != nil && s.v2.opts.resume && len(m.Data) > 0 && m.Data[0] == '{' {
 		return sessionTarget{}, s.resumeOther(m.Data), false
 	}
-	if s.pendingResume {
+	if s.pendingResume { // let in only to resume
+		if s.g.Draining() {
+			return sessionTarget{}, endShutdown(), false
+		}
 		return sessionTarget{}, endBusy(s.g.busy(s.client).Error()), false
 	}
 
