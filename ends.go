@@ -96,6 +96,19 @@ func endRefused(why, text string, err error) end {
 // a target.
 const beforeTarget = " before sending a target"
 
+// endOfTargetRead turns the error of a read from the target into an end;
+// ok is false when there is none (err is nil).
+func endOfTargetRead(err error) (e end, ok bool) {
+	switch {
+	case err == nil:
+		return end{}, false
+	case err == io.EOF:
+		return endTargetClosed(), true
+	default:
+		return endTargetLost(err), true
+	}
+}
+
 // Ends the browser's side brings about.
 
 func endClientClosed() end {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"time"
 
@@ -167,12 +166,8 @@ func (s *session) targetToBrowserV2(target net.Conn) end {
 				return e
 			}
 		}
-		switch {
-		case err == nil:
-		case err == io.EOF:
-			return endTargetClosed()
-		default:
-			return endTargetLost(err)
+		if e, ok := endOfTargetRead(err); ok {
+			return e
 		}
 	}
 }

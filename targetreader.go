@@ -14,3 +14,15 @@ func (r *targetReader) room(b []byte) []byte {
 	}
 	return b
 }
+
+// readHolding reads with net.Conn.Read, holding a buffer while it waits:
+// for connections without a RawConn, and systems without raw reads.
+func (r *targetReader) readHolding() (bp *[]byte, n int, err error) {
+	bp = readBufs.Get().(*[]byte)
+	n, err = r.c.Read(r.room(*bp))
+	if n == 0 {
+		readBufs.Put(bp)
+		bp = nil
+	}
+	return bp, n, err
+}

@@ -16,12 +16,4 @@ func newTargetReader(c net.Conn) *targetReader { return &targetReader{c: c} }
 
 // next reads what the target has sent into a pooled buffer, which the
 // caller gives back with readBufs.Put; bp is nil when n is 0.
-func (r *targetReader) next() (bp *[]byte, n int, err error) {
-	bp = readBufs.Get().(*[]byte)
-	n, err = r.c.Read(r.room(*bp))
-	if n == 0 {
-		readBufs.Put(bp)
-		bp = nil
-	}
-	return bp, n, err
-}
+func (r *targetReader) next() (bp *[]byte, n int, err error) { return r.readHolding() }

@@ -44,13 +44,7 @@ func newTargetReader(c net.Conn) *targetReader {
 // caller gives back with readBufs.Put; bp is nil when n is 0.
 func (r *targetReader) next() (bp *[]byte, n int, err error) {
 	if r.rc == nil {
-		bp = readBufs.Get().(*[]byte)
-		n, err = r.c.Read(r.room(*bp))
-		if n == 0 {
-			readBufs.Put(bp)
-			bp = nil
-		}
-		return bp, n, err
+		return r.readHolding()
 	}
 	r.bp, r.n, r.err, r.urgent = nil, 0, nil, false
 	if err := r.rc.Read(r.fn); err != nil {

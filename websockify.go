@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -145,12 +144,8 @@ func (s *session) targetToBrowserRaw(target net.Conn) end {
 				return endClientWriteFailed(werr)
 			}
 		}
-		switch {
-		case err == nil:
-		case err == io.EOF:
-			return endTargetClosed()
-		default:
-			return endTargetLost(err)
+		if e, ok := endOfTargetRead(err); ok {
+			return e
 		}
 	}
 }
