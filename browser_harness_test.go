@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -91,7 +92,8 @@ type browserPage struct {
 	echoAddr string
 
 	mu       sync.Mutex
-	problems []string // console errors and warnings, exceptions, failed loads
+	problems []string         // console errors and warnings, exceptions, failed loads
+	expected []*regexp.Regexp // problems the test causes on purpose (a refused connection)
 
 	dialogs chan *page.EventJavascriptDialogOpening // alert, confirm, beforeunload...
 }
@@ -100,12 +102,20 @@ type browserPage struct {
 // the page) and arranges for the tab's console to be checked at the end.
 func browserSetup(t *testing.T, browserCtx context.Context) *browserPage {
 	t.Helper()
+	return browserSetupWith(t, browserCtx, gatewayOptions{})
+}
+
+// browserSetupWith is browserSetup with a gateway made with opts (Logger,
+// LoopbackOnly and EchoAddr are filled in).
+func browserSetupWith(t *testing.T, browserCtx context.Context, opts gatewayOptions) *browserPage {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	echo, err := startEcho("127.0.0.1:0", logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := newGateway(gatewayOptions{Logger: logger, LoopbackOnly: true, EchoAddr: echo.Addr()})
+	opts.Logger, opts.LoopbackOnly, opts.EchoAddr = logger, true, echo.Addr()
+	gw, err := newGateway(opts)
 	if err != nil {
 		echo.Close()
 		t.Fatal(err)
@@ -175,7 +185,20 @@ func (p *browserPage) listen(ev any) {
 		return
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, re := range p.expected {
+		if re.MatchString(problem) {
+			return
+		}
+	}
 	p.problems = append(p.problems, problem)
+}
+
+// expectProblems lets console messages matching re pass: ones the test
+// causes on purpose.
+func (p *browserPage) expectProblems(re string) {
+	p.mu.Lock()
+	p.expected = append(p.expected, regexp.MustCompile(re))
 	p.mu.Unlock()
 }
 
