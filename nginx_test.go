@@ -610,7 +610,9 @@ func TestNginxResume(t *testing.T) {
 func nginxOpenResumable(t *testing.T, addr, cookie, target string) *rclient {
 	t.Helper()
 	hdr := http.Header{"Origin": {"http://" + addr}, "Sec-Websocket-Protocol": {subprotocolV2}, "Cookie": {cookie}}
-	dial := func(path string, hdr http.Header) (*wsClient, *http.Response) { return dialWSAt(t, addr, nil, path, hdr) }
+	dial := func(path string, hdr http.Header) (*wsClient, *http.Response) {
+		return dialWSAt(t, addr, nil, path, hdr)
+	}
 	ws, resp := dial("/telnet/ws?resume=1&telnet=off", hdr)
 	if ws == nil {
 		t.Fatalf("WebSocket through nginx refused: %s", resp.Status)

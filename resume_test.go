@@ -27,7 +27,7 @@ import (
 type rclient struct {
 	t      testing.TB
 	dial   func(path string, hdr http.Header) (*wsClient, *http.Response) // a WebSocket to the gateway's path
-	path   string                                                        // the endpoint, "/ws"
+	path   string                                                         // the endpoint, "/ws"
 	hdr    http.Header
 	ws     *wsClient
 	id     string
