@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -92,7 +93,8 @@ type browserPage struct {
 	gw       *Gateway
 
 	mu       sync.Mutex
-	problems []string // console errors and warnings, exceptions, failed loads
+	problems []string         // console errors and warnings, exceptions, failed loads
+	expected []*regexp.Regexp // problems the test causes on purpose (a refused connection)
 
 	dialogs chan *page.EventJavascriptDialogOpening // alert, confirm, beforeunload...
 }
@@ -103,12 +105,19 @@ type browserPage struct {
 // server's address.
 func browserSetup(t *testing.T, browserCtx context.Context, configure ...func(o *gatewayOptions, echoAddr string)) *browserPage {
 	t.Helper()
+	return browserSetupWith(t, browserCtx, gatewayOptions{}, configure...)
+}
+
+// browserSetupWith is browserSetup with a gateway made with opts (Logger,
+// LoopbackOnly and EchoAddr are filled in), then configure.
+func browserSetupWith(t *testing.T, browserCtx context.Context, opts gatewayOptions, configure ...func(o *gatewayOptions, echoAddr string)) *browserPage {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	echo, err := startEcho("127.0.0.1:0", logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := gatewayOptions{Logger: logger, LoopbackOnly: true, EchoAddr: echo.Addr()}
+	opts.Logger, opts.LoopbackOnly, opts.EchoAddr = logger, true, echo.Addr()
 	for _, c := range configure {
 		c(&opts, echo.Addr())
 	}
@@ -182,7 +191,20 @@ func (p *browserPage) listen(ev any) {
 		return
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, re := range p.expected {
+		if re.MatchString(problem) {
+			return
+		}
+	}
 	p.problems = append(p.problems, problem)
+}
+
+// expectProblems lets console messages matching re pass: ones the test
+// causes on purpose.
+func (p *browserPage) expectProblems(re string) {
+	p.mu.Lock()
+	p.expected = append(p.expected, regexp.MustCompile(re))
 	p.mu.Unlock()
 }
 

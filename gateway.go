@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/base32"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -260,9 +261,35 @@ func (g *Gateway) authed(h http.Handler) http.Handler {
 }
 
 func (g *Gateway) serveIndex(w http.ResponseWriter, r *http.Request) {
+	if _, err := r.Cookie(routeCookie); err != nil {
+		g.setRouteCookie(w, r)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write(g.index)
+}
+
+// routeCookie names a cookie that only a load balancer reads: a random
+// value per browser, set with the page, so that a proxy in front of
+// several gateways can hash it (nginx: hash $cookie_wstelnet_route
+// consistent) and send every later request of that browser, its
+// WebSockets and their resumes included, to the same gateway, the one
+// that holds its sessions. The gateway itself ignores it.
+const routeCookie = "wstelnet_route"
+
+func (g *Gateway) setRouteCookie(w http.ResponseWriter, r *http.Request) {
+	var b [12]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	http.SetCookie(w, &http.Cookie{
+		Name:     routeCookie,
+		Value:    base64.RawURLEncoding.EncodeToString(b[:]),
+		Path:     g.opts.BasePath,
+		HttpOnly: true,                          // no script needs it
+		Secure:   clientOf(r).scheme == "https", // as the browser reached us, proxy included
+		SameSite: http.SameSiteStrictMode,
+		// No expiry: it lasts as long as the browser session, longer than
+		// any session resume it serves.
+	})
 }
 
 // serveWebSocket is the WebSocket endpoint of protocols v1 and v2.

@@ -500,3 +500,9 @@ func (tg *testGateway) logs() string {
 	defer tg.log.mu.Unlock()
 	return tg.log.buf.String()
 }
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -7,6 +7,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -190,7 +192,8 @@ func nginxGateway(t *testing.T, pingInterval string, logs io.Writer) (addr, echo
 	t.Helper()
 	var out lockedBuffer
 	url, _, stop := startRun(t, []string{"-listen", "127.0.0.1:0", "-echo", "127.0.0.1:0",
-		"-base-path", "/telnet/", "-trust-proxy", "127.0.0.1", "-allow", "127.0.0.1", "-ping-interval", pingInterval},
+		"-base-path", "/telnet/", "-trust-proxy", "127.0.0.1", "-allow", "127.0.0.1", "-ping-interval", pingInterval,
+		"-log-format", "text"},
 		io.MultiWriter(testWriter{t}, &out, logs))
 	t.Cleanup(func() {
 		if err := stop(); err != nil {
@@ -207,15 +210,20 @@ func nginxGateway(t *testing.T, pingInterval string, logs io.Writer) (addr, echo
 
 // nginxRender adapts the site file to the test, changing only what must
 // differ, and failing if the file no longer has it: the listen lines become
-// the test's listener, the upstream's servers become the one gateway, and
-// proxy_read_timeout becomes nginxReadTimeout.
-func nginxRender(t *testing.T, site, listen, gateway string) string {
+// the test's listener, the upstream's servers become the test's gateways,
+// and proxy_read_timeout becomes nginxReadTimeout.
+func nginxRender(t *testing.T, site, listen string, gateways []string) string {
 	t.Helper()
+	servers := ""
+	for _, g := range gateways {
+		servers += "${1}server " + g + "${2}"
+	}
 	for _, r := range []struct{ re, first string }{
 		// Every listen line; the first becomes ours, the others go.
 		{`(?m)^([ \t]*)listen[ \t][^;\n]*;[^\n]*\n`, "${1}listen " + listen + ";\n"},
-		// The upstream's server lines (not "server {", not server_name).
-		{`(?m)^([ \t]*)server[ \t]+[^\s{;]+([^;{\n]*;[^\n]*\n)`, "${1}server " + gateway + "${2}"},
+		// The upstream's server lines (not "server {", not server_name):
+		// the first becomes ours, one per gateway, the others go.
+		{`(?m)^([ \t]*)server[ \t]+[^\s{;]+([^;{\n]*;[^\n]*\n)`, servers},
 		{`(?m)^([ \t]*)proxy_read_timeout[ \t][^;\n]*;`, fmt.Sprintf("${1}proxy_read_timeout %ds;", int(nginxReadTimeout.Seconds()))},
 	} {
 		re := regexp.MustCompile(r.re)
@@ -233,8 +241,8 @@ func nginxRender(t *testing.T, site, listen, gateway string) string {
 	return site
 }
 
-// nginxStart runs nginx in the foreground, serving the site for gateway,
-// until the test ends, and returns the address it serves on.
+// nginxStart runs nginx in the foreground, serving the site for the
+// gateways, until the test ends, and returns the address it serves on.
 //
 // nginx cannot say which port it took, and picking a free port by listening
 // and closing races with everything else on the machine. So the test listens
@@ -243,7 +251,7 @@ func nginxRender(t *testing.T, site, listen, gateway string) string {
 // nginx adopts it because its address matches the listen directive (it logs
 // "using inherited sockets"). Our copy stays open until nginx answers, so
 // nginx cannot have bound that address itself: an answer proves the adoption.
-func nginxStart(t *testing.T, bin, site, gateway string) string {
+func nginxStart(t *testing.T, bin, site string, gateways ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -275,7 +283,7 @@ http {
     include site.conf;
 }
 `
-	for name, text := range map[string]string{"nginx.conf": mainConf, "site.conf": nginxRender(t, site, addr, gateway)} {
+	for name, text := range map[string]string{"nginx.conf": mainConf, "site.conf": nginxRender(t, site, addr, gateways)} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -327,7 +335,7 @@ http {
 		}
 		select {
 		case <-exited:
-			t.Fatalf("nginx exited (%v); its configuration:\n%s", waitErr, nginxRender(t, site, addr, gateway))
+			t.Fatalf("nginx exited (%v); its configuration:\n%s", waitErr, nginxRender(t, site, addr, gateways))
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -479,4 +487,145 @@ func nginxForeignClient(t *testing.T, addr string) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("WebSocket from another site's page: %s, want 403", resp.Status)
 	}
+}
+
+// TestNginxResume runs two gateways behind one nginx configured with
+// deploy/nginx.conf, whose upstream hashes the routing cookie the page
+// sets: browsers (each with the cookie its page load got) land on both
+// gateways; each loses its connection to nginx (a reset) in the middle of
+// a download, and its resume, sent with its cookie, reaches the gateway
+// that holds its session and continues byte for byte. The same resume
+// with the other browser's cookie reaches the other gateway, which knows
+// no such session: the cookie is what routes it.
+func TestNginxResume(t *testing.T) {
+	bin := nginxFind(t)
+	site, err := os.ReadFile(filepath.Join("deploy", "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs [2]lockedBuffer
+	gwA, _ := nginxGateway(t, "0", &logs[0])
+	gwB, _ := nginxGateway(t, "0", &logs[1])
+	addr := nginxStart(t, bin, string(site), gwA, gwB)
+
+	const total = 4 << 20 // beyond the default -resume-buffer: back-pressure holds the target
+	want := pattern(total)
+	target := startTarget(t, func(c net.Conn) {
+		c.Write(want)
+		io.Copy(io.Discard, c)
+	})
+	client := &http.Client{Timeout: 10 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+	started := func(i int) int { return strings.Count(logs[i].String(), `msg="session started"`) }
+
+	// Browsers load the page (which sets their cookie) and open a session,
+	// until each gateway holds one: a random cookie picks either gateway,
+	// so 40 tries fail to reach both once in 2^39.
+	var on [2]*rclient
+	var cookies [2]string
+	for tries := 0; on[0] == nil || on[1] == nil; tries++ {
+		if tries == 40 {
+			t.Fatalf("40 browsers' sessions all landed on one gateway: the cookie does not spread them")
+		}
+		resp, _ := nginxGet(t, client, addr, "http://"+addr+"/telnet/")
+		var cookie string
+		for _, c := range resp.Cookies() {
+			if c.Name == routeCookie {
+				cookie = c.Name + "=" + c.Value
+			}
+		}
+		if cookie == "" {
+			t.Fatalf("the page through nginx set no %s cookie: %q", routeCookie, resp.Header["Set-Cookie"])
+		}
+		before := [2]int{started(0), started(1)}
+		c := nginxOpenResumable(t, addr, cookie, target)
+		var which int
+		waitFor(t, "a gateway to log the session", func() bool {
+			for i := range 2 {
+				if started(i) > before[i] {
+					which = i
+					return true
+				}
+			}
+			return false
+		})
+		if on[which] != nil {
+			c.ws.sendClose() // this gateway has one already
+			continue
+		}
+		on[which], cookies[which] = c, cookie
+	}
+
+	for i, c := range on {
+		other := 1 - i
+		for len(c.got) < total/4+i*100_000 {
+			c.read()
+		}
+		// The client's connection to nginx is reset. nginx then closes its
+		// connection to the gateway: with a FIN, or with a reset when output
+		// of the gateway's is still unread in that socket (Linux resets a
+		// socket closed with unread data; both happen here, depending on
+		// timing), never with a close frame, which only a client makes. The
+		// gateway takes either as a lost connection and detaches the session.
+		detached := strings.Count(logs[i].String(), `msg="session detached"`)
+		c.cut()
+		waitFor(t, "the session to detach", func() bool {
+			return strings.Count(logs[i].String(), `msg="session detached"`) > detached
+		})
+		// What nginx did: cause=<nil> is an EOF (a FIN); a reset shows
+		// "connection reset by peer".
+		t.Logf("gateway %d: %s", i, regexp.MustCompile(`msg="session detached".*`).FindAllString(logs[i].String(), -1))
+
+		// With the other browser's cookie, nginx sends the resume to the
+		// other gateway, which knows no such session.
+		hdr := c.hdr.Clone()
+		hdr.Set("Cookie", cookies[other])
+		ws, resp := dialWSAt(t, addr, nil, "/telnet/ws?resume=1", hdr)
+		if ws == nil {
+			t.Fatalf("resume handshake through nginx refused: %s", resp.Status)
+		}
+		ws.sendText(fmt.Sprintf(`{"type":"resume","id":%q,"offset":%d}`, c.id, len(c.got)))
+		if fail := ws.expectFail(); !strings.Contains(fail, "unknown session") {
+			t.Errorf("a resume routed to the other gateway got FAIL %q, want unknown session", fail)
+		}
+
+		// With its own cookie the resume reaches its gateway, and the
+		// download goes on where it was.
+		c.resume()
+		for len(c.got) < total {
+			c.read()
+		}
+		if !bytes.Equal(c.got, want) {
+			t.Fatalf("browser %d received %d bytes that differ from the %d sent (first difference at %d)", i, len(c.got), total, firstDiff(c.got, want))
+		}
+		if !strings.Contains(logs[i].String(), `msg="session resumed"`) {
+			t.Errorf("gateway %d did not log the resume", i)
+		}
+		c.ws.sendClose()
+	}
+}
+
+// nginxOpenResumable opens a resumable v2 session through nginx to target,
+// as the page does, with the browser's cookie.
+func nginxOpenResumable(t *testing.T, addr, cookie, target string) *rclient {
+	t.Helper()
+	hdr := http.Header{"Origin": {"http://" + addr}, "Sec-Websocket-Protocol": {subprotocolV2}, "Cookie": {cookie}}
+	dial := func(path string, hdr http.Header) (*wsClient, *http.Response) {
+		return dialWSAt(t, addr, nil, path, hdr)
+	}
+	ws, resp := dial("/telnet/ws?resume=1&telnet=off", hdr)
+	if ws == nil {
+		t.Fatalf("WebSocket through nginx refused: %s", resp.Status)
+	}
+	ws.sendText(target)
+	ws.expectText("SUCC")
+	op, p := ws.next()
+	var m struct {
+		Type string
+		ID   string
+	}
+	if op != opText || json.Unmarshal(p, &m) != nil || m.Type != "session" {
+		t.Fatalf("got op %d %q after SUCC, want the session message", op, trunc(p))
+	}
+	return &rclient{t: t, dial: dial, path: "/telnet/ws", hdr: hdr, ws: ws, id: m.ID}
 }

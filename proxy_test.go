@@ -77,3 +77,44 @@ func TestTrustProxy(t *testing.T) {
 		t.Errorf("rightmost untrusted address: %+v", c)
 	}
 }
+
+// TestRouteCookie: the page sets the routing cookie a load balancer hashes
+// (deploy/nginx.conf), once per browser, under the base path, out of
+// scripts' and other sites' reach, and Secure when the browser used https.
+func TestRouteCookie(t *testing.T) {
+	tg := newTestGateway(t, gatewayOptions{BasePath: "/telnet/", TrustProxy: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	get := func(path string, hdr http.Header) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", tg.srv.URL+path, nil)
+		for k, v := range hdr {
+			req.Header[k] = v
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := get("/telnet/", nil)
+	cs := resp.Cookies()
+	if len(cs) != 1 || cs[0].Name != "wstelnet_route" {
+		t.Fatalf("the page set cookies %v, want wstelnet_route", resp.Header["Set-Cookie"])
+	}
+	c := cs[0]
+	if len(c.Value) < 16 || c.Path != "/telnet/" || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Secure {
+		t.Errorf("cookie %q: want a random value, Path=/telnet/, HttpOnly, SameSite=Strict, not Secure over http", resp.Header.Get("Set-Cookie"))
+	}
+	if other := get("/telnet/", nil).Cookies(); len(other) != 1 || other[0].Value == c.Value {
+		t.Errorf("a second browser got %v, want a cookie of its own", other)
+	}
+	if again := get("/telnet/", http.Header{"Cookie": {"wstelnet_route=" + c.Value}}); len(again.Cookies()) != 0 {
+		t.Errorf("a browser with the cookie got %v, want none: the route must not change", again.Header["Set-Cookie"])
+	}
+	if files := get("/telnet/wstelnet.js", nil); len(files.Cookies()) != 0 {
+		t.Errorf("a script set %v: only the page sets the cookie", files.Header["Set-Cookie"])
+	}
+	if tls := get("/telnet/", http.Header{"X-Forwarded-Proto": {"https"}}).Cookies(); len(tls) != 1 || !tls[0].Secure {
+		t.Errorf("behind a TLS proxy the cookie is %v, want Secure", tls)
+	}
+}

@@ -26,7 +26,8 @@ import (
 // what it acknowledged, and the socket it uses now.
 type rclient struct {
 	t      testing.TB
-	tg     *testGateway
+	dial   func(path string, hdr http.Header) (*wsClient, *http.Response) // a WebSocket to the gateway's path
+	path   string                                                         // the endpoint, "/ws"
 	hdr    http.Header
 	ws     *wsClient
 	id     string
@@ -59,7 +60,8 @@ func (tg *testGateway) openResumable(t testing.TB, target string, hdr http.Heade
 	if op != opText || json.Unmarshal(p, &m) != nil || m.Type != "session" || len(m.ID) < 22 {
 		t.Fatalf("got op %d %q right after SUCC, want the session message", op, p)
 	}
-	return &rclient{t: t, tg: tg, hdr: hdr, ws: ws, id: m.ID, window: m.Window}
+	dial := func(path string, hdr http.Header) (*wsClient, *http.Response) { return tg.dialWS(t, path, hdr) }
+	return &rclient{t: t, dial: dial, path: "/ws", hdr: hdr, ws: ws, id: m.ID, window: m.Window}
 }
 
 // cut resets the connection: no close frame, no FIN.
@@ -72,7 +74,7 @@ func (c *rclient) cut() {
 // bytes the gateway says it has taken.
 func (c *rclient) resume() int64 {
 	c.t.Helper()
-	ws, resp := c.tg.dialWS(c.t, "/ws?resume=1", c.hdr)
+	ws, resp := c.dial(c.path+"?resume=1", c.hdr)
 	if ws == nil {
 		c.t.Fatalf("resume handshake refused: %s", resp.Status)
 	}

@@ -4,6 +4,7 @@
 // wires it to the page.
 
 import { newDecoder } from './charset.js';
+import { Input, Output } from './resume.js';
 
 export const SUBPROTOCOL = 'wstelnet.v2';
 
@@ -73,6 +74,9 @@ export function socketURL(pageHref, mode, size) {
     // Line mode draws colours but nothing else, so it claims a plain ANSI
     // terminal first and a dumb one next.
     term: mode === 'terminal' ? 'XTERM-256COLOR' : 'ANSI,DUMB',
+    // The session may outlive a lost connection (PROTOCOL.md, "Resuming a
+    // session"); a gateway with resume off ignores it.
+    resume: '1',
   });
   return url.href;
 }
@@ -84,6 +88,8 @@ export function closeText(code, reason, opened) {
     text = opened ? 'Connection to the gateway lost.' : 'Could not reach the gateway.';
   } else if (reason) {
     text = `Disconnected: ${reason.replace(/\.$/, '')}.`;
+  } else if (code === 4001) {
+    text = 'Disconnected: the session was resumed on another connection (another tab?).';
   } else if (code === 1000 || code === 1005) {
     text = 'Disconnected.';
   } else {
@@ -92,18 +98,32 @@ export function closeText(code, reason, opened) {
   return { text, error: code !== 1000 };
 }
 
-// Session is one connection, from Connect to its end: a fresh one per
+// Session is one session, from Connect to its end: a fresh one per
 // Connect, so nothing of an old session leaks into the next, and events
 // from an old socket are recognised (they belong to a session that is no
-// longer the page's current one).
+// longer the page's current one, or to a socket it no longer uses).
+//
+// A resumable session (the gateway sent its id) lives across sockets:
+// when one is lost it is "reconnecting" until a new socket resumes it
+// (open again) or the gateway says it is gone (closed).
 export class Session {
   constructor(target, charset) {
     this.target = target;       // "host:port"
-    this.state = 'connecting';  // connecting | open | closed
-    this.socket = null;         // the WebSocket, once made
-    this.opened = false;        // the WebSocket opened: the gateway was reached
+    this.state = 'connecting';  // connecting | open | reconnecting | closed
+    this.socket = null;         // the WebSocket in use, once made
+    this.opened = false;        // a WebSocket opened: the gateway was reached
     this.closedReason = '';     // from the gateway's "closed" message
     this.lastSize = { cols: 0, rows: 0 }; // the size the target knows
+
+    // Resume (resume.js). id is null until the gateway names the session,
+    // and stays null with a gateway that has resume off.
+    this.id = null;
+    this.window = 0;            // seconds the gateway keeps it after a loss
+    this.down = new Output();  // the target's bytes received, and acknowledged
+    this.up = new Input();     // our bytes the gateway has not acknowledged
+    this.attempts = 0;          // reconnection attempts since the loss
+    this.lostAt = 0;            // when the connection was lost (ms)
+    this.resumeAnswered = false; // the resuming socket got SUCC; "resumed" is next
 
     // Echo and secrets, for line mode. A target that turns echo over to
     // itself after it has said something (IAC WILL ECHO before "Password:",
@@ -126,6 +146,60 @@ export class Session {
   }
 
   get open() { return this.state === 'open'; }
+
+  // resumable says whether a lost connection can be resumed.
+  get resumable() { return this.id !== null && this.window > 0; }
+
+  // deadline is when the gateway forgets the session after the loss (ms).
+  get deadline() { return this.lostAt + this.window * 1000; }
+
+  // lose notes that the connection is lost and the session reconnecting.
+  lose(now) {
+    this.state = 'reconnecting';
+    this.socket = null;
+    this.attempts = 0;
+    this.lostAt = now;
+    this.closedReason = '';
+  }
+
+  // resuming starts an attempt on a new socket; it returns the first
+  // message to send on it.
+  resuming() {
+    this.resumeAnswered = false;
+    return JSON.stringify(this.down.resumeMessage(this.id));
+  }
+
+  // resumeAnswer takes a message on the resuming socket: {wait: true}
+  // until the session is back, then {ok: true} (the socket is the
+  // session's, and input.take() holds what to send again), or
+  // {gone: reason} when the gateway no longer has it or the offsets do
+  // not add up.
+  resumeAnswer(data) {
+    if (!this.resumeAnswered) {
+      if (data === 'SUCC') {
+        this.resumeAnswered = true;
+        return { wait: true };
+      }
+      this.state = 'closed';
+      if (typeof data === 'string' && data.startsWith('FAIL:')) return { gone: data.slice(5) };
+      return { gone: 'the gateway gave an unexpected answer' };
+    }
+    let m = null;
+    try {
+      m = typeof data === 'string' ? JSON.parse(data) : null;
+    } catch {
+      // not JSON: handled below
+    }
+    if (m?.type !== 'resumed' || m.offset !== this.down.received || !this.up.resumed(m.received)) {
+      this.state = 'closed';
+      return { gone: 'the gateway and the page disagree on what was sent' };
+    }
+    this.state = 'open';
+    this.lastSize = { cols: 0, rows: 0 }; // the size goes again
+    // The gateway says "echo" next only if the target echoes now.
+    this.remoteEcho = false;
+    return { ok: true };
+  }
 
   // secret says whether the next line typed is a password.
   get secret() {
@@ -176,6 +250,11 @@ export class Session {
       this.echoHides = this.remoteEcho && this.outputSeen;
     } else if (m?.type === 'closed') {
       this.closedReason = String(m.reason ?? '');
+    } else if (m?.type === 'session' && typeof m.id === 'string' && m.id !== '') {
+      this.id = m.id;
+      this.window = Number.isFinite(m.window) ? m.window : 0;
+    } else if (m?.type === 'ack') {
+      this.up.acked(m.offset);
     }
     return m;
   }

@@ -17,8 +17,16 @@
 // the page shows them as a menu; host and port are offered only if the
 // gateway allows free targets too.
 //
-// Session state lives in a Session (session.js), one per connection; the
-// pure parts (ANSI parser, charsets, keys, session) are tested with node.
+// Session state lives in a Session (session.js), one per Connect; the
+// pure parts (ANSI parser, charsets, keys, session, resume) are tested
+// with node.
+//
+// A lost connection is resumed (PROTOCOL.md, "Resuming a session"): a
+// banner says so, the view stays as it is, typing is kept, and new
+// sockets are tried with backoff until the gateway's window has passed;
+// the output then goes on from the byte the page has, and our bytes from
+// the byte the gateway has. Disconnect (and closing the tab) ends the
+// session for good.
 //
 // For debugging, window.wstelnet is a small handle: wstelnet.term is the
 // xterm.js Terminal once terminal mode has been used (null before), and
@@ -27,11 +35,17 @@
 import { charsetName, encode } from './charset.js';
 import { keySequence, ctrlChar } from './keys.js';
 import { LineView } from './lineview.js';
+import { ACK_DELAY, isLoss, retryDelay } from './resume.js';
 import { Session, SUBPROTOCOL, defaultPort, parseTarget, readHash, socketURL, writeHash } from './session.js';
 import { TerminalView } from './terminal.js';
 import { saveTranscript } from './transcript.js';
 
 const MAX_HISTORY = 100; // commands remembered for ArrowUp/ArrowDown
+// ATTEMPT_TIMEOUT bounds one reconnection attempt: a network that drops
+// packets can leave a socket connecting for minutes.
+const ATTEMPT_TIMEOUT = 10_000;
+// RECONNECTED_SHOWN is how long the banner says "Reconnected".
+const RECONNECTED_SHOWN = 3000;
 
 const $ = (id) => document.getElementById(id);
 const form = $('target-form');
@@ -50,6 +64,9 @@ const sendButton = $('send-button');
 const ctrlKey = $('ctrl-key');
 const targetSelect = $('target');
 const menuList = $('menu-list');
+const banner = $('banner');
+const bannerText = $('banner-text');
+const bannerConnect = $('banner-connect');
 
 const lines = new LineView($('console'));
 const terminal = new TerminalView($('terminal'), {
@@ -83,27 +100,35 @@ function state() {
 function showState() {
   const next = state();
   document.body.dataset.state = next; // CSS shows and styles things from this
-  connectButton.textContent = { idle: 'Connect', connecting: 'Cancel', open: 'Disconnect' }[next];
+  connectButton.textContent = { idle: 'Connect', connecting: 'Cancel', open: 'Disconnect', reconnecting: 'Disconnect' }[next];
   // readOnly rather than disabled: the field keeps focus if Enter was pressed in it.
   hostInput.readOnly = portInput.readOnly = next !== 'idle';
   modeSelect.disabled = targetSelect.disabled = next !== 'idle';
-  command.disabled = sendButton.disabled = next !== 'open';
-  copyButton.disabled = pasteButton.disabled = breakButton.disabled = next !== 'open';
-  if (next !== 'open') {
+  // While reconnecting, typing goes on: it is sent once the session is back.
+  const typing = next === 'open' || next === 'reconnecting';
+  command.disabled = sendButton.disabled = !typing;
+  copyButton.disabled = pasteButton.disabled = !typing;
+  breakButton.disabled = next !== 'open';
+  if (!typing) {
     document.title = 'wstelnet';
     setCtrl(false);
   }
   updateCommandBox();
 }
 
+// typing says whether what is typed goes to the target (now or after a resume).
+function typing() {
+  return session?.state === 'open' || session?.state === 'reconnecting';
+}
+
 function secret() {
-  return session?.open === true && session.secret;
+  return typing() && session.secret;
 }
 
 function updateCommandBox() {
   const hidden = secret();
   command.type = hidden ? 'password' : 'text';
-  command.placeholder = state() !== 'open' ? 'Connect first, then type lines here'
+  command.placeholder = !typing() ? 'Connect first, then type lines here'
     : hidden ? 'Password (not shown or remembered)' : 'Type a line and press Enter';
 }
 
@@ -267,6 +292,27 @@ $('again-button').addEventListener('click', () => {
   if (state() === 'idle') connect();
 });
 
+// ---- the banner ----------------------------------------------------------------
+
+let bannerTimer = 0;
+
+// showBanner shows a line above the view about the connection: tone is
+// 'warn' (reconnecting), 'ok' (reconnected, hidden after a moment) or
+// 'error' (the session is gone, with Connect again).
+function showBanner(text, tone) {
+  clearTimeout(bannerTimer);
+  bannerText.textContent = text;
+  banner.dataset.tone = tone;
+  bannerConnect.hidden = tone !== 'error';
+  banner.hidden = false;
+  if (tone === 'ok') bannerTimer = setTimeout(hideBanner, RECONNECTED_SHOWN);
+}
+
+function hideBanner() {
+  clearTimeout(bannerTimer);
+  banner.hidden = true;
+}
+
 // ---- connection ----------------------------------------------------------------
 
 function currentSize() {
@@ -289,6 +335,7 @@ async function connect() {
   const s = new Session(parsed.target, charset);
   session = s;
   lastTarget = s.target;
+  hideBanner();
   toHash();
   showState();
   setStatus(`Connecting to ${s.target}…`);
@@ -301,30 +348,43 @@ async function connect() {
   }
   if (session !== s) return; // cancelled while xterm.js loaded
 
-  // A fresh socket each time; the handlers check that their session is still
-  // the current one, so a late event from an old session changes nothing.
   const size = currentSize();
   s.lastSize = size;
-  const socket = new WebSocket(socketURL(location.href, mode, size), [SUBPROTOCOL]);
+  openSocket(s, () => s.target);
+}
+
+// openSocket gives s a fresh socket whose first message is first(). The
+// handlers check that their session is still the current one and the
+// socket still its own, so a late event from an old session or an
+// abandoned socket changes nothing.
+function openSocket(s, first) {
+  const socket = new WebSocket(socketURL(location.href, mode, currentSize()), [SUBPROTOCOL]);
   socket.binaryType = 'arraybuffer';
   s.socket = socket;
+  const current = () => session === s && s.socket === socket;
   socket.addEventListener('open', () => {
+    if (!current()) return;
     s.opened = true;
-    if (session === s) socket.send(s.target);
+    socket.send(first());
   });
   socket.addEventListener('message', (event) => {
-    if (session === s) onMessage(s, event.data);
+    if (current()) onMessage(s, event.data);
   });
   socket.addEventListener('close', (event) => {
-    if (session === s) onClose(s, event);
+    if (current()) onClose(s, event);
   });
   // 'error' is always followed by 'close', which says what happened.
+  return socket;
 }
 
 function onMessage(s, data) {
   if (s.open) {
     if (typeof data === 'string') onControl(s, data);
     else onOutput(s, new Uint8Array(data));
+    return;
+  }
+  if (s.state === 'reconnecting') {
+    onResumeAnswer(s, data);
     return;
   }
   const answer = s.answer(data);
@@ -356,9 +416,15 @@ function onMessage(s, data) {
   }
 }
 
-// onOutput shows the target's bytes.
+// onOutput shows the target's bytes, and acknowledges them to a gateway
+// that keeps them for a resume.
 function onOutput(s, bytes) {
   debug.received += bytes.length;
+  if (s.resumable) {
+    const due = s.down.take(bytes.length);
+    if (due === 'now') sendAck(s);
+    else if (due === 'later' && !s.ackTimer) s.ackTimer = setTimeout(() => sendAck(s), ACK_DELAY);
+  }
   if (mode === 'terminal') {
     // xterm.js decodes UTF-8 itself, keeping characters split across frames whole.
     if (s.charset === 'utf-8') {
@@ -380,7 +446,27 @@ function onControl(s, text) {
   else if (m?.type === 'error') notice(`The gateway refused a message: ${m.message}`, true);
 }
 
+// sendAck acknowledges the output received so far.
+function sendAck(s) {
+  clearTimeout(s.ackTimer);
+  s.ackTimer = 0;
+  if (session !== s || !s.open) return; // the resume will say it
+  const m = s.down.ack();
+  if (m) s.socket.send(JSON.stringify(m));
+}
+
 function onClose(s, event) {
+  if ((s.open || s.state === 'reconnecting') && s.resumable && isLoss(event.code, s.closedReason !== '')) {
+    if (s.open) lost(s);
+    else retryLater(s);
+    return;
+  }
+  if (s.state === 'reconnecting') {
+    // An attempt's socket closed for a reason of its own (an error page
+    // from a proxy, a gateway refusing the handshake): try again.
+    retryLater(s);
+    return;
+  }
   const wasOpen = s.open;
   const { text, error } = s.ended(event.code, event.reason);
   session = null;
@@ -388,6 +474,122 @@ function onClose(s, event) {
   setStatus(text, error ? 'error' : 'info');
   if (wasOpen || s.opened) notice(text, error);
 }
+
+// ---- resume ---------------------------------------------------------------------
+
+// lost takes a lost connection: the banner, the view as it is, and the
+// first attempt soon.
+function lost(s) {
+  clearTimeout(s.ackTimer);
+  s.ackTimer = 0;
+  s.lose(Date.now());
+  showState();
+  setStatus(`Connection to the gateway lost; reconnecting to ${s.target}…`, 'warn');
+  showBanner('Connection lost, reconnecting…', 'warn');
+  retryLater(s);
+}
+
+// retryLater schedules the next attempt, unless the gateway has forgotten
+// the session by then.
+function retryLater(s) {
+  s.socket = null;
+  clearTimeout(s.attemptTimer);
+  clearTimeout(s.retryTimer);
+  // The last attempt comes just before the window closes.
+  const left = s.deadline - Date.now() - 250;
+  if (left <= 0) {
+    gone(s, `no connection to the gateway within ${s.window} s`);
+    return;
+  }
+  s.retryTimer = setTimeout(() => attempt(s), Math.min(retryDelay(s.attempts + 1), left));
+}
+
+// attempt opens a socket that asks to resume the session.
+function attempt(s) {
+  clearTimeout(s.retryTimer);
+  s.retryTimer = 0;
+  if (session !== s || s.state !== 'reconnecting') return;
+  s.attempts++;
+  const socket = openSocket(s, () => s.resuming());
+  showBanner(`Connection lost, reconnecting… (attempt ${s.attempts})`, 'warn');
+  s.attemptTimer = setTimeout(() => {
+    if (s.socket !== socket) return;
+    abandon(socket);
+    retryLater(s);
+  }, ATTEMPT_TIMEOUT);
+}
+
+// abandon lets go of a socket without a close frame, which would end the
+// session: one that has not opened is closed once it opens (before it
+// asks for anything); an open one is left alone, and the gateway closes
+// it (4001) when a newer one resumes the session.
+function abandon(socket) {
+  if (socket.readyState === WebSocket.CONNECTING) socket.addEventListener('open', () => socket.close(1000));
+}
+
+// onResumeAnswer takes the messages of a resuming socket until the
+// session is back, or gone.
+function onResumeAnswer(s, data) {
+  const answer = s.resumeAnswer(data);
+  if (answer.wait) return;
+  clearTimeout(s.attemptTimer);
+  if (answer.gone !== undefined) {
+    gone(s, answer.gone);
+    return;
+  }
+  showState();
+  setStatus(`Connected to ${s.target}.`, 'ok');
+  showBanner('Reconnected', 'ok');
+  // Our bytes from the gateway's "received" on, then what was typed meanwhile.
+  for (const chunk of s.up.take()) s.socket.send(chunk);
+  const { cols, rows } = currentSize();
+  sendResize(cols, rows);
+}
+
+// gone ends a session the gateway no longer has (or could not be reached
+// for): the view stays, the banner says so and offers to connect again.
+function gone(s, reason) {
+  clearTimeout(s.retryTimer);
+  clearTimeout(s.attemptTimer);
+  if (s.socket) abandon(s.socket);
+  s.socket = null;
+  s.state = 'closed';
+  session = null;
+  showState();
+  const text = `The session ended while you were disconnected (${reason.replace(/\.$/, '')}).`;
+  setStatus(text, 'error');
+  showBanner('The session ended while you were disconnected.', 'error');
+  notice(text, true);
+}
+
+// endDetached ends a session that is waiting for a resume, for good: it
+// resumes it on a socket of its own and closes that with a close frame.
+// (Best effort: a gateway that cannot be reached forgets the session when
+// its window passes.)
+function endDetached(s) {
+  const socket = new WebSocket(socketURL(location.href, mode, currentSize()), [SUBPROTOCOL]);
+  socket.addEventListener('open', () => socket.send(JSON.stringify(s.down.resumeMessage(s.id))));
+  socket.addEventListener('message', () => socket.close(1000)); // SUCC or FAIL: either way, done
+}
+
+// The browser knows the network is gone before the socket does: resume
+// on a new socket (the old one, if it still works, is closed by the
+// gateway with 4001). And it knows when the network is back: try at once.
+window.addEventListener('offline', () => {
+  const s = session;
+  if (s?.open && s.resumable) {
+    abandon(s.socket);
+    lost(s);
+  }
+});
+
+window.addEventListener('online', () => {
+  const s = session;
+  if (s?.state !== 'reconnecting') return;
+  if (s.socket) abandon(s.socket);
+  clearTimeout(s.attemptTimer);
+  attempt(s);
+});
 
 // notice shows a message of the page's own in the current view.
 function notice(text, error) {
@@ -399,19 +601,43 @@ function notice(text, error) {
 function end() {
   const s = session;
   session = null;
-  s?.teardown();
+  if (s) {
+    clearTimeout(s.ackTimer);
+    clearTimeout(s.retryTimer);
+    clearTimeout(s.attemptTimer);
+    if (s.state === 'reconnecting') {
+      if (s.socket) abandon(s.socket);
+      s.socket = null;
+      endDetached(s);
+    }
+    s.teardown();
+  }
+  hideBanner();
   showState();
 }
 
 function disconnect() {
-  const wasOpen = session?.open === true;
+  const wasOpen = typing();
   end();
   setStatus(wasOpen ? 'Disconnected.' : 'Connection cancelled.');
   if (wasOpen) notice('Disconnected.');
 }
 
+// sendBytes sends what is typed. A resumable session keeps it until the
+// gateway acknowledges it, and while reconnecting it waits (up to
+// MAX_QUEUED).
 function sendBytes(bytes) {
-  if (session?.open && session.socket) session.socket.send(bytes);
+  const s = session;
+  if (!s || !typing() || bytes.length === 0) return;
+  if (!s.resumable) {
+    if (s.open && s.socket) s.socket.send(bytes);
+    return;
+  }
+  if (!s.up.write(bytes, s.open)) {
+    showBanner('Connection lost, reconnecting… Typing is not kept beyond 64 KiB until then.', 'warn');
+    return;
+  }
+  if (s.open) for (const chunk of s.up.take()) s.socket.send(chunk);
 }
 
 function sendControl(message) {
@@ -441,6 +667,10 @@ charsetSelect.addEventListener('change', () => {
 // A link to another session while this page is open (the hash changed by hand).
 window.addEventListener('hashchange', () => {
   if (state() === 'idle' && fromHash()) connect();
+});
+
+bannerConnect.addEventListener('click', () => {
+  if (state() === 'idle') connect();
 });
 
 breakButton.addEventListener('click', () => {
@@ -475,7 +705,7 @@ let draft = '';      // what was typed before walking the history
 
 $('command-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  if (state() !== 'open') return;
+  if (!typing()) return;
   const line = command.value;
   sendBytes(encode(charset, line + '\r\n')); // an empty line sends just CR LF
   if (secret()) {
@@ -517,7 +747,7 @@ command.addEventListener('keydown', (event) => {
 // but only while there is one. (Browsers show their own words, and only
 // once the page has been used: a click or a key.)
 window.addEventListener('beforeunload', (event) => {
-  if (state() !== 'open') return;
+  if (!typing()) return;
   event.preventDefault();
   event.returnValue = ''; // older browsers want this instead
 });

@@ -26,7 +26,7 @@ test('the socket URL sits next to the page and names the terminal', () => {
   const u = new URL(socketURL('https://gw.example/telnet/?x#mode=line', 'terminal', { cols: 80, rows: 24 }));
   assert.equal(u.origin + u.pathname, 'wss://gw.example/telnet/ws');
   assert.equal(u.hash, '');
-  assert.deepEqual(Object.fromEntries(u.searchParams), { telnet: 'auto', cols: '80', rows: '24', term: 'XTERM-256COLOR' });
+  assert.deepEqual(Object.fromEntries(u.searchParams), { telnet: 'auto', cols: '80', rows: '24', term: 'XTERM-256COLOR', resume: '1' });
   const l = new URL(socketURL('http://127.0.0.1:8000/', 'line', { cols: 100, rows: 30 }));
   assert.equal(l.protocol, 'ws:');
   assert.equal(l.searchParams.get('term'), 'ANSI,DUMB');
@@ -98,6 +98,7 @@ test('close codes in words', () => {
   assert.deepEqual(closeText(1001, 'the gateway is shutting down.', true), { text: 'Disconnected: the gateway is shutting down.', error: true });
   assert.equal(closeText(1005, '', true).text, 'Disconnected.');
   assert.equal(closeText(4000, '', true).text, 'Disconnected (WebSocket close code 4000).');
+  assert.match(closeText(4001, 'the session was resumed on another connection', true).text, /another connection/);
 });
 
 test('teardown closes the socket, or closes it once it opens', () => {
@@ -131,4 +132,51 @@ test('the hash names a target, or a host and port, and the embedded view', () =>
     assert.equal(back.target ?? back.host, s.target ?? s.host);
     assert.equal(back.embed, s.embed);
   }
+});
+
+test('resume: the session message makes it resumable; acks free what we sent', () => {
+  const s = new Session('h:1', 'utf-8');
+  s.answer('SUCC');
+  assert.equal(s.resumable, false, 'no id yet (or a gateway with resume off)');
+  s.control('{"type":"session","id":"QUJDREVGR0hJSktMTU5PUA","window":60}');
+  assert.equal(s.resumable, true);
+  s.up.write(new TextEncoder().encode('typed'), true);
+  s.up.take();
+  s.control('{"type":"ack","offset":5}');
+  assert.equal(s.up.kept, 0);
+});
+
+test('resume: a lost session reconnects, and carries on where it was', () => {
+  const s = new Session('h:1', 'utf-8');
+  s.answer('SUCC');
+  s.control('{"type":"session","id":"abc","window":60}');
+  s.down.take(100);
+  s.up.write(new TextEncoder().encode('0123456789'), true);
+  s.up.take();
+  s.control('{"type":"echo","remote":true}');
+  s.lose(1000);
+  assert.equal(s.state, 'reconnecting');
+  assert.equal(s.deadline, 61000);
+  assert.equal(s.resuming(), '{"type":"resume","id":"abc","offset":100}');
+  assert.deepEqual(s.resumeAnswer('SUCC'), { wait: true });
+  assert.deepEqual(s.resumeAnswer('{"type":"resumed","offset":100,"received":4}'), { ok: true });
+  assert.equal(s.state, 'open');
+  assert.equal(s.remoteEcho, false, 'the gateway says echo again if it is on');
+  assert.equal(new TextDecoder().decode(s.up.take()[0]), '456789');
+  assert.deepEqual(s.resize(80, 24), { type: 'resize', cols: 80, rows: 24 }, 'the size goes again');
+});
+
+test('resume: FAIL, or offsets that do not add up, end the session', () => {
+  const gone = new Session('h:1', 'utf-8');
+  gone.lose(0);
+  gone.resuming();
+  assert.deepEqual(gone.resumeAnswer('FAIL:unknown session: it has ended'), { gone: 'unknown session: it has ended' });
+  assert.equal(gone.state, 'closed');
+
+  const odd = new Session('h:1', 'utf-8');
+  odd.lose(0);
+  odd.resuming();
+  odd.resumeAnswer('SUCC');
+  assert.ok(odd.resumeAnswer('{"type":"resumed","offset":0,"received":7}').gone, 'we never sent 7 bytes');
+  assert.equal(odd.state, 'closed');
 });

@@ -1,0 +1,341 @@
+package main
+
+// Session resume in headless Chromium: the page reaches the gateway
+// through a TCP proxy the test controls, which cuts every connection at
+// once (a reset, as a network loss or a dying proxy does) and refuses new
+// ones for a while; the page must say so, keep the view and the typing,
+// reconnect, and go on with nothing lost or repeated either way.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestBrowserResume(t *testing.T) {
+	browserCtx := browserAllocator(t)
+	t.Run("Line", func(t *testing.T) { browserTestResume(t, browserCtx, "line") })
+	t.Run("Terminal", func(t *testing.T) { browserTestResume(t, browserCtx, "terminal") })
+	t.Run("GatewayRestarted", func(t *testing.T) { browserTestResumeGone(t, browserCtx) })
+	t.Run("DisconnectWhileReconnecting", func(t *testing.T) { browserTestResumeDisconnect(t, browserCtx) })
+}
+
+// resumeLines is how many numbered lines the target prints, one every
+// resumeLineEvery: long enough to span the cut and the reconnection.
+const (
+	resumeLines     = 300
+	resumeLineEvery = 20 * time.Millisecond
+)
+
+// browserTestResume: the target prints numbered lines steadily; every
+// connection through the proxy is cut and new ones are refused for 2 s;
+// the page shows the banner, reconnects, and ends with every line exactly
+// once, in order; what was typed during the cut reaches the target once.
+func browserTestResume(t *testing.T, browserCtx context.Context, mode string) {
+	p := browserSetupWith(t, browserCtx, gatewayOptions{ResumeWindow: time.Minute})
+	// The refused connections are the point; Chromium logs each one.
+	p.expectProblems(`WebSocket connection to '.*' failed`)
+	proxy := startCutProxy(t, strings.TrimPrefix(strings.TrimSuffix(p.url, "/"), "http://"))
+	p.url = "http://" + proxy.addr() + "/"
+	typed := &lockedBuffer{}
+	target := numberedTarget(t, resumeLines, resumeLineEvery, typed)
+
+	p.openHash("mode=" + mode)
+	p.connectTo(target)
+	lines := resumeConsoleLines
+	if mode == "terminal" {
+		p.waitTerminalConnected()
+		lines = resumeTermLines
+	} else {
+		p.wait("the connected state", `document.getElementById('status').textContent.startsWith('Connected to ')`)
+	}
+	type1, type2 := "before the cut", "typed during the cut"
+	p.waitFor("line 50", browserWait, fmt.Sprintf(`%s.includes('line 0050')`, lines))
+	p.typeLine(mode, type1)
+	waitFor(t, "the first typing at the target", func() bool { return strings.Contains(typed.String(), type1+"\r") })
+
+	cutAt := time.Now()
+	proxy.cut(2 * time.Second)
+	p.wait("the banner", `!document.getElementById('banner').hidden &&
+		document.getElementById('banner-text').textContent.startsWith('Connection lost, reconnecting…')`)
+	// The second attempt is refused too (about 1.5 s in); the banner counts.
+	p.wait("the second attempt", `document.getElementById('banner-text').textContent === 'Connection lost, reconnecting… (attempt 2)'`)
+	if got := p.text("connect-button"); got != "Disconnect" {
+		t.Errorf("the button reads %q while reconnecting, want Disconnect (which ends the session)", got)
+	}
+	p.typeLine(mode, type2)
+	p.screenshot("resume-" + mode + "-banner.png")
+
+	p.waitFor("the reconnection", 15*time.Second, `!document.getElementById('banner').hidden &&
+		document.getElementById('banner-text').textContent === 'Reconnected'`)
+	t.Logf("reconnected %v after the cut (refused for 2 s)", time.Since(cutAt).Round(time.Millisecond))
+	p.screenshot("resume-" + mode + "-reconnected.png")
+	last := fmt.Sprintf("line %04d", resumeLines)
+	p.waitFor(last, 20*time.Second, fmt.Sprintf(`%s.includes(%s)`, lines, browserJS(last)))
+	p.screenshot("resume-" + mode + "-recovered.png")
+
+	got := browserEval[[]string](p, lines)
+	want := make([]string, resumeLines)
+	for i := range want {
+		want[i] = fmt.Sprintf("line %04d", i+1)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the %s shows %d numbered lines, want 1 to %d exactly once, in order; first difference: %s", mode, len(got), resumeLines, firstLineDiff(got, want))
+	}
+	// What was typed arrived once each, in order, and nothing else.
+	end := "\r\n" // Enter in the terminal is CR; the command box sends CR LF
+	if mode == "terminal" {
+		end = "\r"
+	}
+	p.typeLine(mode, "after")
+	waitFor(t, "the last typing at the target", func() bool { return strings.Contains(typed.String(), "after"+end) })
+	if got, want := typed.String(), type1+end+type2+end+"after"+end; got != want {
+		t.Errorf("the target got %q, want %q", got, want)
+	}
+	if got := p.text("status"); !strings.HasPrefix(got, "Connected to ") {
+		t.Errorf("status %q after the reconnection", got)
+	}
+	// Disconnect ends the session for good: the target is closed.
+	p.click("connect-button")
+	waitFor(t, "the target to be closed", func() bool { return strings.HasSuffix(typed.String(), targetClosed) })
+}
+
+// browserTestResumeDisconnect: Disconnect while the page is reconnecting
+// ends the session for good (the gateway would otherwise keep it, and
+// its target, for the window): the target is closed.
+func browserTestResumeDisconnect(t *testing.T, browserCtx context.Context) {
+	p := browserSetupWith(t, browserCtx, gatewayOptions{ResumeWindow: time.Minute})
+	p.expectProblems(`WebSocket connection to '.*' failed`)
+	proxy := startCutProxy(t, strings.TrimPrefix(strings.TrimSuffix(p.url, "/"), "http://"))
+	p.url = "http://" + proxy.addr() + "/"
+	typed := &lockedBuffer{}
+	target := numberedTarget(t, 100000, 100*time.Millisecond, typed)
+	p.open()
+	p.connectTo(target)
+	p.wait("line 3", `[...document.querySelectorAll('#console .line.out')].some(l => l.textContent === 'line 0003')`)
+	proxy.cut(time.Minute)
+	p.wait("the second attempt", `document.getElementById('banner-text').textContent === 'Connection lost, reconnecting… (attempt 2)'`)
+	proxy.allow()
+	p.click("connect-button")
+	p.wait("the idle page", `document.getElementById('connect-button').textContent === 'Connect' && document.getElementById('banner').hidden`)
+	waitFor(t, "the target to be closed", func() bool { return strings.HasSuffix(typed.String(), targetClosed) })
+	if status := p.text("status"); status != "Disconnected." {
+		t.Errorf("status %q, want Disconnected.", status)
+	}
+}
+
+// browserTestResumeGone: the gateway behind the proxy is replaced by a
+// fresh one (a restart); the resume is refused, and the page says the
+// session ended and offers to connect again, which works.
+func browserTestResumeGone(t *testing.T, browserCtx context.Context) {
+	p := browserSetupWith(t, browserCtx, gatewayOptions{ResumeWindow: time.Minute})
+	p.expectProblems(`WebSocket connection to '.*' failed`)
+	proxy := startCutProxy(t, strings.TrimPrefix(strings.TrimSuffix(p.url, "/"), "http://"))
+	p.url = "http://" + proxy.addr() + "/"
+	target := numberedTarget(t, 100000, 100*time.Millisecond, &lockedBuffer{})
+	p.open()
+	p.connectTo(target)
+	p.wait("line 3", `[...document.querySelectorAll('#console .line.out')].some(l => l.textContent === 'line 0003')`)
+
+	fresh := newTestGateway(t, gatewayOptions{ResumeWindow: time.Minute})
+	proxy.setBackend(fresh.srv.Listener.Addr().String())
+	proxy.cut(0)
+	p.wait("the end of the session", `!document.getElementById('banner').hidden &&
+		document.getElementById('banner-text').textContent === 'The session ended while you were disconnected.' &&
+		!document.getElementById('banner-connect').hidden && document.getElementById('connect-button').textContent === 'Connect'`)
+	if status := p.text("status"); !strings.Contains(status, "unknown session") {
+		t.Errorf("status %q, want the gateway's reason (unknown session)", status)
+	}
+	if !browserEval[bool](p, browserHasLine("out", "line 0003")) {
+		t.Error("the console was cleared when the session ended; it should stay for reading")
+	}
+	p.screenshot("resume-gone.png")
+	p.click("banner-connect")
+	p.wait("a new session", `document.getElementById('status').textContent.startsWith('Connected to ') && document.getElementById('banner').hidden`)
+}
+
+// resumeConsoleLines and resumeTermLines are JavaScript: the numbered
+// lines the console (its target output) and the terminal (its whole
+// buffer) show, in order.
+const resumeConsoleLines = `[...document.querySelectorAll('#console .line.out')].map(l => l.textContent).filter(t => /^line \d+$/.test(t))`
+
+var resumeTermLines = `(window.wstelnet.term ? ` + browserTermLines + `(true) : []).map(l => l.trimEnd()).filter(t => /^line \d+$/.test(t))`
+
+// typeLine types a line the way the mode takes one: the command box, or
+// keys into the terminal and Enter.
+func (p *browserPage) typeLine(mode, line string) {
+	p.t.Helper()
+	if mode == "terminal" {
+		p.typeKeys(line + "\r")
+		return
+	}
+	p.sendLine(line)
+}
+
+func firstLineDiff(got, want []string) string {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return fmt.Sprintf("at %d, %q where %q belongs", i, got[i], want[i])
+		}
+	}
+	if len(got) > len(want) {
+		return fmt.Sprintf("%q after the last", got[len(want)])
+	}
+	if len(got) < len(want) {
+		return fmt.Sprintf("the lines from %q on are missing", want[len(got)])
+	}
+	return "none"
+}
+
+// targetClosed is what numberedTarget records when its connection ends.
+const targetClosed = "<closed>"
+
+// numberedTarget is a TCP target that prints n lines "line 0001" ... one
+// every interval, and records everything it receives into typed, then
+// targetClosed.
+func numberedTarget(t *testing.T, n int, every time.Duration, typed io.Writer) string {
+	t.Helper()
+	return startTarget(t, func(c net.Conn) {
+		done := make(chan struct{})
+		printed := make(chan struct{})
+		go func() {
+			defer close(printed)
+			tick := time.NewTicker(every)
+			defer tick.Stop()
+			for i := 1; i <= n; i++ {
+				select {
+				case <-tick.C:
+				case <-done:
+					return
+				}
+				if _, err := fmt.Fprintf(c, "line %04d\r\n", i); err != nil {
+					return
+				}
+			}
+		}()
+		io.Copy(typed, c) // until the session ends
+		io.WriteString(typed, targetClosed)
+		close(done)
+		<-printed
+	})
+}
+
+// cutProxy is a TCP proxy on loopback in front of a gateway, which the
+// test can cut: every connection through it reset on both sides at once,
+// and new ones reset as they come for a while.
+type cutProxy struct {
+	t  testing.TB
+	ln net.Listener
+	wg sync.WaitGroup
+
+	mu          sync.Mutex
+	backend     string
+	conns       map[net.Conn]struct{}
+	refuseUntil time.Time
+}
+
+func startCutProxy(t testing.TB, backend string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{t: t, ln: ln, backend: backend, conns: map[net.Conn]struct{}{}}
+	p.wg.Add(1)
+	go p.serve()
+	t.Cleanup(func() {
+		ln.Close()
+		p.cut(0)
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *cutProxy) addr() string { return p.ln.Addr().String() }
+
+// setBackend sends the connections that come next to another gateway.
+func (p *cutProxy) setBackend(addr string) {
+	p.mu.Lock()
+	p.backend = addr
+	p.mu.Unlock()
+}
+
+// allow ends a refusal.
+func (p *cutProxy) allow() {
+	p.mu.Lock()
+	p.refuseUntil = time.Time{}
+	p.mu.Unlock()
+}
+
+// cut resets every connection through the proxy, both sides, and resets
+// those that come within refuse.
+func (p *cutProxy) cut(refuse time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refuseUntil = time.Now().Add(refuse)
+	for c := range p.conns {
+		resetConn(c)
+	}
+}
+
+// resetConn closes c with a TCP reset: no close frame, no FIN.
+func resetConn(c net.Conn) {
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close()
+}
+
+func (p *cutProxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		if time.Now().Before(p.refuseUntil) {
+			p.mu.Unlock()
+			resetConn(c)
+			continue
+		}
+		backend := p.backend
+		p.mu.Unlock()
+		p.wg.Add(1)
+		go p.relay(c, backend)
+	}
+}
+
+// relay copies both ways until both directions end (a half-close passes
+// on), or until a cut.
+func (p *cutProxy) relay(c net.Conn, backend string) {
+	defer p.wg.Done()
+	b, err := net.Dial("tcp", backend)
+	if err != nil {
+		resetConn(c)
+		return
+	}
+	p.mu.Lock()
+	p.conns[c], p.conns[b] = struct{}{}, struct{}{}
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.conns, c)
+		delete(p.conns, b)
+		p.mu.Unlock()
+		c.Close()
+		b.Close()
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		io.Copy(b, c)
+		b.(*net.TCPConn).CloseWrite()
+	}()
+	io.Copy(c, b)
+	c.(*net.TCPConn).CloseWrite()
+	<-done
+}
