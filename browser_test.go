@@ -53,6 +53,8 @@ func TestBrowser(t *testing.T) {
 	t.Run("Dialog", func(t *testing.T) { browserTestDialog(t, browserCtx) })
 	t.Run("PhoneKeyBar", func(t *testing.T) { browserTestPhoneKeyBar(t, browserCtx) })
 	t.Run("NonASCII", func(t *testing.T) { browserTestNonASCII(t, browserCtx) })
+	t.Run("TelnetdCtrlV", func(t *testing.T) { browserTestTelnetdCtrlV(t, browserCtx) })
+	t.Run("TelnetdBreak", func(t *testing.T) { browserTestTelnetdBreak(t, browserCtx) })
 	t.Run("Menu", func(t *testing.T) { browserTestMenu(t, browserCtx) })
 	t.Run("TargetLink", func(t *testing.T) { browserTestTargetLink(t, browserCtx) })
 	t.Run("Embed", func(t *testing.T) { browserTestEmbed(t, browserCtx) })

@@ -563,7 +563,10 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	n := len(g.sessions)
 	for s := range g.sessions {
-		s.ws.Close()
+		if ws := s.socket(); ws != nil {
+			ws.Close()
+		}
+		s.ws.Close() // the first socket, if a resume replaced it
 	}
 	g.mu.Unlock()
 	g.log.Warn("cut sessions that did not close in time", "sessions", n)

@@ -68,7 +68,8 @@ type resumable struct {
 	mu        sync.Mutex
 	room      sync.Cond // signalled when the buffer shrinks, a socket attaches, or the session ends
 	ws        *wsframe.Conn
-	out       []byte // output sent (or to send) and not yet acknowledged
+	out       []byte // output sent (or to send) and not yet acknowledged: a window at the end of buf
+	buf       []byte // out's storage, compacted to the front rather than grown (keep)
 	outBase   int64  // the offset of out[0]
 	in        int64  // browser bytes taken: read and handed to the target
 	inAcked   int64  // the last offset we acknowledged
@@ -187,7 +188,7 @@ func (r *resumable) deliver(s *session, data []byte, echo, echoChanged bool) {
 	r.sendMu.Lock()
 	defer r.sendMu.Unlock()
 	r.mu.Lock()
-	r.out = append(r.out, data...)
+	r.keep(data)
 	if echoChanged {
 		r.echo = echo
 	}
@@ -240,9 +241,42 @@ func (r *resumable) ackLocked(offset int64) {
 	r.out = r.out[offset-r.outBase:]
 	r.outBase = offset
 	if len(r.out) == 0 {
-		r.out = nil // all acknowledged: an idle session holds no buffer
+		// All acknowledged: start again at the front of the same storage,
+		// which trim frees once the session has been quiet for a while.
+		r.out = r.buf[:0]
 	}
 	r.room.Broadcast()
+}
+
+// trim frees the buffer's storage if nothing in it waits for an ack: the
+// keepalive timer calls it, so that a session holds a buffer only while
+// output flows or is unacknowledged, not while it idles.
+func (r *resumable) trim() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.out) == 0 {
+		r.out, r.buf = nil, nil
+	}
+}
+
+// keep adds output to the buffer. The acknowledged head is not freed as
+// acks come (that would make every append reallocate): the unacknowledged
+// tail moves to the front of the same storage when it would otherwise
+// have to grow. Call with mu held.
+func (r *resumable) keep(data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	if start := cap(r.buf) - cap(r.out); len(r.out)+len(data) > cap(r.out) && start > 0 && len(r.out)+len(data) <= cap(r.buf) {
+		n := copy(r.buf, r.out)
+		r.out = r.buf[:n]
+	}
+	if len(r.out)+len(data) > cap(r.out) {
+		grown := make([]byte, len(r.out), max(2*cap(r.out), len(r.out)+len(data), 4096))
+		copy(grown, r.out)
+		r.buf, r.out = grown[:cap(grown)], grown
+	}
+	r.out = append(r.out, data...)
 }
 
 // took counts browser bytes handed to the target, and acknowledges them
@@ -369,7 +403,7 @@ func (s *session) resume(ws *wsframe.Conn, offset int64, client string) error {
 		old.WriteClose(closeResumedElsewhere, "the session was resumed on another connection")
 		old.Close()
 	}
-	s.log.Info("session resumed", "id", shortID(r.id), "client", client, "offset", offset, "received", in, "backlog", len(backlog))
+	s.log.Info("session resumed", "id", shortID(r.id), "from", client, "offset", offset, "received", in, "backlog", len(backlog))
 	// The answer, the state the browser may have missed, then the output
 	// from its offset on; a failed write is a lost socket, as ever.
 	send := func() error {

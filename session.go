@@ -378,6 +378,9 @@ func (s *session) keepalive() {
 		s.stop(endIdle(idle))
 		return
 	}
+	if s.res != nil {
+		s.res.trim()
+	}
 	if s.g.opts.PingInterval > 0 {
 		ws := s.socket()
 		if ws == nil {
