@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -60,6 +61,25 @@ func browserTestTerminalKeys(t *testing.T, browserCtx context.Context) {
 	} {
 		p.typeKeys(k.keys, k.opts...)
 		rec.expect(k.name, []byte(k.want))
+	}
+	// The keypad, as a keyboard sends it (location 3): digits and operators
+	// as characters, its Enter as Enter (xterm's normal keypad mode).
+	for _, k := range []struct{ key, code, text, want string }{
+		{"7", "Numpad7", "7", "7"},
+		{"+", "NumpadAdd", "+", "+"},
+		{"Enter", "NumpadEnter", "\r", "\r"},
+	} {
+		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: k.key, Code: k.code, Text: k.text, UnmodifiedText: k.text, Location: 3}
+		if k.code == "NumpadEnter" {
+			down.WindowsVirtualKeyCode, down.NativeVirtualKeyCode = 13, 13
+		}
+		up := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Key: k.key, Code: k.code, Location: 3}
+		for _, e := range []input.DispatchKeyEventParams{down, up} {
+			if _, err := chromedp.Call(p.ctx, input.DispatchKeyEvent, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rec.expect("keypad "+k.code, []byte(k.want))
 	}
 	// Tab and Esc went to the host: the focus is still in the terminal.
 	if !browserEval[bool](p, `document.activeElement.classList.contains('xterm-helper-textarea')`) {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 )
 
 // echoGreeting is the first line a client of the echo server sees, so that a
@@ -77,6 +78,10 @@ func (e *echoServer) acceptLoop() {
 	}
 }
 
+// echoWriteTimeout drops a client that does not read what it is sent back
+// (the echo server listens where anyone on the machine may connect).
+const echoWriteTimeout = 30 * time.Second
+
 func (e *echoServer) serveConn(c net.Conn) {
 	defer e.wg.Done()
 	defer func() {
@@ -85,7 +90,8 @@ func (e *echoServer) serveConn(c net.Conn) {
 		e.mu.Unlock()
 		c.Close()
 	}()
-	if _, err := c.Write([]byte(echoGreeting)); err != nil {
+	w := deadlineWriter{c}
+	if _, err := w.Write([]byte(echoGreeting)); err != nil {
 		return
 	}
 	r := bufio.NewReader(c)
@@ -94,11 +100,11 @@ func (e *echoServer) serveConn(c net.Conn) {
 		// ReadSlice bounds memory: a line longer than the buffer is echoed in pieces.
 		line, err := r.ReadSlice('\n')
 		if atLineStart && bytes.HasPrefix(line, []byte("quit")) {
-			c.Write([]byte("bye\r\n"))
+			w.Write([]byte("bye\r\n"))
 			return
 		}
 		if len(line) > 0 {
-			if _, werr := c.Write(line); werr != nil {
+			if _, werr := w.Write(line); werr != nil {
 				return
 			}
 			atLineStart = line[len(line)-1] == '\n'
@@ -107,4 +113,12 @@ func (e *echoServer) serveConn(c net.Conn) {
 			return
 		}
 	}
+}
+
+// deadlineWriter gives every write a deadline of echoWriteTimeout.
+type deadlineWriter struct{ net.Conn }
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	d.SetWriteDeadline(time.Now().Add(echoWriteTimeout))
+	return d.Conn.Write(p)
 }

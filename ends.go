@@ -27,6 +27,9 @@ type end struct {
 	// handedOver: the socket resumed another session and belongs to it
 	// now; this session just ends, without a close or a log line of its own.
 	handedOver bool
+	// answer: the browser's close frame answered ours, so the session
+	// ended for the reason we closed, not because the browser left.
+	answer bool
 }
 
 var errShuttingDown = errors.New("the gateway is shutting down")
@@ -141,13 +144,21 @@ func endOfRead(err error) end {
 	var pe *wsframe.ProtocolError
 	switch {
 	case errors.As(err, &ce):
-		return endClientClosed()
+		e := endClientClosed()
+		e.answer = ce.Answer
+		return e
 	case errors.As(err, &pe):
 		return endProtocol(pe)
 	default:
 		return endClientLost(err)
 	}
 }
+
+// yieldsToStop reports whether an end may be the effect of a stop rather than
+// its own cause: the gateway's side ended (stop closes the target), or the
+// browser answered the close frame stop sent. A browser that closed or
+// left first keeps its own reason, even if a stop comes right after.
+func (e end) yieldsToStop() bool { return e.gatewayCloses || e.answer }
 
 // endCause carries an end decided outside the relay (shutdown, idle, a
 // failed ping) through the session's context.

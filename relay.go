@@ -34,7 +34,7 @@ func (s *session) relay(target net.Conn) {
 	ended := func(e end) {
 		once.Do(func() {
 			target.Close()
-			if stopped, ok := s.stopped(); ok {
+			if stopped, ok := s.stopped(); ok && e.yieldsToStop() {
 				e = stopped
 			}
 			first = e

@@ -501,7 +501,7 @@ func (s *session) relayResumable(target net.Conn) {
 	}()
 	go func() {
 		e := s.browserToTargetResumable(target)
-		if stopped, ok := s.stopped(); ok {
+		if stopped, ok := s.stopped(); ok && e.yieldsToStop() {
 			e = stopped
 		}
 		target.Close()

@@ -340,3 +340,19 @@ func TestWriteTimeout(t *testing.T) {
 		t.Errorf("a ping after a failed write: %v, want %v", err2, err)
 	}
 }
+
+// TestCloseAnswer: a close frame after ours is an answer; one before is not.
+func TestCloseAnswer(t *testing.T) {
+	for _, weFirst := range []bool{true, false} {
+		s, c := pair(t, Options{WriteTimeout: 5 * time.Second})
+		if weFirst {
+			s.WriteClose(CloseGoingAway, "bye")
+		}
+		c.Write(masked(0x88, closePayload(1000, "")))
+		_, err := s.ReadMessage()
+		var ce *CloseError
+		if !errors.As(err, &ce) || ce.Answer != weFirst {
+			t.Errorf("we closed first: %v; got %#v, want Answer %v", weFirst, err, weFirst)
+		}
+	}
+}

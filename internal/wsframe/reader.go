@@ -28,10 +28,12 @@ type Message struct {
 }
 
 // CloseError is what ReadMessage returns when the peer sent a close frame.
-// Code is CloseNoStatus (1005) for a close frame without a code.
+// Code is CloseNoStatus (1005) for a close frame without a code. Answer is
+// true when it answers a close frame we had sent first.
 type CloseError struct {
 	Code   int
 	Reason string
+	Answer bool
 }
 
 func (e *CloseError) Error() string {
@@ -320,16 +322,18 @@ func (r *Reader) control(op byte, payload []byte) error {
 		}
 		reason = string(payload[2:])
 	}
+	ours := false
 	if r.w != nil {
 		// Answer with the peer's code, as RFC 6455 section 5.5.1 suggests;
 		// if we had closed first, this sends nothing.
+		ours = r.w.CloseSent()
 		answer := code
 		if answer == CloseNoStatus {
 			answer = CloseNormal
 		}
 		r.w.WriteClose(answer, "")
 	}
-	r.failed = &CloseError{Code: code, Reason: reason}
+	r.failed = &CloseError{Code: code, Reason: reason, Answer: ours}
 	return r.failed
 }
 
