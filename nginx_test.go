@@ -254,18 +254,7 @@ func nginxRender(t *testing.T, site, listen string, gateways []string) string {
 func nginxStart(t *testing.T, bin, site string, gateways ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close() // once nginx answers on its copy
-	addr := ln.Addr().String()
-	f, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-
+	addr, f := nginxListen(t)
 	mainConf := `# Written by nginx_test.go: nginx in the foreground with everything in ` + dir + `.
 daemon off;
 master_process on;
@@ -283,12 +272,65 @@ http {
     include site.conf;
 }
 `
-	for name, text := range map[string]string{"nginx.conf": mainConf, "site.conf": nginxRender(t, site, addr, gateways)} {
+	exited, waitErr := nginxLaunch(t, bin, dir, map[string]string{"nginx.conf": mainConf, "site.conf": nginxRender(t, site, addr, gateways)}, f)
+
+	// The socket listens already, so a request waits for nginx instead of
+	// failing; the loop is for an nginx that exits instead, or hangs.
+	client := &http.Client{Timeout: time.Second}
+	defer client.CloseIdleConnections()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for ; ; <-tick.C {
+		resp, err := client.Get("http://" + addr + "/telnet/healthz")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && string(body) == "ok\n" {
+				break
+			}
+			err = fmt.Errorf("%s %q", resp.Status, body)
+		}
+		select {
+		case <-exited:
+			t.Fatalf("nginx exited (%v); its configuration:\n%s", waitErr(), nginxRender(t, site, addr, gateways))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx does not serve /telnet/healthz: %v", err)
+		}
+	}
+	return addr
+}
+
+// nginxListen listens on a loopback port for nginx and returns the address
+// and the socket as a file to hand over (see nginxStart). Our copy stays
+// open until the test's end, so that nginx cannot have bound the address
+// itself: an answer proves it adopted ours.
+func nginxListen(t *testing.T) (string, *os.File) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close(); ln.Close() })
+	return ln.Addr().String(), f
+}
+
+// nginxLaunch writes files into dir and starts nginx on dir/nginx.conf,
+// with the socket f as its descriptor 3; nginx stops at the test's end.
+// It returns a channel closed when nginx exits, and then its error.
+func nginxLaunch(t *testing.T, bin, dir string, files map[string]string, f *os.File) (<-chan struct{}, func() error) {
+	t.Helper()
+	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-
 	cmd := exec.Command(bin, "-p", dir+"/", "-c", "nginx.conf")
 	cmd.Env = append(os.Environ(), "NGINX=3;")
 	cmd.ExtraFiles = []*os.File{f}
@@ -315,34 +357,7 @@ http {
 	var waitErr error
 	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { nginxStop(t, cmd.Process.Pid, exited) })
-
-	// The socket listens already, so a request waits for nginx instead of
-	// failing; the loop is for an nginx that exits instead, or hangs.
-	client := &http.Client{Timeout: time.Second}
-	defer client.CloseIdleConnections()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for ; ; <-tick.C {
-		resp, err := client.Get("http://" + addr + "/telnet/healthz")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 && string(body) == "ok\n" {
-				break
-			}
-			err = fmt.Errorf("%s %q", resp.Status, body)
-		}
-		select {
-		case <-exited:
-			t.Fatalf("nginx exited (%v); its configuration:\n%s", waitErr, nginxRender(t, site, addr, gateways))
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx does not serve /telnet/healthz: %v", err)
-		}
-	}
-	return addr
+	return exited, func() error { <-exited; return waitErr }
 }
 
 // nginxStop ends nginx with SIGTERM, which closes every connection at once

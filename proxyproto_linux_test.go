@@ -14,12 +14,10 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -129,17 +127,7 @@ func (v nginxVisitors) expect(t *testing.T, path, addr, port string) {
 func proxyProtocolNginx(t *testing.T, bin string) (string, nginxVisitors) {
 	t.Helper()
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close() // once nginx answers on its copy
-	addr := ln.Addr().String()
-	f, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	addr, f := nginxListen(t)
 	conf := `# Written by proxyproto_linux_test.go.
 daemon off;
 master_process on;
@@ -161,24 +149,7 @@ http {
     }
 }
 `
-	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", dir+"/", "-c", "nginx.conf")
-	cmd.Env = append(os.Environ(), "NGINX=3;")
-	cmd.ExtraFiles = []*os.File{f}
-	cmd.Stdout, cmd.Stderr = testWriter{t}, testWriter{t}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
-	}
-	if err := syscall.SetNonblock(int(f.Fd()), true); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { nginxStop(t, cmd.Process.Pid, exited) })
+	exited, _ := nginxLaunch(t, bin, dir, map[string]string{"nginx.conf": conf}, f)
 
 	// Ready when it answers a request with a PROXY header of its own.
 	ready := pollUntil(10*time.Second, func() bool {
