@@ -40,12 +40,18 @@ type rclient struct {
 
 func (tg *testGateway) openResumable(t testing.TB, target string, hdr http.Header) *rclient {
 	t.Helper()
+	return tg.openResumableWith(t, "telnet=off", target, hdr)
+}
+
+// openResumableWith opens a resumable session with more v2 options in query.
+func (tg *testGateway) openResumableWith(t testing.TB, query, target string, hdr http.Header) *rclient {
+	t.Helper()
 	if hdr == nil {
 		hdr = http.Header{}
 	}
 	hdr.Set("Origin", tg.origin())
 	hdr.Set("Sec-WebSocket-Protocol", subprotocolV2)
-	ws, resp := tg.dialWS(t, "/ws?resume=1&telnet=off", hdr)
+	ws, resp := tg.dialWS(t, "/ws?resume=1&"+query, hdr)
 	if ws == nil {
 		t.Fatalf("handshake refused: %s", resp.Status)
 	}
@@ -548,5 +554,35 @@ func TestResumeDuringDrain(t *testing.T) {
 	c.ws.writeFrame(opBinary, []byte("draining\r\n"))
 	for !bytes.Contains(c.got, []byte("draining\r\n")) {
 		c.read()
+	}
+}
+
+// TestResumeResizeOnlyIfChanged: after a resume the page sends its size
+// again; the target hears of it only if it changed.
+func TestResumeResizeOnlyIfChanged(t *testing.T) {
+	got := make(chan []byte, 4)
+	target := startTarget(t, func(c net.Conn) {
+		c.Write([]byte{tIAC, tDO, oNAWS})
+		got <- readN(t, c, 3+9) // WILL NAWS and the first size
+		c.Write([]byte("ready\r\n"))
+		got <- readN(t, c, 9+1) // the next size, then the marker x
+		io.Copy(io.Discard, c)
+	})
+	tg := newTestGateway(t, gatewayOptions{ResumeWindow: time.Minute})
+	c := tg.openResumableWith(t, "cols=80&rows=24", target, nil)
+	if b := <-got; !bytes.Equal(b, []byte{tIAC, tWILL, oNAWS, tIAC, tSB, oNAWS, 0, 80, 0, 24, tIAC, tSE}) {
+		t.Fatalf("target got %v first", b)
+	}
+	for !bytes.Contains(c.got, []byte("ready\r\n")) {
+		c.read()
+	}
+	c.cut()
+	waitFor(t, "the session to detach", func() bool { return strings.Contains(tg.logs(), "session detached") })
+	c.resume()
+	c.ws.sendControl(controlMessage{Type: "resize", Cols: 80, Rows: 24}) // the same size: nothing
+	c.ws.sendControl(controlMessage{Type: "resize", Cols: 100, Rows: 30})
+	c.ws.writeFrame(opBinary, []byte("x"))
+	if b := <-got; !bytes.Equal(b, []byte{tIAC, tSB, oNAWS, 0, 100, 0, 30, tIAC, tSE, 'x'}) {
+		t.Fatalf("after the resume the target got %v, want one NAWS (100x30) and then x", b)
 	}
 }
