@@ -17,30 +17,44 @@ export const ACK_DELAY = 1000;
 // to be sent, and a cat on the keyboard should not fill the tab's memory.
 export const MAX_QUEUED = 64 * 1024;
 
-// Output counts the target's bytes the page has received and says when to
-// acknowledge them.
+// Output counts the target's bytes the page has received and shown, and
+// says when to acknowledge them. It acknowledges what has been shown, not
+// just received: a terminal that parses more slowly than the host writes
+// (a flood of output) then holds back the acks, the gateway stops reading
+// the target once -resume-buffer is unacknowledged, and TCP slows the
+// host down, instead of the terminal's queue growing without bound (xterm
+// drops data past 50 MB). A resume still asks for the bytes after what was
+// received: those queued for the screen are not lost with the socket.
 export class Output {
   constructor() {
-    this.received = 0;  // bytes received (and shown) since the session began
+    this.received = 0;  // bytes received since the session began
+    this.shown = 0;     // bytes of those that the view has taken
     this.acked = 0;     // the offset last acknowledged (or resumed at)
   }
 
-  // take counts n bytes just received. It returns 'now' when an ack must
-  // go at once (64 KiB unacknowledged), 'later' when one must go within
-  // ACK_DELAY, or '' when nothing new is owed.
-  take(n) {
+  // take counts n bytes just received; shownNow says the view took them
+  // at once (otherwise call showed when it has). It returns 'now' when an
+  // ack must go at once (64 KiB unacknowledged), 'later' when one must go
+  // within ACK_DELAY, or '' when nothing new is owed.
+  take(n, shownNow = true) {
     this.received += n;
-    const owed = this.received - this.acked;
+    return shownNow ? this.showed(n) : '';
+  }
+
+  // showed counts n received bytes the view has now taken.
+  showed(n) {
+    this.shown = Math.min(this.shown + n, this.received);
+    const owed = this.shown - this.acked;
     if (owed >= ACK_EVERY) return 'now';
     return owed > 0 ? 'later' : '';
   }
 
-  // ack returns the ack message for everything received, or null if it
-  // was acknowledged already.
+  // ack returns the ack message for everything shown, or null if it was
+  // acknowledged already.
   ack() {
-    if (this.received === this.acked) return null;
-    this.acked = this.received;
-    return { type: 'ack', offset: this.received };
+    if (this.shown <= this.acked) return null;
+    this.acked = this.shown;
+    return { type: 'ack', offset: this.shown };
   }
 
   // resumeMessage is the first message of a resuming socket: it asks for

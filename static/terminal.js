@@ -179,8 +179,9 @@ export class TerminalView {
   }
 
   // write takes bytes (UTF-8, which xterm.js decodes itself, keeping
-  // characters split across frames whole) or text already decoded.
-  write(data) { this.term.write(data); }
+  // characters split across frames whole) or text already decoded; done,
+  // if given, runs once xterm.js has parsed them.
+  write(data, done) { this.term.write(data, done); }
 
   reset() { this.term?.reset(); }
 

@@ -420,23 +420,29 @@ function onMessage(s, data) {
 // that keeps them for a resume.
 function onOutput(s, bytes) {
   debug.received += bytes.length;
-  if (s.resumable) {
-    const due = s.down.take(bytes.length);
-    if (due === 'now') sendAck(s);
-    else if (due === 'later' && !s.ackTimer) s.ackTimer = setTimeout(() => sendAck(s), ACK_DELAY);
-  }
+  // In terminal mode the acks wait until xterm.js has parsed the bytes:
+  // that is the flow control that keeps a flood from outrunning it.
+  const flow = mode === 'terminal';
+  if (s.resumable) schedule(s, s.down.take(bytes.length, !flow));
+  const shown = flow && s.resumable ? () => { if (session === s) schedule(s, s.down.showed(bytes.length)); } : undefined;
   if (mode === 'terminal') {
     // xterm.js decodes UTF-8 itself, keeping characters split across frames whole.
     if (s.charset === 'utf-8') {
       s.outputSeen = true;
-      terminal.write(bytes);
+      terminal.write(bytes, shown);
     } else {
-      terminal.write(s.output(bytes));
+      terminal.write(s.output(bytes), shown);
     }
     return;
   }
   lines.write(s.output(bytes));
   if (s.notePrompt(lines.partial(200))) updateCommandBox();
+}
+
+// schedule sends an ack now or arms the timer for one, as take or showed said.
+function schedule(s, due) {
+  if (due === 'now') sendAck(s);
+  else if (due === 'later' && !s.ackTimer) s.ackTimer = setTimeout(() => sendAck(s), ACK_DELAY);
 }
 
 // onControl acts on a control message from the gateway; unknown types are ignored.

@@ -148,3 +148,17 @@ test('a loss is 1006, or 1001 the gateway did not announce', () => {
   assert.equal(isLoss(1000, false), false);
   assert.equal(isLoss(4001, false), false, 'resumed elsewhere');
 });
+
+test('output: acks follow what the view has taken; a resume asks from what was received', () => {
+  const o = new Output();
+  assert.equal(o.take(3 * ACK_EVERY, false), '', 'received, not yet shown: nothing owed');
+  assert.equal(o.ack(), null);
+  assert.equal(o.showed(ACK_EVERY - 1), 'later');
+  assert.equal(o.showed(1), 'now');
+  assert.deepEqual(o.ack(), { type: 'ack', offset: ACK_EVERY });
+  assert.equal(o.showed(10 * ACK_EVERY), 'now', 'never more than was received');
+  assert.deepEqual(o.ack(), { type: 'ack', offset: 3 * ACK_EVERY });
+  o.take(500, false);
+  assert.deepEqual(o.resumeMessage('id'), { type: 'resume', id: 'id', offset: 3 * ACK_EVERY + 500 });
+  assert.equal(o.showed(500), '', 'the resume acknowledged them');
+});
