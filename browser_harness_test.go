@@ -118,6 +118,11 @@ func browserSetupWith(t *testing.T, browserCtx context.Context, opts gatewayOpti
 		t.Fatal(err)
 	}
 	opts.Logger, opts.LoopbackOnly, opts.EchoAddr = logger, true, echo.Addr()
+	if opts.ResumeWindow == 0 {
+		// As the binary runs by default: the page's sessions are
+		// resumable, and their acks are its flow control.
+		opts.ResumeWindow = time.Minute
+	}
 	for _, c := range configure {
 		c(&opts, echo.Addr())
 	}
