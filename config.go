@@ -96,7 +96,7 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&raw.origins, "origin", "", "comma-separated extra page `origins` (e.g. https://app.example.com) allowed to open sessions, besides the gateway's own")
 	fs.DurationVar(&cfg.dialTimeout, "dial-timeout", 10*time.Second, "how long to wait for a target to accept a connection")
 
-	fs.StringVar(&raw.allow, "allow", "", "comma-separated target `rules` that may be dialled: host names (bbs.example.org, *.example.org), IPs, CIDRs (10.0.0.0/8) or *, each with an optional :PORT or :LO-HI; required when listening beyond loopback or behind -trust-proxy")
+	fs.StringVar(&raw.allow, "allow", "", "comma-separated target `rules` that may be dialled: host names (bbs.example.org, *.example.org), IPs, CIDRs (10.0.0.0/8) or *, each with an optional :PORT or :LO-HI; required when listening beyond loopback or behind -trust-proxy, unless -targets names the only targets")
 	fs.StringVar(&raw.deny, "deny", "", "comma-separated target `rules` that may not be dialled (same forms as -allow); deny beats allow")
 
 	fs.StringVar(&cfg.targets, "targets", "", "read named targets from `file` (or every file of a directory) in websockify's token file format, 'name: host:port [proxy-protocol] [# description]'; re-read on SIGHUP and when it changes. Without -allow only these can be reached")

@@ -12,8 +12,9 @@ import (
 // loopback without -allow: anyone who reaches it could otherwise reach every
 // TCP service its machine can reach. It lives with the parser because it
 // teaches the rules' syntax, and every example in it must parse.
-const AllowHint = `no -allow given, and the gateway listens beyond loopback: anyone who can reach it could reach every TCP service this machine can reach.
-Say which targets users may reach with -allow, a comma-separated list of rules:
+const AllowHint = `no -allow or -targets given, and the gateway listens beyond loopback: anyone who can reach it could reach every TCP service this machine can reach.
+Name the only targets users may reach in a file, with -targets FILE (one "name: host:port" per line, websockify's format),
+or say which targets users may reach with -allow, a comma-separated list of rules:
   a host name:       bbs.example.org   *.example.org (any name under example.org)
   an IP or a CIDR:   192.0.2.7   10.0.0.0/8   fd00::/8
   each with an optional port or port range:   bbs.example.org:23   10.0.0.0/8:2000-2999   [fd00::/8]:23
