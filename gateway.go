@@ -23,8 +23,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/net/websocket"
-
 	"wstelnet/internal/policy"
 	"wstelnet/internal/tokens"
 	"wstelnet/internal/wsframe"
@@ -294,7 +292,8 @@ func (g *Gateway) setRouteCookie(w http.ResponseWriter, r *http.Request) {
 
 // serveWebSocket is the WebSocket endpoint of protocols v1 and v2.
 func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
-	g.serveSession(w, r, g.handshake, nil)
+	// wstelnet.v2 if the client offers it, else none (v1).
+	g.serveSession(w, r, []string{subprotocolV2}, nil)
 }
 
 // serveSession serves a WebSocket endpoint: it answers plain HTTP requests
@@ -302,7 +301,7 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 // handshake, upgrades with handshake (which picks the subprotocol), lets
 // setup, if set, adapt the new session to the endpoint, and starts it;
 // the session's slot is taken here.
-func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, handshake func(*websocket.Config, *http.Request) error, setup func(*session)) {
+func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols []string, setup func(*session)) {
 	if !r.ProtoAtLeast(1, 1) {
 		// A proxy without "proxy_http_version 1.1" would pass the upgrade
 		// on as HTTP/1.0, which cannot carry a WebSocket.
@@ -321,7 +320,7 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, handshake
 		http.Error(w, "403 Forbidden: "+err.Error(), http.StatusForbidden)
 		return
 	}
-	ws, err := wsframe.Upgrade(w, r, handshake, wsframe.Options{MaxMessage: g.opts.MaxMessage, WriteTimeout: g.opts.WriteTimeout})
+	ws, err := wsframe.Upgrade(w, r, protocols, wsframe.Options{MaxMessage: g.opts.MaxMessage, WriteTimeout: g.opts.WriteTimeout})
 	if err != nil {
 		return // the library answered 400
 	}
@@ -347,25 +346,6 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, handshake
 	// The session goes on in its own goroutine and this handler returns, so
 	// that net/http lets go of the connection's buffers and goroutine.
 	go s.run()
-}
-
-// handshake replaces golang.org/x/net/websocket's default, which accepts any
-// Origin. The origin was checked before the upgrade (see upgradeOnly, which
-// can explain a refusal); here the config is completed: cfg.Origin must not
-// stay nil (Conn.RemoteAddr returns it), and the subprotocol is chosen:
-// wstelnet.v2 if the client offers it, else none (v1), whatever else it
-// offered, because confirming exactly one is what the library accepts.
-func (g *Gateway) handshake(cfg *websocket.Config, r *http.Request) error {
-	cfg.Origin, _ = websocket.Origin(cfg, r)
-	if cfg.Origin == nil {
-		cfg.Origin = &url.URL{}
-	}
-	if slices.Contains(cfg.Protocol, subprotocolV2) {
-		cfg.Protocol = []string{subprotocolV2}
-	} else {
-		cfg.Protocol = nil
-	}
-	return nil
 }
 
 // checkOrigin implements the rule against cross-site WebSocket hijacking: a

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/net/websocket"
-
 	"wstelnet/internal/wsframe"
 )
 
@@ -38,7 +36,10 @@ type websockifySession struct {
 // target is the token's.
 func (g *Gateway) serveWebsockify(w http.ResponseWriter, r *http.Request) {
 	token := websockifyToken(r.URL.Query())
-	g.serveSession(w, r, websockifyHandshake, func(s *session) {
+	// As websockify answers: "binary" if the client offers it; else the
+	// "base64" of older websockify, which some clients still ask for
+	// alone; else none, which every current client accepts.
+	g.serveSession(w, r, []string{"binary", "base64"}, func(s *session) {
 		s.wsk = &websockifySession{token: token, base64: s.ws.Protocol() == "base64"}
 	})
 }
@@ -58,25 +59,6 @@ func websockifyToken(q url.Values) string {
 		}
 	}
 	return ""
-}
-
-// websockifyHandshake answers as websockify does: "binary" if the client
-// offers it, else nothing, which every current client accepts. Older
-// websockify also spoke "base64", which some clients still ask for alone.
-func websockifyHandshake(cfg *websocket.Config, r *http.Request) error {
-	cfg.Origin, _ = websocket.Origin(cfg, r)
-	if cfg.Origin == nil {
-		cfg.Origin = &url.URL{}
-	}
-	switch {
-	case slices.Contains(cfg.Protocol, "binary"):
-		cfg.Protocol = []string{"binary"}
-	case slices.Contains(cfg.Protocol, "base64"):
-		cfg.Protocol = []string{"base64"}
-	default:
-		cfg.Protocol = nil
-	}
-	return nil
 }
 
 // target is the token's named target, or why there is none, for the close frame.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"time"
 
 	"golang.org/x/net/websocket"
@@ -34,12 +36,32 @@ type Conn struct {
 // WebSocket handshake; the library has answered it (400) and closed it.
 var ErrHandshake = errors.New("websocket handshake failed")
 
-// Upgrade answers r's opening handshake with golang.org/x/net/websocket,
-// whose handshake func (as in websocket.Server) completes the config and
-// chooses the subprotocol, and returns the connection for frames.
-func Upgrade(w http.ResponseWriter, r *http.Request, handshake func(*websocket.Config, *http.Request) error, opts Options) (*Conn, error) {
+// Upgrade answers r's opening handshake with golang.org/x/net/websocket
+// and returns the connection for frames. The subprotocol is the first of
+// protocols (the server's, in its order of preference) that the client
+// offers, or none. The caller has checked the Origin: the library's
+// default handshake would accept any.
+func Upgrade(w http.ResponseWriter, r *http.Request, protocols []string, opts Options) (*Conn, error) {
 	l := &lease{ResponseWriter: w}
 	var c *Conn
+	handshake := func(cfg *websocket.Config, r *http.Request) error {
+		// The library keeps cfg.Origin nil under a custom handshake, and
+		// its Conn.RemoteAddr would then panic.
+		if cfg.Origin, _ = websocket.Origin(cfg, r); cfg.Origin == nil {
+			cfg.Origin = &url.URL{}
+		}
+		// It adds every protocol the client offers to cfg.Protocol, and
+		// accepts the handshake only with exactly one left, or none.
+		offered := cfg.Protocol
+		cfg.Protocol = nil
+		for _, p := range protocols {
+			if slices.Contains(offered, p) {
+				cfg.Protocol = []string{p}
+				break
+			}
+		}
+		return nil
+	}
 	srv := websocket.Server{Handshake: handshake, Handler: func(ws *websocket.Conn) {
 		c = newConn(l.conn, l.early, opts)
 		if p := ws.Config().Protocol; len(p) == 1 {

@@ -13,18 +13,13 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"golang.org/x/net/websocket"
 )
 
 // upgradeServer serves Upgrade on loopback and hands each Conn to got.
 func upgradeServer(t *testing.T, got chan<- *Conn) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Upgrade(w, r, func(cfg *websocket.Config, r *http.Request) error {
-			cfg.Protocol = nil
-			return nil
-		}, Options{MaxMessage: 1 << 10, WriteTimeout: 5 * time.Second})
+		c, err := Upgrade(w, r, []string{"second", "first"}, Options{MaxMessage: 1 << 10, WriteTimeout: 5 * time.Second})
 		if err == nil {
 			got <- c
 		}
@@ -139,4 +134,38 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestUpgradeSubprotocol: the server's first choice among those the client
+// offers, or none; the Conn says which.
+func TestUpgradeSubprotocol(t *testing.T) {
+	got := make(chan *Conn, 1)
+	addr := upgradeServer(t, got) // speaks "second", then "first"
+	for _, tc := range []struct{ offered, want string }{
+		{"", ""},
+		{"first", "first"},
+		{"first, second", "second"},
+		{"other, first", "first"},
+		{"other", ""},
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := strings.Replace(handshake, "\r\n\r\n", "\r\n", 1)
+		if tc.offered != "" {
+			req += "Sec-WebSocket-Protocol: " + tc.offered + "\r\n"
+		}
+		fmt.Fprintf(c, req+"\r\n", addr)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("offered %q: %v %v", tc.offered, resp, err)
+		}
+		s := <-got
+		if h := resp.Header.Get("Sec-WebSocket-Protocol"); h != tc.want || s.Protocol() != tc.want {
+			t.Errorf("offered %q: answered %q, Conn says %q; want %q", tc.offered, h, s.Protocol(), tc.want)
+		}
+		s.Close()
+		c.Close()
+	}
 }
