@@ -37,8 +37,8 @@ type metrics struct {
 	up, down     prometheus.Counter // bytes, resolved once for the relay
 	recordFails  prometheus.Counter
 
-	// Session resume (issue 10) will detach sessions from a lost
-	// WebSocket and resume them on a new one; until then these stay 0.
+	// Session resume (resume.go): sessions detached from a lost WebSocket,
+	// and resumes on a new one.
 	detached prometheus.Gauge
 	resumes  prometheus.Counter
 }
@@ -46,7 +46,7 @@ type metrics struct {
 // The label values. Each list is complete: newMetrics creates every
 // series at 0, so that graphs and rate() see them before the first event.
 var (
-	protocols  = []string{"v1", "v2"}
+	protocols  = []string{"v1", "v2", "websockify"}
 	endReasons = []string{"target_closed", "target_lost", "client_closed", "client_lost", "idle", "too_big", "protocol_error", "shutdown", "resume_expired", "other"}
 	// Refusals: origin, host and authentication refuse HTTP requests (the
 	// page's too); the others refuse sessions, with FAIL:.
@@ -59,7 +59,7 @@ func newMetrics() *metrics {
 		reg: prometheus.NewRegistry(),
 		open: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "wstelnet_sessions_open",
-			Help: "Sessions open now (after SUCC), by protocol (v1: lines, v2: wstelnet.v2).",
+			Help: "Sessions open now (after SUCC, or the dial on /websockify), by protocol (v1: lines, v2: wstelnet.v2, websockify: /websockify).",
 		}, []string{"protocol"}),
 		started: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wstelnet_sessions_started_total",
@@ -162,7 +162,10 @@ func (m *metrics) watch(g *Gateway) {
 }
 
 func protocolOf(s *session) string {
-	if s.v2 != nil {
+	switch {
+	case s.wsk != nil:
+		return "websockify"
+	case s.v2 != nil:
 		return "v2"
 	}
 	return "v1"

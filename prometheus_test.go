@@ -68,13 +68,13 @@ func TestPrometheus(t *testing.T) {
 		ws.expectText("SUCC")
 		open = append(open, ws)
 	}
-	prom.waitFor(t, `sum by (protocol) (wstelnet_sessions_open)`, map[string]string{"v1": "2", "v2": "1"})
+	prom.waitFor(t, `sum by (protocol) (wstelnet_sessions_open)`, map[string]string{"v1": "2", "v2": "1", "websockify": "0"})
 
 	// One ends.
 	open[0].sendClose()
 	for op, _ := open[0].next(); op != opClose; op, _ = open[0].next() {
 	}
-	prom.waitFor(t, `sum by (protocol) (wstelnet_sessions_open)`, map[string]string{"v1": "1", "v2": "1"})
+	prom.waitFor(t, `sum by (protocol) (wstelnet_sessions_open)`, map[string]string{"v1": "1", "v2": "1", "websockify": "0"})
 	prom.waitFor(t, `sum(wstelnet_sessions_started_total)`, map[string]string{"": "3"})
 	prom.waitFor(t, `sum by (reason) (wstelnet_sessions_ended_total{protocol="v1"} > 0)`, map[string]string{"client_closed": "1"})
 	prom.waitFor(t, `wstelnet_ready`, map[string]string{"": "1"})

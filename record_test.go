@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -339,5 +340,47 @@ func TestRecordDirChecked(t *testing.T) {
 	err := run(t.Context(), []string{"-listen", "127.0.0.1:0", "-record", filepath.Join(t.TempDir(), "missing")}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "-record") {
 		t.Errorf("run with a missing -record directory: %v", err)
+	}
+}
+
+// TestRecordWebsockify: a /websockify session is recorded and counted like
+// the others: its output in the recording, its bytes and its protocol in
+// the metrics.
+func TestRecordWebsockify(t *testing.T) {
+	dir := t.TempDir()
+	target := startTarget(t, func(c net.Conn) { c.Write([]byte("hello from the board\r\n")) })
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), nil))
+	m := newMetrics()
+	tg := newTestGateway(t, gatewayOptions{Logger: logger, Metrics: m,
+		Recorder: &recorder{dir: dir, max: 64 << 20, log: logger, metrics: m},
+		Targets:  staticTargets(t, "board: "+target+"\n")})
+	ws, resp := tg.dialWS(t, "/websockify?token=board", http.Header{"Origin": {tg.origin()}, "Sec-WebSocket-Protocol": {"binary"}})
+	if ws == nil {
+		t.Fatal(resp.Status)
+	}
+	if op, p := ws.next(); op != opBinary || string(p) != "hello from the board\r\n" {
+		t.Fatalf("got op %d %q", op, p)
+	}
+	ws.expectClose(1000)
+	_, events := castEvents(t, recordedFile(t, logs, dir))
+	var out string
+	for _, e := range events {
+		if e[1] == "o" {
+			out += e[2].(string)
+		}
+	}
+	if out != "hello from the board\r\n" {
+		t.Errorf("recorded output %q", out)
+	}
+	exposition := httptest.NewRecorder()
+	m.handler().ServeHTTP(exposition, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`wstelnet_relayed_bytes_total{direction="to_client"} 22`,
+		`wstelnet_sessions_started_total{protocol="websockify"} 1`,
+	} {
+		if !strings.Contains(exposition.Body.String(), want) {
+			t.Errorf("the metrics do not say %s", want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -64,14 +65,17 @@ func websockifyToken(q url.Values) string {
 // target is the token's named target, or why there is none, for the close frame.
 func (wk *websockifySession) target(s *session) (sessionTarget, end, bool) {
 	if wk.token == "" {
-		return sessionTarget{}, endRefused("no token", "no target: connect to websockify?token=NAME with the name of one of the gateway's targets", nil), false
+		return sessionTarget{}, endRefused("no target", "no target: connect to websockify?token=NAME with the name of one of the gateway's targets", nil), false
 	}
 	if s.g.opts.Targets == nil {
-		return sessionTarget{}, endRefused("bad target", "this gateway has no named targets (start it with -targets FILE)", nil), false
+		return sessionTarget{}, endBadTarget("this gateway has no named targets (start it with -targets FILE)"), false
 	}
 	t, err := s.g.namedTarget(wk.token)
-	if err != nil {
-		return sessionTarget{}, endRefused("bad target", err.Error(), nil), false
+	switch {
+	case errors.As(err, new(unknownNameError)):
+		return sessionTarget{}, endUnknownName(err.Error()), false
+	case err != nil:
+		return sessionTarget{}, endBadTarget(err.Error()), false
 	}
 	return t, end{}, true
 }
@@ -95,8 +99,10 @@ func (s *session) browserToTargetRaw(target net.Conn) end {
 			}
 			data = buf[:n]
 		}
+		s.rec.inputs(data, "")
 		n, err := s.writeTarget(target, data)
 		s.up += int64(n)
+		s.g.opts.Metrics.addUp(n)
 		s.lastActive.Store(time.Now().UnixNano())
 		if err != nil {
 			return endTargetWriteFailed(err)
@@ -114,6 +120,8 @@ func (s *session) targetToBrowserRaw(target net.Conn) end {
 		if n > 0 {
 			data := (*bp)[:n]
 			s.down += int64(n)
+			s.g.opts.Metrics.addDown(n)
+			s.rec.output(data)
 			s.lastActive.Store(time.Now().UnixNano())
 			var op byte = wsframe.OpBinary
 			if s.wsk.base64 {
