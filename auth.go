@@ -108,7 +108,7 @@ func (g *Gateway) requireAuth(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if ok {
 		g.log.Warn("authentication failed", "client", clientOf(r).addr, "user", user, "path", r.URL.Path)
-		g.opts.Metrics.refuse("auth")
+		g.opts.Metrics.Refuse("auth")
 	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="wstelnet", charset="UTF-8"`)
 	http.Error(w, "401 Unauthorized: this gateway needs a user name and password.", http.StatusUnauthorized)

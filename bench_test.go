@@ -11,20 +11,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"wstelnet/internal/metrics"
+	"wstelnet/internal/recording"
 )
 
 // Micro-benchmarks of the hot paths. The comparison with websockify and
 // raw TCP is `go run ./bench` (BENCHMARKS.md).
-
-func BenchmarkAppendValidUTF8(b *testing.B) {
-	line := []byte(strings.Repeat("caf\xe9 ol\xe9 ", 8)) // Latin-1 text: every é is invalid
-	buf := make([]byte, 0, 4*len(line))
-	b.SetBytes(int64(len(line)))
-	b.ReportAllocs()
-	for b.Loop() {
-		buf = appendValidUTF8(buf[:0], line)
-	}
-}
 
 // The variants with +metrics and +record show what -metrics-listen and
 // -record cost; the plain ones must not change when they are off.
@@ -37,10 +29,10 @@ func BenchmarkRelay(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			opts := gatewayOptions{Logger: testLogger(discardTB{b}), ResumeWindow: time.Minute}
 			if strings.Contains(name, "+metrics") {
-				opts.Metrics = newMetrics()
+				opts.Metrics = metrics.New()
 			}
 			if strings.Contains(name, "+record") {
-				opts.Recorder = &recorder{dir: b.TempDir(), max: 1 << 40, log: opts.Logger, metrics: opts.Metrics}
+				opts.Recorder = &recording.Recorder{Dir: b.TempDir(), Max: 1 << 40, Log: opts.Logger, Failed: opts.Metrics.RecordingFailed}
 			}
 			const lines = 100_000
 			line := strings.Repeat("x", 78) + "\r\n"

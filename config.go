@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"wstelnet/internal/policy"
+	"wstelnet/internal/session"
 )
 
 const defaultListen = "127.0.0.1:8000"
@@ -224,8 +225,8 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 		return usagef("-record-max must be at least 4096 bytes")
 	case cfg.resumeWindow < 0:
 		return usagef("-resume-window must be 0 (off) or more, e.g. 60s")
-	case cfg.resumeBuffer < minResumeBuffer:
-		return usagef("-resume-buffer must be at least %d bytes: browsers acknowledge every 64 KiB", minResumeBuffer)
+	case cfg.resumeBuffer < session.MinResumeBuffer:
+		return usagef("-resume-buffer must be at least %d bytes: browsers acknowledge every 64 KiB", session.MinResumeBuffer)
 	case cfg.writeTimeout <= 0 || cfg.shutdownTimeout <= 0:
 		return usagef("-write-timeout and -shutdown-timeout must be positive, e.g. 30s")
 	}

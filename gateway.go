@@ -7,7 +7,6 @@ import (
 	"embed"
 	"encoding/base32"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -23,7 +22,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wstelnet/internal/metrics"
 	"wstelnet/internal/policy"
+	"wstelnet/internal/recording"
+	"wstelnet/internal/session"
 	"wstelnet/internal/tokens"
 	"wstelnet/internal/wsframe"
 )
@@ -76,9 +78,9 @@ type gatewayOptions struct {
 	// browser acknowledges it (at least 64 KiB).
 	ResumeBuffer int
 	// Recorder, when set, records every session (-record). nil: off.
-	Recorder *recorder
+	Recorder *recording.Recorder
 	// Metrics, when set, counts sessions for Prometheus (-metrics-listen). nil: off.
-	Metrics *metrics
+	Metrics *metrics.Metrics
 
 	// Targets returns the named targets (-targets); nil: there are none,
 	// and the first message is host:port.
@@ -98,7 +100,7 @@ type gatewayOptions struct {
 }
 
 // Gateway is the HTTP handler: the page, /healthz, /readyz and the
-// WebSocket endpoint.
+// WebSocket endpoints, whose sockets it hands to the session engine.
 type Gateway struct {
 	opts   gatewayOptions
 	log    *slog.Logger
@@ -107,16 +109,29 @@ type Gateway struct {
 	runID  string // names this run in session ids; see newSessionID
 	csp    string // the Content-Security-Policy of every response
 	nextID atomic.Uint64
+	env    *session.Env // what every session is given
 
 	mu        sync.Mutex
-	sessions  map[*session]struct{}
-	perClient map[string]int        // live sessions per client address
-	resumable map[[32]byte]*session // resumable sessions by the SHA-256 of their id
+	sessions  map[*tracked]struct{} // every socket handed to the engine, until its session ends
+	slots     int                   // sessions that hold a slot (-max-sessions)
+	perClient map[string]int        // slots per client address
 	pending   int                   // sockets let in beyond the limits in case they resume (maxPendingResumes)
 	draining  bool                  // Drain was called: new sessions are refused, /readyz says 503
 	closing   bool
-	wg        sync.WaitGroup // one count per live session
+	wg        sync.WaitGroup // one count per tracked session
 }
+
+// tracked is a session as the gateway counts it.
+type tracked struct {
+	s       *session.Session // nil for a moment, until Start returns
+	client  string
+	slot    bool // it holds a slot
+	refused bool // it was refused at once; neither slot nor pending
+}
+
+// maxPendingResumes bounds the connections taken without a slot while
+// the gateway is full, in case they are resumes (which take none).
+const maxPendingResumes = 64
 
 func newGateway(opts gatewayOptions) (*Gateway, error) {
 	if opts.Dial == nil {
@@ -140,7 +155,26 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	if opts.DialNamed == nil {
 		opts.DialNamed = opts.Dial
 	}
-	g := &Gateway{opts: opts, log: opts.Logger, sessions: map[*session]struct{}{}, perClient: map[string]int{}, resumable: map[[32]byte]*session{}, runID: newRunID()}
+	g := &Gateway{opts: opts, log: opts.Logger, sessions: map[*tracked]struct{}{}, perClient: map[string]int{}, runID: newRunID()}
+	g.env = &session.Env{
+		Log:                 opts.Logger,
+		DialTimeout:         opts.DialTimeout,
+		FirstMessageTimeout: opts.FirstMessageTimeout,
+		WriteTimeout:        opts.WriteTimeout,
+		IdleTimeout:         opts.IdleTimeout,
+		PingInterval:        opts.PingInterval,
+		ResumeWindow:        opts.ResumeWindow,
+		ResumeBuffer:        opts.ResumeBuffer,
+		Resumes:             session.NewRegistry(),
+	}
+	// Only observers that are on: the engine calls each without a check.
+	if opts.Metrics != nil {
+		g.env.Observers = append(g.env.Observers, opts.Metrics)
+		opts.Metrics.Ready(g.Draining)
+	}
+	if opts.Recorder != nil {
+		g.env.Observers = append(g.env.Observers, opts.Recorder)
+	}
 	g.csp = contentSecurityPolicy(opts.FrameAncestors)
 
 	index, err := renderIndex(opts.EchoAddr)
@@ -148,7 +182,6 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		return nil, err
 	}
 	g.index = index
-	opts.Metrics.watch(g)
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
 		return nil, err
@@ -220,7 +253,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Behind a trusted proxy, the proxy decides which host names it serves.
 	if g.opts.LoopbackOnly && !c.viaProxy && !isLoopbackHost(r.Host) {
 		g.log.Warn("request refused: Host is not a loopback name", "host", r.Host, "client", c.addr)
-		g.opts.Metrics.refuse("host")
+		g.opts.Metrics.Refuse("host")
 		http.Error(w, fmt.Sprintf("403 Forbidden: this gateway listens on loopback and only answers to Host localhost or a loopback address, not %q.", r.Host), http.StatusForbidden)
 		return
 	}
@@ -293,15 +326,21 @@ func (g *Gateway) setRouteCookie(w http.ResponseWriter, r *http.Request) {
 // serveWebSocket is the WebSocket endpoint of protocols v1 and v2.
 func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	// wstelnet.v2 if the client offers it, else none (v1).
-	g.serveSession(w, r, []string{subprotocolV2}, nil)
+	g.serveSession(w, r, []string{session.SubprotocolV2}, func(ws *wsframe.Conn) session.Config {
+		p := session.V1()
+		if ws.Protocol() == session.SubprotocolV2 {
+			p = session.V2(r.URL.Query())
+		}
+		return session.Config{Protocol: p, Choose: g.chooseTarget}
+	})
 }
 
 // serveSession serves a WebSocket endpoint: it answers plain HTTP requests
 // with a useful message, refuses cross-site upgrades before the
-// handshake, upgrades with handshake (which picks the subprotocol), lets
-// setup, if set, adapt the new session to the endpoint, and starts it;
-// the session's slot is taken here.
-func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols []string, setup func(*session)) {
+// handshake, upgrades with the first of protocols the client offers,
+// lets endpoint choose the session's protocol and target, takes a slot,
+// and hands the socket to the session engine.
+func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols []string, endpoint func(*wsframe.Conn) session.Config) {
 	if !r.ProtoAtLeast(1, 1) {
 		// A proxy without "proxy_http_version 1.1" would pass the upgrade
 		// on as HTTP/1.0, which cannot carry a WebSocket.
@@ -316,7 +355,7 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols
 	c := clientOf(r)
 	if err := g.checkOrigin(r); err != nil {
 		g.log.Warn("WebSocket refused", "client", c.addr, "origin", r.Header.Get("Origin"), "err", err)
-		g.opts.Metrics.refuse("origin")
+		g.opts.Metrics.Refuse("origin")
 		http.Error(w, "403 Forbidden: "+err.Error(), http.StatusForbidden)
 		return
 	}
@@ -324,28 +363,57 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols
 	if err != nil {
 		return // the library answered 400
 	}
-	s := newSession(g, ws, c, r.URL.Query())
-	s.user, _, _ = r.BasicAuth() // checked by authed
-	if setup != nil {
-		setup(s)
-	}
-	if err := g.track(s); err != nil {
-		// A gateway at its limits, or draining, still lets a session come
-		// back: a socket that may resume one gets in, and must resume, not
-		// open. Once it shuts down, sessions are ending anyway.
-		if g.closingNow() || s.v2 == nil || !s.v2.opts.resume || !g.admitPending() {
-			e := endBusy(err.Error())
-			if err == errShuttingDown {
-				e = endShutdown()
-			}
-			s.refuse(e)
-			return
-		}
-		s.pendingResume = true
-	}
+	cfg := endpoint(ws)
+	cfg.WS = ws
+	cfg.ID = g.newSessionID()
+	cfg.Client = c.addr
+	cfg.Peer = c.addrPort()
+	cfg.User, _, _ = r.BasicAuth() // checked by authed
+	t := g.admit(c.addr, cfg.Protocol.Resumable(), &cfg)
+	cfg.Done = func() { g.untrack(t) }
 	// The session goes on in its own goroutine and this handler returns, so
 	// that net/http lets go of the connection's buffers and goroutine.
-	go s.run()
+	s := session.Start(g.env, cfg)
+	g.mu.Lock()
+	t.s = s
+	closing := g.closing
+	g.mu.Unlock()
+	if closing {
+		s.Stop(session.NewEnd(session.Shutdown, ""))
+	}
+}
+
+// admit takes a slot for a new session from client, and tracks it. A
+// gateway that is full or draining still lets a session come back: a
+// socket that may resume one gets in without a slot (up to
+// maxPendingResumes at once), and must resume, not open. Others, and all
+// once the gateway shuts down, are refused (cfg.Refuse).
+func (g *Gateway) admit(client string, resumable bool, cfg *session.Config) *tracked {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t := &tracked{client: client}
+	g.sessions[t] = struct{}{}
+	g.wg.Add(1)
+	var refusal session.End
+	switch err := g.busyLocked(client); {
+	case g.closing || g.draining:
+		refusal = session.NewEnd(session.Shutdown, "")
+	case err != nil:
+		refusal = session.NewEnd(session.Busy, err.Error())
+	default:
+		t.slot = true
+		g.slots++
+		g.perClient[client]++
+		return t
+	}
+	if !g.closing && resumable && g.pending < maxPendingResumes {
+		g.pending++
+		cfg.ResumeOnly = &refusal
+		return t
+	}
+	cfg.Refuse = &refusal
+	t.refused = true
+	return t
 }
 
 // checkOrigin implements the rule against cross-site WebSocket hijacking: a
@@ -411,11 +479,11 @@ func isLoopbackHost(hostport string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// Sessions is the number of live sessions.
+// Sessions is the number of live sessions: those that hold a slot.
 func (g *Gateway) Sessions() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return len(g.sessions)
+	return g.slots
 }
 
 // serveReady answers a load balancer's readiness check: 200 while the
@@ -455,81 +523,45 @@ func (g *Gateway) Draining() bool {
 	return g.draining || g.closing
 }
 
-// track registers a new session, unless the gateway is draining, shutting
-// down or full, in which case the error says so in words for the FAIL: answer.
-func (g *Gateway) track(s *session) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	switch {
-	case g.closing, g.draining:
-		return errShuttingDown
-	}
-	if err := g.busyLocked(s.client); err != nil {
-		return err
-	}
-	g.sessions[s] = struct{}{}
-	s.tracked = true
-	g.perClient[s.client]++
-	g.wg.Add(1)
-	return nil
-}
-
-// busy says why the gateway cannot take a new session from client, if so.
-func (g *Gateway) busy(client string) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if err := g.busyLocked(client); err != nil {
-		return err
-	}
-	return errors.New("the gateway is busy; try again later")
-}
-
+// busyLocked says why the gateway cannot take a new session from client,
+// if so, in words for the FAIL: answer.
 func (g *Gateway) busyLocked(client string) error {
 	switch {
-	case g.opts.MaxSessions > 0 && len(g.sessions) >= g.opts.MaxSessions:
-		return fmt.Errorf("the gateway is busy (%d sessions open, the most it allows); try again later", len(g.sessions))
+	case g.opts.MaxSessions > 0 && g.slots >= g.opts.MaxSessions:
+		return fmt.Errorf("the gateway is busy (%d sessions open, the most it allows); try again later", g.slots)
 	case g.opts.MaxPerClient > 0 && g.perClient[client] >= g.opts.MaxPerClient:
 		return fmt.Errorf("the gateway is busy: you already have %d sessions open, the most it allows per address; close one and try again", g.perClient[client])
 	}
 	return nil
 }
 
-// admitPending lets in one more socket beyond the limits, in case it
-// resumes a session, up to maxPendingResumes at once.
-func (g *Gateway) admitPending() bool {
+// untrack forgets a session that has ended, and gives back its slot.
+func (g *Gateway) untrack(t *tracked) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.pending >= maxPendingResumes {
-		return false
-	}
-	g.pending++
-	return true
-}
-
-func (g *Gateway) releasePending() {
-	g.mu.Lock()
-	g.pending--
-	g.mu.Unlock()
-}
-
-func (g *Gateway) untrack(s *session) {
-	g.mu.Lock()
-	delete(g.sessions, s)
-	if g.perClient[s.client]--; g.perClient[s.client] <= 0 {
-		delete(g.perClient, s.client)
+	delete(g.sessions, t)
+	if t.slot {
+		g.slots--
+		if g.perClient[t.client]--; g.perClient[t.client] <= 0 {
+			delete(g.perClient, t.client)
+		}
+	} else if !t.refused {
+		g.pending--
 	}
 	g.mu.Unlock()
 	g.wg.Done()
 }
 
-// Shutdown ends every session with close code 1001 (going away) and waits
-// for them to finish. When ctx ends first, the sessions still open (a
-// browser that does not take its close frame) are cut without one.
+// Shutdown ends every session with close code 1001 (going away), those
+// let in to resume too, and waits for them to finish. When ctx ends
+// first, the sessions still open (a browser that does not take its close
+// frame) are cut without one.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.closing = true
-	for s := range g.sessions {
-		s.stop(endShutdown())
+	for t := range g.sessions {
+		if t.s != nil {
+			t.s.Stop(session.NewEnd(session.Shutdown, ""))
+		}
 	}
 	g.mu.Unlock()
 
@@ -542,11 +574,10 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	g.mu.Lock()
 	n := len(g.sessions)
-	for s := range g.sessions {
-		if ws := s.socket(); ws != nil {
-			ws.Close()
+	for t := range g.sessions {
+		if t.s != nil {
+			t.s.Cut()
 		}
-		s.ws.Close() // the first socket, if a resume replaced it
 	}
 	g.mu.Unlock()
 	g.log.Warn("cut sessions that did not close in time", "sessions", n)
@@ -554,7 +585,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 		return nil
-	case <-time.After(closeGrace):
+	case <-time.After(2 * time.Second):
 		return fmt.Errorf("%d sessions still open after they were cut", g.Sessions())
 	}
 }

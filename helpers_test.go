@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"wstelnet/internal/echo"
+	"wstelnet/internal/session"
 	"wstelnet/internal/wsframe"
 )
 
@@ -87,6 +89,20 @@ func newTestGateway(t testing.TB, opts gatewayOptions) *testGateway {
 
 // origin is the gateway's own origin, as a browser on its page sends it.
 func (tg *testGateway) origin() string { return tg.srv.URL }
+
+// Names the tests share with the engine.
+const (
+	subprotocolV2 = session.SubprotocolV2
+	ackEvery      = 64 << 10 // the gateway and the page acknowledge at least this often (PROTOCOL.md)
+	maxFrame      = 64 << 10 // v1 sends no longer text frame (PROTOCOL.md)
+)
+
+// The built-in echo server, under the names the tests have always used.
+type echoServer = echo.Server
+
+var echoGreeting = echo.Greeting
+
+func startEcho(addr string, log *slog.Logger) (*echo.Server, error) { return echo.Start(addr, log) }
 
 // startTestEcho runs the built-in echo server on loopback.
 func startTestEcho(t testing.TB) *echoServer {

@@ -2,96 +2,27 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 
+	"wstelnet/internal/metrics"
 	"wstelnet/internal/policy"
-	"wstelnet/internal/wsframe"
 )
-
-// TestEndReasons: every end constructor (ends.go) maps to a known label,
-// whether the session had started or not.
-func TestEndReasons(t *testing.T) {
-	cause := errors.New("cause")
-	startedEnds := map[string]struct {
-		e    end
-		want string
-	}{
-		"endTargetClosed":      {endTargetClosed(), "target_closed"},
-		"endTargetWriteFailed": {endTargetWriteFailed(cause), "target_lost"},
-		"endTargetLost":        {endTargetLost(cause), "target_lost"},
-		"endClientClosed":      {endClientClosed(), "client_closed"},
-		"endClientLost":        {endClientLost(cause), "client_lost"},
-		"endClientWriteFailed": {endClientWriteFailed(cause), "client_lost"},
-		"endIdle":              {endIdle(time.Minute), "idle"},
-		"endShutdown":          {endShutdown(), "shutdown"},
-		"endProtocol 1002":     {endProtocol(&wsframe.ProtocolError{Code: 1002, Reason: "x"}), "protocol_error"},
-		"endProtocol 1009":     {endProtocol(&wsframe.ProtocolError{Code: wsframe.CloseTooBig, Reason: "x"}), "too_big"},
-		"endOfRead close":      {endOfRead(&wsframe.CloseError{Code: 1000}), "client_closed"},
-		"endOfRead EOF":        {endOfRead(io.EOF), "client_lost"},
-		"endExpired":           {endExpired(time.Minute), "resume_expired"},
-	}
-	for name, tc := range startedEnds {
-		got := endReason(tc.e.why)
-		if got != tc.want || !slices.Contains(endReasons, got) {
-			t.Errorf("%s (why %q): reason %q, want %q", name, tc.e.why, got, tc.want)
-		}
-	}
-
-	beforeTarget := endClientClosed()
-	beforeTarget.why += " before sending a target"
-	for name, tc := range map[string]struct {
-		e              end
-		label, counter string
-	}{
-		"endBusy":                   {endBusy("full"), "limit", "refused"},
-		"endShutdown":               {endShutdown(), "shutting_down", "refused"},
-		"endNoTarget":               {endNoTarget(time.Second), "no_target", "refused"},
-		"endBadTarget":              {endBadTarget("x"), "malformed", "refused"},
-		"endBadOptions":             {endBadOptions("x"), "malformed", "refused"},
-		"endProtocol 1009":          {endProtocol(&wsframe.ProtocolError{Code: wsframe.CloseTooBig}), "malformed", "refused"},
-		"endDenied":                 {endDenied("x"), "target_rule", "refused"},
-		"endUnknownName":            {endUnknownName("x"), "unknown_name", "refused"},
-		"resume refused":            {endRefused("resume refused", "x", nil), "resume", "refused"},
-		"endDialFailed NXDOMAIN":    {endDialFailed("x", &net.DNSError{Name: "nope.example", IsNotFound: true}), "unknown_name", "refused"},
-		"endDialFailed DNS failure": {endDialFailed("x", &net.DNSError{Name: "x.example", IsTimeout: true}), "dns", "dial"},
-		"endDialFailed refused":     {endDialFailed("x", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), "refused", "dial"},
-		"endDialFailed timeout":     {endDialFailed("x", context.DeadlineExceeded), "timeout", "dial"},
-		"endDialFailed unreachable": {endDialFailed("x", syscall.EHOSTUNREACH), "unreachable", "dial"},
-		"endDialFailed other":       {endDialFailed("x", io.ErrUnexpectedEOF), "other", "dial"},
-		"client left first":         {beforeTarget, "", "abandoned"},
-		"SUCC not taken":            {endClientWriteFailed(cause), "", "abandoned"},
-	} {
-		label, counter := notStarted(tc.e)
-		if label != tc.label || counter != tc.counter {
-			t.Errorf("%s (why %q): %s %q, want %s %q", name, tc.e.why, counter, label, tc.counter, tc.label)
-		}
-		known := map[string][]string{"refused": refusalReasons, "dial": dialKinds, "abandoned": {""}}[counter]
-		if !slices.Contains(known, label) {
-			t.Errorf("%s: label %q is not one of %s's %q", name, label, counter, known)
-		}
-	}
-}
 
 // metricValue is the value of the series name{labels} (pairs of name and
 // value) in m, or -1 if there is none. A histogram gives its count.
-func metricValue(t *testing.T, m *metrics, name string, labels ...string) float64 {
+func metricValue(t *testing.T, m *metrics.Metrics, name string, labels ...string) float64 {
 	t.Helper()
-	families, err := m.reg.Gather()
+	families, err := m.Gatherer().Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +62,7 @@ func hasLabel(s *dto.Metric, name, value string) bool {
 // TestMetrics runs sessions that end in each way the gateway counts and
 // reads the counts back; promtool checks the exposition.
 func TestMetrics(t *testing.T) {
-	m := newMetrics()
+	m := metrics.New()
 	deny, err := policy.ParseRules("-deny", "127.0.0.3")
 	if err != nil {
 		t.Fatal(err)
@@ -146,9 +77,9 @@ func TestMetrics(t *testing.T) {
 	}
 
 	// Before anything: every series exists, at 0.
-	for _, p := range protocols {
+	for _, p := range []string{"v1", "v2", "websockify"} {
 		want(0, "wstelnet_sessions_open", "protocol", p)
-		for _, r := range endReasons {
+		for _, r := range []string{"target_closed", "target_lost", "client_closed", "client_lost", "idle", "too_big", "protocol_error", "shutdown", "resume_expired", "other"} {
 			want(0, "wstelnet_sessions_ended_total", "protocol", p, "reason", r)
 		}
 	}
@@ -214,7 +145,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	// The exposition, as Prometheus reads it, passes promtool's checks.
-	srv := httptest.NewServer(m.handler())
+	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/metrics")
 	if err != nil {

@@ -16,7 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"wstelnet/internal/asciicast"
+	"wstelnet/internal/metrics"
+	"wstelnet/internal/recording"
 )
 
 // The recording tests run real sessions through the gateway with -record
@@ -25,17 +26,17 @@ import (
 
 // recordingGateway is a test gateway recording into a new directory; its
 // log goes to the test and to logs.
-func recordingGateway(t *testing.T, rec recorder) (*testGateway, *lockedBuffer) {
+func recordingGateway(t *testing.T, rec recording.Recorder) (*testGateway, *lockedBuffer) {
 	t.Helper()
-	if rec.dir == "" {
-		rec.dir = t.TempDir()
+	if rec.Dir == "" {
+		rec.Dir = t.TempDir()
 	}
-	if rec.max == 0 {
-		rec.max = 64 << 20
+	if rec.Max == 0 {
+		rec.Max = 64 << 20
 	}
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), nil))
-	rec.log = logger
+	rec.Log = logger
 	return newTestGateway(t, gatewayOptions{Logger: logger, Recorder: &rec}), logs
 }
 
@@ -127,7 +128,7 @@ func asciinemaCat(t *testing.T, path string) string {
 // commands removed), in a file asciinema plays; input is not recorded.
 func TestRecordV1(t *testing.T) {
 	dir := t.TempDir()
-	tg, logs := recordingGateway(t, recorder{dir: dir})
+	tg, logs := recordingGateway(t, recording.Recorder{Dir: dir})
 	addr := startTarget(t, func(c net.Conn) {
 		// IAC WILL ECHO, which the gateway answers and removes.
 		c.Write([]byte("\xff\xfb\x01login: "))
@@ -164,7 +165,7 @@ func TestRecordV1(t *testing.T) {
 // target's bytes; with -record-input, what was typed too.
 func TestRecordV2(t *testing.T) {
 	dir := t.TempDir()
-	tg, logs := recordingGateway(t, recorder{dir: dir, input: true})
+	tg, logs := recordingGateway(t, recording.Recorder{Dir: dir, Input: true})
 	addr := startTarget(t, func(c net.Conn) {
 		io.WriteString(c, "\x1b[1mready\x1b[0m\r\n$ ")
 		buf := make([]byte, 64)
@@ -221,7 +222,7 @@ func TestRecordV2(t *testing.T) {
 // character cut between two reads is recorded whole.
 func TestRecordNonUTF8(t *testing.T) {
 	dir := t.TempDir()
-	tg, logs := recordingGateway(t, recorder{dir: dir})
+	tg, logs := recordingGateway(t, recording.Recorder{Dir: dir})
 	addr := startTarget(t, func(c net.Conn) {
 		io.WriteString(c, "latin-1 caf\xe9, cp437 \xc9\xcd\xcd, cut \xe2\x82")
 		bufio.NewReader(c).ReadString('\n') // two reads for the gateway, for sure
@@ -258,7 +259,7 @@ func TestRecordNonUTF8(t *testing.T) {
 func TestRecordLimit(t *testing.T) {
 	dir := t.TempDir()
 	const max = 4096
-	tg, logs := recordingGateway(t, recorder{dir: dir, max: max})
+	tg, logs := recordingGateway(t, recording.Recorder{Dir: dir, Max: max})
 	echo := startTestEcho(t)
 	ws := tg.connect(t, echo.Addr())
 	ws.expectText(strings.TrimRight(echoGreeting, "\r\n"))
@@ -288,7 +289,7 @@ func TestRecordLimit(t *testing.T) {
 // fails mid-session are logged, and the session goes on.
 func TestRecordFailures(t *testing.T) {
 	dir := t.TempDir()
-	tg, logs := recordingGateway(t, recorder{dir: dir})
+	tg, logs := recordingGateway(t, recording.Recorder{Dir: dir})
 	echo := startTestEcho(t)
 	// The directory is gone (root may write anywhere, so not a chmod).
 	if err := os.Remove(dir); err != nil {
@@ -312,26 +313,6 @@ func TestRecordFailures(t *testing.T) {
 		t.Error("the session's end names a recording that does not exist")
 	}
 
-	// A write that fails, as on a full disk: a pipe whose reader is gone.
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf lockedBuffer
-	rec, err := newRecording(w, asciicast.Header{Width: 80, Height: 24, Timestamp: time.Now()}, 1<<20, false, slog.New(slog.NewTextHandler(&buf, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Close()
-	rec.lastFlush = time.Time{} // write through at once
-	rec.output([]byte("lost"))
-	rec.output([]byte("dropped"))
-	if rec.close() == "" {
-		t.Error("close does not name the file")
-	}
-	if n := strings.Count(buf.buf.String(), "recording failed"); n != 1 {
-		t.Errorf("%d log lines about the failure, want 1: %s", n, buf.buf.String())
-	}
 }
 
 // TestRecordDirChecked: -record names a directory the gateway can write
@@ -351,9 +332,9 @@ func TestRecordWebsockify(t *testing.T) {
 	target := startTarget(t, func(c net.Conn) { c.Write([]byte("hello from the board\r\n")) })
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), nil))
-	m := newMetrics()
+	m := metrics.New()
 	tg := newTestGateway(t, gatewayOptions{Logger: logger, Metrics: m,
-		Recorder: &recorder{dir: dir, max: 64 << 20, log: logger, metrics: m},
+		Recorder: &recording.Recorder{Dir: dir, Max: 64 << 20, Log: logger, Failed: m.RecordingFailed},
 		Targets:  staticTargets(t, "board: "+target+"\n")})
 	ws, resp := tg.dialWS(t, "/websockify?token=board", http.Header{"Origin": {tg.origin()}, "Sec-WebSocket-Protocol": {"binary"}})
 	if ws == nil {
@@ -374,7 +355,7 @@ func TestRecordWebsockify(t *testing.T) {
 		t.Errorf("recorded output %q", out)
 	}
 	exposition := httptest.NewRecorder()
-	m.handler().ServeHTTP(exposition, httptest.NewRequest("GET", "/metrics", nil))
+	m.Handler().ServeHTTP(exposition, httptest.NewRequest("GET", "/metrics", nil))
 	for _, want := range []string{
 		`wstelnet_relayed_bytes_total{direction="to_client"} 22`,
 		`wstelnet_sessions_started_total{protocol="websockify"} 1`,

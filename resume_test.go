@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"wstelnet/internal/session"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -35,7 +36,7 @@ type rclient struct {
 	got    []byte // output received, from offset 0
 	acked  int64  // the last offset we acknowledged
 	gwAck  int64  // the gateway's last ack of our bytes
-	ctrl   []controlMessage
+	ctrl   []session.Control
 }
 
 func (tg *testGateway) openResumable(t testing.TB, target string, hdr http.Header) *rclient {
@@ -354,7 +355,7 @@ func TestResumeTakeover(t *testing.T) {
 	}
 	old := c.ws
 	c.resume()
-	if reason := old.expectClose(closeResumedElsewhere); !strings.Contains(reason, "resumed") {
+	if reason := old.expectClose(session.CloseResumedElsewhere); !strings.Contains(reason, "resumed") {
 		t.Errorf("close reason %q", reason)
 	}
 	c.ws.writeFrame(opBinary, []byte("still here\r\n"))
@@ -398,9 +399,9 @@ func TestResumeRefusals(t *testing.T) {
 		{"negative offset", fmt.Sprintf(`{"type":"resume","id":%q,"offset":-1}`, c.id), bob, "no offset"},
 		{"malformed id", `{"type":"resume","id":"../../etc","offset":0}`, bob, "not one this gateway gives out"},
 		{"oversized id", fmt.Sprintf(`{"type":"resume","id":%q,"offset":0}`, strings.Repeat("A", 1000)), bob, "not one this gateway gives out"},
-		{"unknown id", `{"type":"resume","id":"AAAAAAAAAAAAAAAAAAAAAA","offset":0}`, bob, errUnknownSession.Error()},
+		{"unknown id", `{"type":"resume","id":"AAAAAAAAAAAAAAAAAAAAAA","offset":0}`, bob, "unknown session: it has ended, expired, or never existed; connect again"},
 		{"offset beyond what was sent", fmt.Sprintf(`{"type":"resume","id":%q,"offset":%d}`, c.id, len(c.got)+1), bob, "outside what the gateway still holds"},
-		{"another user's id", fmt.Sprintf(`{"type":"resume","id":%q,"offset":%d}`, c.id, len(c.got)), hdr("alice", "wonderland"), errUnknownSession.Error()},
+		{"another user's id", fmt.Sprintf(`{"type":"resume","id":%q,"offset":%d}`, c.id, len(c.got)), hdr("alice", "wonderland"), "unknown session: it has ended, expired, or never existed; connect again"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if fail := tg.refusedResume(t, tc.hdr, tc.msg); !strings.Contains(fail, tc.want) {
@@ -520,24 +521,6 @@ func mustHtpasswd(t *testing.T, lines ...string) *htpasswd {
 	return h
 }
 
-// FuzzResumeMessage: the resume parser never panics, and what it accepts
-// has an id of the alphabet and length ids have, and an offset >= 0.
-func FuzzResumeMessage(f *testing.F) {
-	f.Add([]byte(`{"type":"resume","id":"AAAAAAAAAAAAAAAAAAAAAA","offset":0}`))
-	f.Add([]byte(`{"type":"resume","id":"x","offset":-5}`))
-	f.Add([]byte(`{"type":"ack","offset":1e99}`))
-	f.Add([]byte(`{"type":"resume","id":"é","offset":1}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := parseResume(data)
-		if err != nil {
-			return
-		}
-		if r.Offset < 0 || r.ID == "" || len(r.ID) > maxSessionIDLen {
-			t.Fatalf("accepted %+v from %q", r, data)
-		}
-	})
-}
-
 // TestResumeDuringDrain: while the gateway drains, new sessions are
 // refused as shutting down, but a lost session may still come back.
 func TestResumeDuringDrain(t *testing.T) {
@@ -579,8 +562,8 @@ func TestResumeResizeOnlyIfChanged(t *testing.T) {
 	c.cut()
 	waitFor(t, "the session to detach", func() bool { return strings.Contains(tg.logs(), "session detached") })
 	c.resume()
-	c.ws.sendControl(controlMessage{Type: "resize", Cols: 80, Rows: 24}) // the same size: nothing
-	c.ws.sendControl(controlMessage{Type: "resize", Cols: 100, Rows: 30})
+	c.ws.sendControl(session.Control{Type: "resize", Cols: 80, Rows: 24}) // the same size: nothing
+	c.ws.sendControl(session.Control{Type: "resize", Cols: 100, Rows: 30})
 	c.ws.writeFrame(opBinary, []byte("x"))
 	if b := <-got; !bytes.Equal(b, []byte{tIAC, tSB, oNAWS, 0, 100, 0, 30, tIAC, tSE, 'x'}) {
 		t.Fatalf("after the resume the target got %v, want one NAWS (100x30) and then x", b)

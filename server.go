@@ -11,7 +11,10 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+	"wstelnet/internal/echo"
+	"wstelnet/internal/metrics"
 	"wstelnet/internal/policy"
+	"wstelnet/internal/recording"
 )
 
 // Plain HTTP requests (the page, its files, /healthz, a refused upgrade)
@@ -38,7 +41,7 @@ type httpTimeouts struct{ ReadHeader, Read, Write, Idle time.Duration }
 type server struct {
 	log             *slog.Logger
 	ln              net.Listener
-	echo            *echoServer  // nil without -echo
+	echo            *echo.Server // nil without -echo
 	metricsLn       net.Listener // nil without -metrics-listen
 	metricsHTTP     *http.Server
 	targets         *targetStore // nil without -targets
@@ -71,7 +74,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 	allow := cfg.allow
 	var echoAddr string
 	if cfg.echo != "" {
-		if s.echo, err = startEcho(cfg.echo, logger); err != nil {
+		if s.echo, err = echo.Start(cfg.echo, logger); err != nil {
 			ln.Close()
 			return nil, err
 		}
@@ -88,23 +91,23 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		}
 	}
 
-	var m *metrics
+	var m *metrics.Metrics
 	if cfg.metricsListen != "" {
 		if s.metricsLn, err = net.Listen("tcp", cfg.metricsListen); err != nil {
 			s.close()
 			return nil, fmt.Errorf("-metrics-listen %s: %w (is another program using that port?)", cfg.metricsListen, err)
 		}
-		m = newMetrics()
-		s.metricsHTTP = newHTTPServer(m.handler(), defaultHTTPTimeouts, logger)
+		m = metrics.New()
+		s.metricsHTTP = newHTTPServer(m.Handler(), defaultHTTPTimeouts, logger)
 		fmt.Fprintf(stdout, "wstelnet: Prometheus metrics at http://%s/metrics\n", s.metricsLn.Addr())
 	}
-	var rec *recorder
+	var rec *recording.Recorder
 	if cfg.recordDir != "" {
-		if err := checkRecordDir(cfg.recordDir); err != nil {
+		if err := recording.CheckDir(cfg.recordDir); err != nil {
 			s.close()
 			return nil, err
 		}
-		rec = &recorder{dir: cfg.recordDir, max: cfg.recordMax, input: cfg.recordInput, log: logger, metrics: m}
+		rec = &recording.Recorder{Dir: cfg.recordDir, Max: cfg.recordMax, Input: cfg.recordInput, Log: logger, Failed: m.RecordingFailed}
 		logger.Info("recording sessions", "dir", cfg.recordDir, "input", cfg.recordInput, "max_bytes", cfg.recordMax)
 	}
 	self := []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()}

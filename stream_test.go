@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"wstelnet/internal/session"
 )
 
 // Tests of protocol v2: subprotocol wstelnet.v2, binary data frames, JSON
@@ -36,7 +37,7 @@ func (tg *testGateway) connectV2(t testing.TB, q, target string) *wsClient {
 
 // readStream reads frames until the stream holds want (binary data only;
 // control messages are returned separately), or fails after 10 s.
-func (ws *wsClient) readStream(want []byte) (data []byte, controls []controlMessage) {
+func (ws *wsClient) readStream(want []byte) (data []byte, controls []session.Control) {
 	ws.t.Helper()
 	for !bytes.Contains(data, want) {
 		op, p := ws.next()
@@ -52,9 +53,9 @@ func (ws *wsClient) readStream(want []byte) (data []byte, controls []controlMess
 	return data, controls
 }
 
-func (ws *wsClient) parseControl(p []byte) controlMessage {
+func (ws *wsClient) parseControl(p []byte) session.Control {
 	ws.t.Helper()
-	var c controlMessage
+	var c session.Control
 	if err := json.Unmarshal(p, &c); err != nil || c.Type == "" {
 		ws.t.Fatalf("text frame %q is not a control message: %v", p, err)
 	}
@@ -62,7 +63,7 @@ func (ws *wsClient) parseControl(p []byte) controlMessage {
 }
 
 // expectControl reads frames until a control message of type typ.
-func (ws *wsClient) expectControl(typ string) controlMessage {
+func (ws *wsClient) expectControl(typ string) session.Control {
 	ws.t.Helper()
 	for {
 		op, p := ws.next()
@@ -76,7 +77,7 @@ func (ws *wsClient) expectControl(typ string) controlMessage {
 	}
 }
 
-func (ws *wsClient) sendControl(c controlMessage) {
+func (ws *wsClient) sendControl(c session.Control) {
 	ws.t.Helper()
 	b, _ := json.Marshal(c)
 	ws.sendText(string(b))
@@ -216,8 +217,8 @@ func TestV2Negotiation(t *testing.T) {
 		t.Errorf("controls %+v, want one echo remote=true", controls)
 	}
 	close(next)
-	ws.sendControl(controlMessage{Type: "resize", Cols: 120, Rows: 40})
-	ws.sendControl(controlMessage{Type: "break"})
+	ws.sendControl(session.Control{Type: "resize", Cols: 120, Rows: 40})
+	ws.sendControl(session.Control{Type: "break"})
 	ws.writeFrame(opBinary, []byte("a\xffb\r"))
 	want := []byte{tIAC, tSB, oNAWS, 0, 120, 0, 40, tIAC, tSE, tIAC, tBRK, 'a', 0xff, 0xff, 'b', '\r', 0}
 	if got := <-fromBrowser; !bytes.Equal(got, want) {
@@ -311,7 +312,7 @@ func TestV2RealTelnetd(t *testing.T) {
 		all = append(all, data...)
 	}
 	run("stty size", "19 77")
-	ws.sendControl(controlMessage{Type: "resize", Cols: 90, Rows: 33})
+	ws.sendControl(session.Control{Type: "resize", Cols: 90, Rows: 33})
 	run("stty size", "33 90")
 	run("echo $((6*7))", "42")
 	run("echo $TERM", "xterm-256color")

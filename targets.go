@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,6 +22,7 @@ import (
 	"time"
 
 	"wstelnet/internal/policy"
+	"wstelnet/internal/session"
 	"wstelnet/internal/tokens"
 )
 
@@ -210,51 +214,56 @@ func readTargets(path string) (*tokens.Set, string, error) {
 	return tokens.NewSet(all), stamp, nil
 }
 
-// sessionTarget is what a session dials: a host:port the browser sent, or
-// a named target.
-type sessionTarget struct {
-	addr  string         // host:port
-	named *tokens.Target // nil for a host:port target
-}
-
-// errNoFreeTargets refuses host:port on a gateway with named targets only.
 // unknownNameError is a first message naming no target the gateway has.
 type unknownNameError struct{ text string }
 
 func (e unknownNameError) Error() string { return e.text }
 
+// errNoFreeTargets refuses host:port on a gateway with named targets only.
 var errNoFreeTargets = errors.New("this gateway connects only to its named targets; send a target's name (the gateway's page lists them)")
 
 // chooseTarget reads a first message: a target's name (it has no colon)
 // when the gateway has named targets, else host:port as policy.ParseTarget
-// has it, if free targets are allowed. Errors are for the FAIL: answer.
-func (g *Gateway) chooseTarget(msg string) (sessionTarget, error) {
-	if g.opts.Targets == nil {
-		addr, err := policy.ParseTarget(msg)
-		return sessionTarget{addr: addr}, err
-	}
-	name := strings.TrimSpace(msg)
-	if len(msg) <= policy.MaxTargetLen && name != "" && !strings.Contains(name, ":") {
-		return g.namedTarget(name)
-	}
-	if !g.opts.FreeTargets {
-		return sessionTarget{}, errNoFreeTargets
+// has it, if free targets are allowed. A refusal's words are for FAIL:.
+func (g *Gateway) chooseTarget(msg string) (session.Target, session.End) {
+	if g.opts.Targets != nil {
+		name := strings.TrimSpace(msg)
+		if len(msg) <= policy.MaxTargetLen && name != "" && !strings.Contains(name, ":") {
+			return g.namedTarget(name)
+		}
+		if !g.opts.FreeTargets {
+			return session.Target{}, session.NewEnd(session.Denied, errNoFreeTargets.Error())
+		}
 	}
 	addr, err := policy.ParseTarget(msg)
-	return sessionTarget{addr: addr}, err
+	if err != nil {
+		return session.Target{}, session.NewEnd(session.BadTarget, err.Error())
+	}
+	return g.target(addr, nil), session.End{}
 }
 
 // namedTarget looks a name up. An unknown name is said to be unknown,
 // without listing the others: the list is the page's to show.
-func (g *Gateway) namedTarget(name string) (sessionTarget, error) {
+func (g *Gateway) namedTarget(name string) (session.Target, session.End) {
 	if err := tokens.CheckName(name); err != nil {
-		return sessionTarget{}, fmt.Errorf("%.60q is not a target name; %s", name, g.targetHint())
+		return session.Target{}, session.NewEnd(session.BadTarget, fmt.Sprintf("%.60q is not a target name; %s", name, g.targetHint()))
 	}
 	t, ok := g.opts.Targets().Lookup(name)
 	if !ok {
-		return sessionTarget{}, unknownNameError{fmt.Sprintf("there is no target named %q here; %s", name, g.targetHint())}
+		return session.Target{}, session.NewEnd(session.UnknownName, fmt.Sprintf("there is no target named %q here; %s", name, g.targetHint()))
 	}
-	return sessionTarget{addr: t.Addr, named: &t}, nil
+	return g.target(t.Addr, &t), session.End{}
+}
+
+// target is what a session dials for addr, named or not: the dialer of
+// its policy, and whether its connection starts with a PROXY header.
+func (g *Gateway) target(addr string, named *tokens.Target) session.Target {
+	t := session.Target{Addr: addr, Dial: g.opts.Dial}
+	if named != nil {
+		t.Name, t.Dial = named.Name, g.opts.DialNamed
+	}
+	t.ProxyHeader = func(dialled netip.AddrPort) int { return g.proxyHeaderVersion(addr, named, dialled) }
+	return t
 }
 
 func (g *Gateway) targetHint() string {
@@ -268,21 +277,21 @@ func (g *Gateway) targetHint() string {
 // t) starts with a PROXY protocol header, and which version: for a named
 // target that asks for it in the token file, or a target that a
 // -proxy-protocol rule matches by the name asked for or the address dialled.
-func (g *Gateway) proxyHeaderVersion(t sessionTarget, dialled netip.AddrPort) int {
+func (g *Gateway) proxyHeaderVersion(addr string, named *tokens.Target, dialled netip.AddrPort) int {
 	version := g.opts.ProxyProtocolVersion
 	if version == 0 {
 		version = 1
 	}
-	if t.named != nil && t.named.ProxyProtocol {
-		if t.named.ProxyVersion != 0 {
-			return t.named.ProxyVersion
+	if named != nil && named.ProxyProtocol {
+		if named.ProxyVersion != 0 {
+			return named.ProxyVersion
 		}
 		return version
 	}
 	if len(g.opts.ProxyProtocol) == 0 {
 		return 0
 	}
-	host, port, err := net.SplitHostPort(t.addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return 0
 	}
@@ -318,4 +327,40 @@ func (s *server) namedTargets(cfg config, allow []policy.Rule, self []netip.Addr
 	}
 	p := policy.New(append(any, allow...), cfg.deny, self)
 	return namedTargetOptions{set: store.Set, dial: (&policy.Dialer{Policy: p}).DialContext}, nil
+}
+
+// targetListEntry is one named target as the page lists it: its name and
+// description, not its address, which is the gateway's business.
+type targetListEntry struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// serveTargetList tells the page which named targets there are and
+// whether host:port may be typed too.
+func (g *Gateway) serveTargetList(w http.ResponseWriter, r *http.Request) {
+	list := struct {
+		Free    bool              `json:"free"`
+		Targets []targetListEntry `json:"targets"`
+	}{Free: g.opts.Targets == nil || g.opts.FreeTargets, Targets: []targetListEntry{}}
+	if g.opts.Targets != nil {
+		for _, t := range g.opts.Targets().All() {
+			list.Targets = append(list.Targets, targetListEntry{Name: t.Name, Description: t.Description})
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	json.NewEncoder(w).Encode(list)
+}
+
+// serveEmbed sends /embed/NAME to the page's embedded view of that
+// target, #target=NAME&embed=1, keeping the mode and charset of the query.
+func (g *Gateway) serveEmbed(w http.ResponseWriter, r *http.Request) {
+	h := url.Values{"target": {r.PathValue("name")}, "embed": {"1"}}
+	for _, k := range []string{"mode", "charset"} {
+		if v := r.URL.Query().Get(k); v != "" {
+			h.Set(k, v)
+		}
+	}
+	http.Redirect(w, r, g.opts.BasePath+"#"+h.Encode(), http.StatusFound)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"wstelnet/internal/session"
 )
 
 // Tests against GNU inetutils' telnetd (startTelnetd): 8-bit text typed by
@@ -246,7 +247,7 @@ func TestTelnetdInterrupt(t *testing.T) {
 		send func()
 	}{
 		{"ctrl-c", func() { sh.send("\x03") }},
-		{"break", func() { sh.ws.sendControl(controlMessage{Type: "break"}) }},
+		{"break", func() { sh.ws.sendControl(session.Control{Type: "break"}) }},
 	} {
 		t.Run(interrupt.name, func(t *testing.T) {
 			sh.send("yes\r")

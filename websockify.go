@@ -1,16 +1,11 @@
 package main
 
 import (
-	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
-	"time"
 
+	"wstelnet/internal/session"
 	"wstelnet/internal/wsframe"
 )
 
@@ -18,19 +13,7 @@ import (
 // made for websockify (fTelnet, noVNC-style clients) work unchanged with a
 // token file they already have: the target is the named target of the
 // URL's token, there is no first message and no SUCC or FAIL:, and bytes
-// go both ways in binary frames, or base64 in text frames for a client
-// that still asks for the old "base64" subprotocol.
-//
-// The bytes are relayed raw, as websockify relays them: such clients do
-// their own telnet (fTelnet negotiates with the BBS itself), and a gateway
-// that answered the target's negotiation too would answer twice and strip
-// what the client needs to see.
-
-// websockifySession is what a /websockify session knows from its URL.
-type websockifySession struct {
-	token  string // the named target; "" if the URL has none
-	base64 bool   // the client asked for the "base64" subprotocol
-}
+// go both ways as they are (the engine's raw codec, internal/session/raw.go).
 
 // serveWebsockify is the /websockify endpoint: the same checks as /ws
 // (serveSession), websockify's choice of subprotocol, and a session whose
@@ -40,8 +23,11 @@ func (g *Gateway) serveWebsockify(w http.ResponseWriter, r *http.Request) {
 	// As websockify answers: "binary" if the client offers it; else the
 	// "base64" of older websockify, which some clients still ask for
 	// alone; else none, which every current client accepts.
-	g.serveSession(w, r, []string{"binary", "base64"}, func(s *session) {
-		s.wsk = &websockifySession{token: token, base64: s.ws.Protocol() == "base64"}
+	g.serveSession(w, r, []string{"binary", "base64"}, func(ws *wsframe.Conn) session.Config {
+		return session.Config{
+			Protocol: session.Websockify(ws.Protocol() == "base64"),
+			Fixed:    func() (session.Target, session.End) { return g.websockifyTarget(token) },
+		}
 	})
 }
 
@@ -63,115 +49,12 @@ func websockifyToken(q url.Values) string {
 }
 
 // target is the token's named target, or why there is none, for the close frame.
-func (wk *websockifySession) target(s *session) (sessionTarget, end, bool) {
-	if wk.token == "" {
-		return sessionTarget{}, endRefused("no target", "no target: connect to websockify?token=NAME with the name of one of the gateway's targets", nil), false
-	}
-	if s.g.opts.Targets == nil {
-		return sessionTarget{}, endBadTarget("this gateway has no named targets (start it with -targets FILE)"), false
-	}
-	t, err := s.g.namedTarget(wk.token)
+func (g *Gateway) websockifyTarget(token string) (session.Target, session.End) {
 	switch {
-	case errors.As(err, new(unknownNameError)):
-		return sessionTarget{}, endUnknownName(err.Error()), false
-	case err != nil:
-		return sessionTarget{}, endBadTarget(err.Error()), false
+	case token == "":
+		return session.Target{}, session.NewEnd(session.NoTarget, "no target: connect to websockify?token=NAME with the name of one of the gateway's targets")
+	case g.opts.Targets == nil:
+		return session.Target{}, session.NewEnd(session.BadTarget, "this gateway has no named targets (start it with -targets FILE)")
 	}
-	return t, end{}, true
-}
-
-// browserToTargetRaw writes every data message to the target as it is
-// (base64-decoded for a base64 client), as websockify does whatever the
-// frame's type.
-func (s *session) browserToTargetRaw(target net.Conn) end {
-	var buf []byte
-	for {
-		m, err := s.ws.ReadMessage()
-		if err != nil {
-			return endOfRead(err)
-		}
-		data := m.Data
-		if s.wsk.base64 {
-			buf = slices.Grow(buf[:0], base64.StdEncoding.DecodedLen(len(data)))[:base64.StdEncoding.DecodedLen(len(data))]
-			n, err := base64.StdEncoding.Decode(buf, data)
-			if err != nil {
-				return endProtocol(&wsframe.ProtocolError{Code: wsframe.CloseUnsupportedData, Reason: "not base64: " + err.Error()})
-			}
-			data = buf[:n]
-		}
-		s.rec.inputs(data, "")
-		n, err := s.writeTarget(target, data)
-		s.up += int64(n)
-		s.g.opts.Metrics.addUp(n)
-		s.lastActive.Store(time.Now().UnixNano())
-		if err != nil {
-			return endTargetWriteFailed(err)
-		}
-	}
-}
-
-// targetToBrowserRaw sends the target's bytes as they are read, in binary
-// frames (base64 in text frames for a base64 client).
-func (s *session) targetToBrowserRaw(target net.Conn) end {
-	tr := newTargetReader(target)
-	var enc []byte
-	for {
-		bp, n, err := tr.next()
-		if n > 0 {
-			data := (*bp)[:n]
-			s.down += int64(n)
-			s.g.opts.Metrics.addDown(n)
-			s.rec.output(data)
-			s.lastActive.Store(time.Now().UnixNano())
-			var op byte = wsframe.OpBinary
-			if s.wsk.base64 {
-				enc = base64.StdEncoding.AppendEncode(enc[:0], data)
-				data, op = enc, wsframe.OpText
-			}
-			werr := s.ws.Writer().WriteFrame(op, data)
-			readBufs.Put(bp)
-			if werr != nil {
-				return endClientWriteFailed(werr)
-			}
-		}
-		if e, ok := endOfTargetRead(err); ok {
-			return e
-		}
-	}
-}
-
-// targetListEntry is one named target as the page lists it: its name and
-// description, not its address, which is the gateway's business.
-type targetListEntry struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-}
-
-// serveTargetList tells the page which named targets there are and
-// whether host:port may be typed too.
-func (g *Gateway) serveTargetList(w http.ResponseWriter, r *http.Request) {
-	list := struct {
-		Free    bool              `json:"free"`
-		Targets []targetListEntry `json:"targets"`
-	}{Free: g.opts.Targets == nil || g.opts.FreeTargets, Targets: []targetListEntry{}}
-	if g.opts.Targets != nil {
-		for _, t := range g.opts.Targets().All() {
-			list.Targets = append(list.Targets, targetListEntry{Name: t.Name, Description: t.Description})
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-cache")
-	json.NewEncoder(w).Encode(list)
-}
-
-// serveEmbed sends /embed/NAME to the page's embedded view of that
-// target, #target=NAME&embed=1, keeping the mode and charset of the query.
-func (g *Gateway) serveEmbed(w http.ResponseWriter, r *http.Request) {
-	h := url.Values{"target": {r.PathValue("name")}, "embed": {"1"}}
-	for _, k := range []string{"mode", "charset"} {
-		if v := r.URL.Query().Get(k); v != "" {
-			h.Set(k, v)
-		}
-	}
-	http.Redirect(w, r, g.opts.BasePath+"#"+h.Encode(), http.StatusFound)
+	return g.namedTarget(token)
 }

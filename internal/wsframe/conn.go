@@ -144,18 +144,12 @@ func newConn(nc net.Conn, early []byte, opts Options) *Conn {
 // Protocol is the subprotocol agreed in the handshake, "" if none.
 func (c *Conn) Protocol() string { return c.protocol }
 
-// NetConn is the underlying connection.
-func (c *Conn) NetConn() net.Conn { return c.nc }
-
 // Reader is the connection's reader; Writer its writer.
 func (c *Conn) Reader() *Reader { return c.r }
 func (c *Conn) Writer() *Writer { return c.w }
 
 // ReadMessage reads the next data message (see Reader.ReadMessage).
 func (c *Conn) ReadMessage() (Message, error) { return c.r.ReadMessage() }
-
-// SetMaxMessage changes the message size limit (see Reader.SetMaxMessage).
-func (c *Conn) SetMaxMessage(n int) { c.r.SetMaxMessage(n) }
 
 // SetReadDeadline sets the deadline of reads; a blocked read returns at once
 // if it is in the past.

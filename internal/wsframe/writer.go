@@ -92,6 +92,28 @@ func (w *Writer) WriteClose(code int, reason string) error {
 	return err
 }
 
+// TryWriteClose sends a close frame as WriteClose does, but only if no
+// other write is in progress, and within timeout: for a connection that
+// is being replaced, which must not hold up the one that replaces it
+// (a write blocked on a dead connection holds the writer until
+// its own deadline). It reports whether the frame went out.
+func (w *Writer) TryWriteClose(code int, reason string, timeout time.Duration) bool {
+	if !w.mu.TryLock() {
+		return false
+	}
+	defer w.mu.Unlock()
+	if w.usable() != nil {
+		return false
+	}
+	var buf [2 + MaxCloseReason]byte
+	w.pending = w.appendFrame(w.pending, OpClose, AppendClosePayload(buf[:0], code, reason))
+	w.conn.SetWriteDeadline(time.Now().Add(timeout))
+	_, err := w.conn.Write(w.pending)
+	w.pending = w.pending[:0]
+	w.closed = true
+	return w.failed(err) == nil
+}
+
 // CloseSent reports whether a close frame was sent (or a write failed, so
 // that none can be).
 func (w *Writer) CloseSent() bool {

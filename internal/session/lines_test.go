@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"bytes"
@@ -156,5 +156,15 @@ func BenchmarkLineFramer(b *testing.B) {
 	for b.Loop() {
 		f.Write(data[:len(data)-5]) // end mid-line, as reads do
 		f.Write(data[len(data)-5:])
+	}
+}
+
+func BenchmarkAppendValidUTF8(b *testing.B) {
+	line := []byte(strings.Repeat("caf\xe9 ol\xe9 ", 8)) // Latin-1 text: every é is invalid
+	buf := make([]byte, 0, 4*len(line))
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendValidUTF8(buf[:0], line)
 	}
 }

@@ -1,4 +1,6 @@
-package main
+// Package recording records sessions in asciicast v2 (-record DIR), which
+// asciinema plays: an observer of the session engine.
+package recording
 
 import (
 	"bufio"
@@ -7,30 +9,31 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"wstelnet/internal/asciicast"
+	"wstelnet/internal/session"
 )
 
-// recorder writes each session to a file of its own in asciicast v2
+// Recorder writes each session to a file of its own in asciicast v2
 // (-record DIR), which asciinema plays. A recording never breaks a
 // session: a directory it cannot write to, a full disk or the size limit
 // stop the recording, with a log line, and the session goes on.
-type recorder struct {
-	dir   string
-	max   int64 // -record-max
-	input bool  // -record-input: also what the browser sends (passwords too)
-	log   *slog.Logger
-	// metrics counts failed recordings; nil: not counted.
-	metrics *metrics
+type Recorder struct {
+	Dir   string
+	Max   int64 // -record-max
+	Input bool  // -record-input: also what the browser sends (passwords too)
+	Log   *slog.Logger
+	// Failed counts a recording that failed; nil: not counted.
+	Failed func()
 }
 
 // recording is one session's file. Output comes from the relay's
 // target-to-browser goroutine, input and resizes from the other, hence mu.
 // A nil *recording records nothing, so that the relay needs no other check.
 type recording struct {
+	fail      func()
 	mu        sync.Mutex
 	f         *os.File
 	bw        *bufio.Writer
@@ -40,50 +43,58 @@ type recording struct {
 	input     bool
 	path      string
 	log       *slog.Logger
-	metrics   *metrics
 }
 
 // recordFlushEvery bounds how much of a live session a crash can lose:
 // the buffer is written out at the first event after this long.
 const recordFlushEvery = time.Second
 
-// recordingName is the file name of session id's recording started at t:
-// it sorts by time and names the session as the logs do.
-func recordingName(t time.Time, id string) string {
+// Name is the file name of session id's recording started at t: it
+// sorts by time and names the session as the logs do.
+func Name(t time.Time, id string) string {
 	return t.UTC().Format("20060102T150405Z") + "-" + id + ".cast"
 }
 
-// start opens the recording of a session to target, with the terminal
-// size and type the browser gave (0 and "" when it gave none). On failure
-// it logs why and returns nil: the session goes on unrecorded.
-func (r *recorder) start(log *slog.Logger, id, target string, cols, rows int, term string) *recording {
-	if r == nil {
-		return nil
-	}
+// Dialed and NotStarted: only started sessions are recorded.
+func (r *Recorder) Dialed(time.Duration, error) {}
+func (r *Recorder) NotStarted(session.End)      {}
+
+// Started opens the recording of a session, with the terminal size and
+// type the browser gave (0 and "" when it gave none). On failure it logs
+// why and returns nil: the session goes on unrecorded.
+func (r *Recorder) Started(info session.Info) session.Watcher {
 	now := time.Now()
-	path := filepath.Join(r.dir, recordingName(now, id))
+	path := filepath.Join(r.Dir, Name(now, info.ID))
 	// O_EXCL: never append to, or replace, another session's recording.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		log.Warn("cannot record the session", "err", err)
-		r.metrics.recordingFailed()
+		info.Log.Warn("cannot record the session", "err", err)
+		r.failed()
 		return nil
 	}
+	cols, rows := info.Cols, info.Rows
 	if cols <= 0 || rows <= 0 {
 		cols, rows = 80, 24
 	}
-	rec, err := newRecording(f, asciicast.Header{Width: cols, Height: rows, Timestamp: now, Title: target, Term: term}, r.max, r.input, log, r.metrics)
+	rec, err := newRecording(f, asciicast.Header{Width: cols, Height: rows, Timestamp: now, Title: info.Target, Term: info.Term}, r.Max, r.Input, info.Log, r.Failed)
 	if err != nil {
 		f.Close()
-		log.Warn("cannot record the session", "file", path, "err", err)
-		r.metrics.recordingFailed()
+		os.Remove(path) // no empty recordings left behind
+		info.Log.Warn("cannot record the session", "file", path, "err", err)
+		r.failed()
 		return nil
 	}
 	return rec
 }
 
+func (r *Recorder) failed() {
+	if r.Failed != nil {
+		r.Failed()
+	}
+}
+
 // newRecording writes the header to f and returns the recording.
-func newRecording(f *os.File, h asciicast.Header, max int64, input bool, log *slog.Logger, m *metrics) (*recording, error) {
+func newRecording(f *os.File, h asciicast.Header, max int64, input bool, log *slog.Logger, fail func()) (*recording, error) {
 	bw := bufio.NewWriterSize(f, 32<<10)
 	cast, err := asciicast.NewWriter(bw, h, max)
 	if err == nil {
@@ -92,13 +103,13 @@ func newRecording(f *os.File, h asciicast.Header, max int64, input bool, log *sl
 	if err != nil {
 		return nil, err
 	}
-	return &recording{f: f, bw: bw, cast: cast, start: h.Timestamp, lastFlush: h.Timestamp, input: input, path: f.Name(), log: log, metrics: m}, nil
+	return &recording{f: f, bw: bw, cast: cast, start: h.Timestamp, lastFlush: h.Timestamp, input: input, path: f.Name(), log: log, fail: fail}, nil
 }
 
-// output records bytes the target sent, as the browser gets them (telnet
+// Output records bytes the target sent, as the browser gets them (telnet
 // commands removed).
-func (rec *recording) output(p []byte) {
-	if rec == nil || len(p) == 0 {
+func (rec *recording) Output(p []byte, _ int) {
+	if len(p) == 0 {
 		return
 	}
 	rec.mu.Lock()
@@ -106,9 +117,9 @@ func (rec *recording) output(p []byte) {
 	rec.write(func(t time.Duration) error { return rec.cast.Write(t, asciicast.Output, p) })
 }
 
-// inputs records what the browser sent, followed by suffix, with -record-input.
-func (rec *recording) inputs(p []byte, suffix string) {
-	if rec == nil || !rec.input {
+// Input records what the browser sent, followed by suffix, with -record-input.
+func (rec *recording) Input(p []byte, suffix string, _ int) {
+	if !rec.input {
 		return
 	}
 	rec.mu.Lock()
@@ -122,21 +133,19 @@ func (rec *recording) inputs(p []byte, suffix string) {
 	})
 }
 
-// resize records the browser's new terminal size.
-func (rec *recording) resize(cols, rows int) {
-	if rec == nil {
-		return
-	}
+// Resize records the browser's new terminal size.
+func (rec *recording) Resize(cols, rows int) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	rec.write(func(t time.Duration) error { return rec.cast.Resize(t, cols, rows) })
 }
 
-// mark records a marker, e.g. a lost connection or a resume.
+// Detached and Resumed are marked in the recording.
+func (rec *recording) Detached() { rec.mark("connection lost") }
+func (rec *recording) Resumed()  { rec.mark("resumed") }
+
+// mark records a marker.
 func (rec *recording) mark(label string) {
-	if rec == nil {
-		return
-	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	rec.write(func(t time.Duration) error { return rec.cast.Marker(t, label) })
@@ -159,7 +168,9 @@ func (rec *recording) write(event func(time.Duration) error) {
 		rec.stop()
 	case err != nil:
 		rec.log.Warn("recording failed; the session goes on", "file", rec.path, "err", err)
-		rec.metrics.recordingFailed()
+		if rec.fail != nil {
+			rec.fail()
+		}
 		rec.stop()
 	}
 }
@@ -177,12 +188,9 @@ func (rec *recording) stop() error {
 	return err
 }
 
-// close ends the recording with the session and returns its file's path
-// for the session's log line ("" without a recording).
-func (rec *recording) close() string {
-	if rec == nil {
-		return ""
-	}
+// Ended ends the recording with the session and gives its file's path
+// to the session's log line.
+func (rec *recording) Ended(session.End, time.Duration) []any {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if rec.cast != nil {
@@ -190,12 +198,12 @@ func (rec *recording) close() string {
 			rec.log.Warn("recording failed at its end", "file", rec.path, "err", err)
 		}
 	}
-	return rec.path
+	return []any{"recording", rec.path}
 }
 
-// checkRecordDir tells at start-up, rather than at every session, that
+// CheckDir tells at start-up, rather than at every session, that
 // -record names no directory this process can write to.
-func checkRecordDir(dir string) error {
+func CheckDir(dir string) error {
 	f, err := os.CreateTemp(dir, ".wstelnet-check-*")
 	if err != nil {
 		return fmt.Errorf("-record %s: %w (create the directory, writable by the gateway's user)", dir, unwrapPath(err))
@@ -212,13 +220,4 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// termName is the TERM a v2 session's terminal claims (the first type
-// the browser offered), as a program would see it: in lower case.
-func termName(types []string) string {
-	if len(types) == 0 {
-		return ""
-	}
-	return strings.ToLower(types[0])
 }

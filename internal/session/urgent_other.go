@@ -1,6 +1,6 @@
 //go:build !linux
 
-package main
+package session
 
 // urgentPending is Linux's alone (urgent_linux.go). Elsewhere the gateway
 // does not learn of urgent data: a telnet Synch's IAC DM is still removed

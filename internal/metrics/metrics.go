@@ -1,29 +1,28 @@
-package main
+// Package metrics is wstelnet's Prometheus metrics (-metrics-listen): an
+// observer of the session engine, plus the HTTP side's refusals.
+package metrics
 
 import (
-	"context"
-	"errors"
-	"net"
 	"net/http"
-	"os"
-	"strings"
-	"syscall"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"wstelnet/internal/session"
 )
 
-// metrics are the gateway's Prometheus metrics (-metrics-listen), in a
-// registry of their own. Every method does nothing on a nil *metrics, so
-// that the gateway needs no other check when metrics are off.
+// Metrics are the gateway's Prometheus metrics (-metrics-listen), in a
+// registry of their own. It is a session.Observer; Refuse and
+// RecordingFailed do nothing on a nil *Metrics, for the HTTP side.
 //
 // Every session that reaches the WebSocket ends in exactly one of:
 // started (and later ended, by reason), refused (by reason), a failed
 // dial (by kind), or abandoned by its browser before it started. No label
 // holds a value a client chooses: reasons and kinds are fixed lists.
-type metrics struct {
+type Metrics struct {
 	reg *prometheus.Registry
 
 	open         *prometheus.GaugeVec     // by protocol
@@ -37,7 +36,7 @@ type metrics struct {
 	up, down     prometheus.Counter // bytes, resolved once for the relay
 	recordFails  prometheus.Counter
 
-	// Session resume (resume.go): sessions detached from a lost WebSocket,
+	// Session resume: sessions detached from a lost WebSocket,
 	// and resumes on a new one.
 	detached prometheus.Gauge
 	resumes  prometheus.Counter
@@ -45,17 +44,41 @@ type metrics struct {
 
 // The label values. Each list is complete: newMetrics creates every
 // series at 0, so that graphs and rate() see them before the first event.
+// The reasons come from the engine's table of ends (session.Kinds).
 var (
-	protocols  = []string{"v1", "v2", "websockify"}
-	endReasons = []string{"target_closed", "target_lost", "client_closed", "client_lost", "idle", "too_big", "protocol_error", "shutdown", "resume_expired", "other"}
-	// Refusals: origin, host and authentication refuse HTTP requests (the
-	// page's too); the others refuse sessions, with FAIL:.
-	refusalReasons = []string{"origin", "host", "auth", "limit", "shutting_down", "malformed", "no_target", "target_rule", "unknown_name", "resume"}
+	protocols      = []string{"v1", "v2", "websockify"}
+	endReasons     = endLabels()
+	refusalReasons = refusalLabels()
 	dialKinds      = []string{"refused", "timeout", "unreachable", "dns", "other"}
 )
 
-func newMetrics() *metrics {
-	m := &metrics{
+// endLabels are the reasons a started session ends for.
+func endLabels() []string {
+	out := []string{"other"}
+	for _, k := range session.Kinds() {
+		if k.Started() && !slices.Contains(out, k.Label()) {
+			out = append(out, k.Label())
+		}
+	}
+	return out
+}
+
+// refusalLabels are the reasons for refusals: origin, host and
+// authentication refuse HTTP requests (the page's too); the others refuse
+// sessions, with FAIL:.
+func refusalLabels() []string {
+	out := []string{"origin", "host", "auth"}
+	for _, k := range session.Kinds() {
+		if l := k.Refusal(); l != "" && l != "dial" && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// New makes the metrics, every series at 0.
+func New() *Metrics {
+	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		open: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "wstelnet_sessions_open",
@@ -101,7 +124,7 @@ func newMetrics() *metrics {
 		}),
 		resumes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wstelnet_session_resumes_total",
-			Help: "Sessions resumed on a new WebSocket (0 until session resume exists).",
+			Help: "Sessions resumed on a new WebSocket (resume=1).",
 		}),
 	}
 	bytes := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -134,8 +157,8 @@ func newMetrics() *metrics {
 	return m
 }
 
-// handler serves the exposition.
-func (m *metrics) handler() http.Handler {
+// Handler serves the exposition.
+func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -145,73 +168,39 @@ func (m *metrics) handler() http.Handler {
 	return mux
 }
 
-// watch exports the gateway's readiness, which /readyz also reports.
-func (m *metrics) watch(g *Gateway) {
-	if m == nil {
-		return
-	}
+// Ready exports the gateway's readiness, which /readyz also reports.
+func (m *Metrics) Ready(draining func() bool) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "wstelnet_ready",
 		Help: "1 while the gateway takes new sessions, 0 once it drains or shuts down (as /readyz).",
 	}, func() float64 {
-		if g.Draining() {
+		if draining() {
 			return 0
 		}
 		return 1
 	}))
 }
 
-func protocolOf(s *session) string {
-	switch {
-	case s.wsk != nil:
-		return "websockify"
-	case s.v2 != nil:
-		return "v2"
-	}
-	return "v1"
-}
+// Gatherer is the registry, for tests that read the values back.
+func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
 
-// detach counts a session that lost its socket (+1), or got one back or
-// ended while detached (-1).
-func (m *metrics) detach(delta float64) {
-	if m != nil {
-		m.detached.Add(delta)
-	}
-}
-
-// resumed counts a resume.
-func (m *metrics) resumed() {
-	if m != nil {
-		m.resumes.Inc()
-	}
-}
-
-// refuse counts a refusal; reason is one of refusalReasons.
-func (m *metrics) refuse(reason string) {
+// Refuse counts a refusal of an HTTP request; reason is one of the
+// refusal reasons (origin, host, auth).
+func (m *Metrics) Refuse(reason string) {
 	if m != nil {
 		m.refused.WithLabelValues(reason).Inc()
 	}
 }
 
-// addUp and addDown count bytes relayed to the target and to the browser.
-func (m *metrics) addUp(n int) {
-	if m != nil && n > 0 {
-		m.up.Add(float64(n))
+// RecordingFailed counts a recording that could not be made or written.
+func (m *Metrics) RecordingFailed() {
+	if m != nil {
+		m.recordFails.Inc()
 	}
 }
 
-func (m *metrics) addDown(n int) {
-	if m != nil && n > 0 {
-		m.down.Add(float64(n))
-	}
-}
-
-// dialed observes a dial that was made (not one the target rules refused
-// before any dial, nor one cut short by a shutdown).
-func (m *metrics) dialed(took time.Duration, err error) {
-	if m == nil {
-		return
-	}
+// Dialed observes a dial that was made.
+func (m *Metrics) Dialed(took time.Duration, err error) {
 	result := "ok"
 	if err != nil {
 		result = "error"
@@ -219,114 +208,66 @@ func (m *metrics) dialed(took time.Duration, err error) {
 	m.dialDuration.WithLabelValues(result).Observe(took.Seconds())
 }
 
-// sessionStarted counts a session that sent SUCC.
-func (m *metrics) sessionStarted(s *session) {
-	if m == nil {
-		return
-	}
-	p := protocolOf(s)
-	m.started.WithLabelValues(p).Inc()
-	m.open.WithLabelValues(p).Inc()
-}
-
-// sessionFinished counts how a session ended: a started one by its end's
-// reason, any other as a refusal, a failed dial or abandoned.
-func (m *metrics) sessionFinished(s *session, e end, started bool) {
-	if m == nil {
-		return
-	}
-	if started {
-		p := protocolOf(s)
-		m.open.WithLabelValues(p).Dec()
-		m.ended.WithLabelValues(p, endReason(e.why)).Inc()
-		m.duration.WithLabelValues(p).Observe(time.Since(s.start).Seconds())
-		return
-	}
-	switch kind, counter := notStarted(e); counter {
-	case "refused":
-		m.refused.WithLabelValues(kind).Inc()
-	case "dial":
-		m.dialFailures.WithLabelValues(kind).Inc()
-	default:
+// NotStarted counts a session that ended before it started: as a
+// refusal, a failed dial, or abandoned, by its end's kind.
+func (m *Metrics) NotStarted(e session.End) {
+	switch label := e.Kind.Refusal(); label {
+	case "":
 		m.abandoned.Inc()
+	case "dial":
+		m.dialFailures.WithLabelValues(e.DialKind).Inc()
+	default:
+		m.refused.WithLabelValues(label).Inc()
 	}
 }
 
-func (m *metrics) recordingFailed() {
-	if m != nil {
-		m.recordFails.Inc()
+// Started counts a session that sent SUCC and watches the rest of it.
+func (m *Metrics) Started(info session.Info) session.Watcher {
+	m.started.WithLabelValues(info.Protocol).Inc()
+	m.open.WithLabelValues(info.Protocol).Inc()
+	return &watch{m: m, protocol: info.Protocol}
+}
+
+// watch is one session's part of the metrics.
+type watch struct {
+	m        *Metrics
+	protocol string
+	detached bool // owned by the session's goroutines, which call Detached, Resumed and Ended in turn
+}
+
+func (w *watch) Input(_ []byte, _ string, wire int) {
+	if wire > 0 {
+		w.m.up.Add(float64(wire))
 	}
 }
 
-// endReason is the reason label of a started session's end, from the
-// end's why (ends.go). TestEndReasons keeps it complete.
-func endReason(why string) string {
-	switch why {
-	case "target closed":
-		return "target_closed"
-	case "target write failed", "target connection lost":
-		return "target_lost"
-	case "client closed":
-		return "client_closed"
-	case "client connection lost", "client write failed":
-		return "client_lost"
-	case "idle":
-		return "idle"
-	case "message too big":
-		return "too_big"
-	case "protocol error":
-		return "protocol_error"
-	case "shutdown":
-		return "shutdown"
-	case "resume window expired":
-		return "resume_expired"
+func (w *watch) Output(_ []byte, wire int) {
+	if wire > 0 {
+		w.m.down.Add(float64(wire))
 	}
-	return "other"
 }
 
-// notStarted classifies the end of a session that never started: which
-// counter ("refused", "dial" or "abandoned") and the label.
-func notStarted(e end) (label, counter string) {
-	switch strings.TrimSuffix(e.why, beforeTarget) {
-	case "busy":
-		return "limit", "refused"
-	case "shutdown":
-		return "shutting_down", "refused"
-	case "no target":
-		return "no_target", "refused"
-	case "bad target", "bad options", "message too big", "protocol error":
-		return "malformed", "refused"
-	case "target denied":
-		return "target_rule", "refused"
-	case "unknown name":
-		return "unknown_name", "refused"
-	case "resume refused":
-		return "resume", "refused"
-	case "dial error":
-		if kind := dialKind(e.err); kind != "unknown_name" {
-			return kind, "dial"
-		}
-		return "unknown_name", "refused"
-	}
-	return "", "abandoned" // the browser closed, went away, or did not take SUCC
+func (w *watch) Resize(int, int) {}
+
+func (w *watch) Detached() {
+	w.detached = true
+	w.m.detached.Inc()
 }
 
-// dialKind classifies a failed dial as dialError words it (target.go): a
-// name that does not exist is the user's mistake ("unknown_name", a
-// refusal); the rest are kinds of wstelnet_dial_failures_total.
-func dialKind(err error) string {
-	var dnsErr *net.DNSError
-	switch {
-	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		return "unknown_name"
-	case errors.As(err, &dnsErr):
-		return "dns"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "refused"
-	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return "unreachable"
+func (w *watch) Resumed() {
+	if w.detached {
+		w.detached = false
+		w.m.detached.Dec()
 	}
-	return "other"
+	w.m.resumes.Inc()
+}
+
+func (w *watch) Ended(e session.End, d time.Duration) []any {
+	if w.detached {
+		w.m.detached.Dec()
+	}
+	w.m.open.WithLabelValues(w.protocol).Dec()
+	w.m.ended.WithLabelValues(w.protocol, e.Kind.Label()).Inc()
+	w.m.duration.WithLabelValues(w.protocol).Observe(d.Seconds())
+	return nil
 }

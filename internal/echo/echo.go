@@ -1,4 +1,6 @@
-package main
+// Package echo is the built-in echo server (-echo): every line sent comes back,
+// so that a new user has something to connect to.
+package echo
 
 import (
 	"bufio"
@@ -11,14 +13,14 @@ import (
 	"time"
 )
 
-// echoGreeting is the first line a client of the echo server sees, so that a
+// Greeting is the first line a client of the echo server sees, so that a
 // new user knows the session works before typing anything.
-const echoGreeting = "wstelnet echo server: every line you send comes back; send quit to leave.\r\n"
+const Greeting = "wstelnet echo server: every line you send comes back; send quit to leave.\r\n"
 
-// echoServer is the built-in line echo server behind -echo, the tutorial's
+// Server is the built-in line echo server behind -echo, the tutorial's
 // responder: it echoes each line and closes on a line starting with "quit".
 // The tests use it as a target too.
-type echoServer struct {
+type Server struct {
 	ln  net.Listener
 	log *slog.Logger
 
@@ -27,23 +29,23 @@ type echoServer struct {
 	wg    sync.WaitGroup // the accept loop and one count per connection
 }
 
-// startEcho listens on addr and serves until Close.
-func startEcho(addr string, log *slog.Logger) (*echoServer, error) {
+// Start listens on addr and serves until Close.
+func Start(addr string, log *slog.Logger) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("echo server: listen on %s: %w (pick another address with -echo)", addr, err)
 	}
-	e := &echoServer{ln: ln, log: log, conns: make(map[net.Conn]struct{})}
+	e := &Server{ln: ln, log: log, conns: make(map[net.Conn]struct{})}
 	e.wg.Add(1)
 	go e.acceptLoop()
 	return e, nil
 }
 
 // Addr is the address the echo server listens on.
-func (e *echoServer) Addr() string { return e.ln.Addr().String() }
+func (e *Server) Addr() string { return e.ln.Addr().String() }
 
 // Close stops the listener, closes every connection and waits for them.
-func (e *echoServer) Close() error {
+func (e *Server) Close() error {
 	err := e.ln.Close()
 	e.mu.Lock()
 	for c := range e.conns {
@@ -55,7 +57,7 @@ func (e *echoServer) Close() error {
 	return err
 }
 
-func (e *echoServer) acceptLoop() {
+func (e *Server) acceptLoop() {
 	defer e.wg.Done()
 	for {
 		c, err := e.ln.Accept()
@@ -78,11 +80,11 @@ func (e *echoServer) acceptLoop() {
 	}
 }
 
-// echoWriteTimeout drops a client that does not read what it is sent back
+// writeTimeout drops a client that does not read what it is sent back
 // (the echo server listens where anyone on the machine may connect).
-const echoWriteTimeout = 30 * time.Second
+const writeTimeout = 30 * time.Second
 
-func (e *echoServer) serveConn(c net.Conn) {
+func (e *Server) serveConn(c net.Conn) {
 	defer e.wg.Done()
 	defer func() {
 		e.mu.Lock()
@@ -91,7 +93,7 @@ func (e *echoServer) serveConn(c net.Conn) {
 		c.Close()
 	}()
 	w := deadlineWriter{c}
-	if _, err := w.Write([]byte(echoGreeting)); err != nil {
+	if _, err := w.Write([]byte(Greeting)); err != nil {
 		return
 	}
 	r := bufio.NewReader(c)
@@ -115,10 +117,10 @@ func (e *echoServer) serveConn(c net.Conn) {
 	}
 }
 
-// deadlineWriter gives every write a deadline of echoWriteTimeout.
+// deadlineWriter gives every write a deadline of writeTimeout.
 type deadlineWriter struct{ net.Conn }
 
 func (d deadlineWriter) Write(p []byte) (int, error) {
-	d.SetWriteDeadline(time.Now().Add(echoWriteTimeout))
+	d.SetWriteDeadline(time.Now().Add(writeTimeout))
 	return d.Conn.Write(p)
 }

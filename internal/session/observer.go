@@ -1,0 +1,157 @@
+package session
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Observer watches sessions at the engine's seams: metrics and recordings
+// are observers. The engine calls it from its own goroutines, so an
+// implementation must be safe for concurrent use and must not block; it
+// has no way to fail a session (nothing it returns is an error, and a
+// panic in it is recovered and logged).
+type Observer interface {
+	// Dialed is a dial that was made (not one the target rules refused,
+	// nor one cut short by a shutdown): how long it took, and its error.
+	Dialed(took time.Duration, err error)
+	// Started is a session that sent SUCC (on /websockify: that dialled).
+	// It returns what watches the rest of that session's life, or nil.
+	Started(Info) Watcher
+	// NotStarted is a session that ended before it started: refused, a
+	// failed dial, or left by its browser.
+	NotStarted(End)
+}
+
+// Info describes a session as it starts.
+type Info struct {
+	ID       string       // as in the logs
+	Protocol string       // "v1", "v2" or "websockify"
+	Target   string       // host:port dialled
+	Cols     int          // the terminal's size, 0 if unknown (v2 only)
+	Rows     int          //
+	Term     string       // the terminal type, lower case, "" if none (v2 only)
+	Log      *slog.Logger // the session's logger
+	Start    time.Time    // when the WebSocket was upgraded
+}
+
+// Watcher watches one started session. Its methods are called by the
+// session's goroutines: Input, Resize from the browser's side, Output from
+// the target's, the others from either; never two at once for the same
+// direction.
+type Watcher interface {
+	// Input is what the browser sent, as the target gets it (before telnet
+	// escaping), then suffix (v1's CR LF); wire is the bytes written to the target.
+	Input(p []byte, suffix string, wire int)
+	// Output is what the browser gets (telnet commands removed); wire is
+	// the bytes read from the target.
+	Output(p []byte, wire int)
+	// Resize is the browser's new terminal size.
+	Resize(cols, rows int)
+	// Detached and Resumed: a resumable session lost its connection, or
+	// got a new one.
+	Detached()
+	Resumed()
+	// Ended is the session's end; it returns attributes for the
+	// session's log line (a recording's file, say).
+	Ended(e End, duration time.Duration) []any
+}
+
+// watchers fans one session's events out to its observers' watchers, and
+// recovers their panics: nothing an observer does can break a session.
+type watchers struct {
+	ws  []Watcher
+	log *slog.Logger
+}
+
+func (w *watchers) safely(f func(Watcher)) {
+	if w == nil {
+		return
+	}
+	for _, x := range w.ws {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					w.log.Error("an observer failed; the session goes on", "panic", r)
+				}
+			}()
+			f(x)
+		}()
+	}
+}
+
+func (w *watchers) input(p []byte, suffix string, wire int) {
+	if w == nil {
+		return
+	}
+	for _, x := range w.ws {
+		w.guard(func() { x.Input(p, suffix, wire) })
+	}
+}
+
+func (w *watchers) output(p []byte, wire int) {
+	if w == nil {
+		return
+	}
+	for _, x := range w.ws {
+		w.guard(func() { x.Output(p, wire) })
+	}
+}
+
+// guard runs one call, recovering a panic.
+func (w *watchers) guard(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("an observer failed; the session goes on", "panic", r)
+		}
+	}()
+	f()
+}
+
+func (w *watchers) resize(cols, rows int) { w.safely(func(x Watcher) { x.Resize(cols, rows) }) }
+func (w *watchers) detached()             { w.safely(func(x Watcher) { x.Detached() }) }
+func (w *watchers) resumed()              { w.safely(func(x Watcher) { x.Resumed() }) }
+
+func (w *watchers) ended(e End, d time.Duration) []any {
+	var attrs []any
+	w.safely(func(x Watcher) { attrs = append(attrs, x.Ended(e, d)...) })
+	return attrs
+}
+
+// observers fans the engine's events out to every observer.
+type observers struct {
+	os  []Observer
+	log *slog.Logger
+}
+
+func (o observers) guard(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			o.log.Error("an observer failed; the session goes on", "panic", r)
+		}
+	}()
+	f()
+}
+
+func (o observers) dialed(took time.Duration, err error) {
+	for _, x := range o.os {
+		o.guard(func() { x.Dialed(took, err) })
+	}
+}
+
+func (o observers) notStarted(e End) {
+	for _, x := range o.os {
+		o.guard(func() { x.NotStarted(e) })
+	}
+}
+
+func (o observers) started(info Info) *watchers {
+	w := &watchers{log: info.Log}
+	for _, x := range o.os {
+		o.guard(func() {
+			if wt := x.Started(info); wt != nil {
+				w.ws = append(w.ws, wt)
+			}
+		})
+	}
+	return w
+}

@@ -1,0 +1,115 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// relay copies both ways until one side ends, then ends the other, and
+// finishes the session when both have ended. The target is closed at once
+// whichever side ends first; when the gateway ends the session, the
+// browser still gets everything the target sent, then the close frame.
+// One goroutine per direction, each named for the way it copies, started
+// afresh with a small stack (the goroutine that dialled is gone by the
+// time they block): this is most of what an idle session costs.
+func (s *Session) relay(target net.Conn) {
+	s.target = target
+	s.active()
+	s.startKeepalive()
+	// A Stop closes the target, which ends the target's direction; the
+	// browser's side wakes whatever waits on it.
+	stop := context.AfterFunc(s.ctx, func() {
+		target.Close()
+		s.b.stopped()
+	})
+
+	var once sync.Once
+	var first End
+	var running atomic.Int32
+	running.Store(2)
+	// ended runs as each direction ends. The first to end decides the end,
+	// closes the target and ends the browser's side; the last finishes.
+	ended := func(e End) {
+		once.Do(func() {
+			target.Close()
+			if stopped, ok := s.stopped(); ok && e.yieldsToStop() {
+				e = stopped
+			}
+			first = e
+			s.b.end(e, s.codec.closed(e))
+		})
+		if running.Add(-1) > 0 {
+			return
+		}
+		stop()
+		s.finish(first)
+	}
+	go func() { ended(s.browserToTarget()) }()
+	go func() { ended(s.targetToBrowser()) }()
+}
+
+// browserToTarget hands each message from the browser to the codec, which
+// writes it to the target (or acts on it: a v2 control message).
+func (s *Session) browserToTarget() End {
+	for {
+		m, err := s.b.read()
+		if err != nil {
+			if e, ok := s.stopped(); ok && errors.Is(err, errStopped) {
+				return e // a resumable session stopped while it waited for a connection
+			}
+			return endOfRead(err)
+		}
+		if e, ok := s.codec.fromBrowser(s, m); !ok {
+			return e
+		}
+	}
+}
+
+// targetToBrowser reads the target into the browser side's memory and
+// hands each read to the codec, which sends it on (a v2 stream, v1's
+// lines). A codec that holds a partial line gets a quiet spell's deadline
+// to send it by.
+func (s *Session) targetToBrowser() End {
+	tr := newTargetReader(s.target)
+	armed := false // a read deadline is set for the codec's quiet spell
+	for {
+		switch wait := s.codec.quiet(); {
+		case wait > 0:
+			s.target.SetReadDeadline(time.Now().Add(wait))
+			armed = true
+		case armed:
+			s.target.SetReadDeadline(time.Time{})
+			armed = false
+		}
+		tr.watchUrgent = s.codec.telnet() // a telnet Synch: plain TCP never pays for the check
+		p, err := s.b.fill(tr)
+		if len(p) > 0 {
+			s.down.Add(int64(len(p)))
+			s.active()
+			e, ok := s.codec.toBrowser(s, p, tr.urgent)
+			s.b.release()
+			if !ok {
+				return e
+			}
+		}
+		switch {
+		case err == nil:
+		case armed && errors.Is(err, os.ErrDeadlineExceeded):
+			if err := s.codec.prompt(s); err != nil {
+				return withErr(ClientWriteFailed, err)
+			}
+		default:
+			e, _ := endOfTargetRead(err)
+			// The target's last line may have no ending.
+			if err := s.codec.flush(s); err != nil && e.Kind == TargetClosed {
+				return withErr(ClientWriteFailed, err)
+			}
+			return e
+		}
+	}
+}

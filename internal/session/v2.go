@@ -1,0 +1,318 @@
+package session
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"wstelnet/internal/telnet"
+	"wstelnet/internal/wsframe"
+)
+
+// Protocol v2 (PROTOCOL.md): after SUCC, binary frames carry the byte
+// stream both ways, telnet-encoded towards a telnet target, and text
+// frames carry JSON control messages.
+
+// TelnetMode is the v2 "telnet" query parameter.
+type TelnetMode int
+
+const (
+	TelnetAuto TelnetMode = iota // answer and remove telnet commands; start nothing
+	TelnetOn                     // act as a telnet client from the first byte
+	TelnetOff                    // relay raw TCP byte for byte
+)
+
+// V2Options are the v2 query parameters of the WebSocket URL.
+type V2Options struct {
+	Telnet     TelnetMode
+	Term       []string // answers to TTYPE SEND, in turn
+	Cols, Rows int      // the window size, 0 if unknown, for NAWS
+	Resume     bool     // resume=1: the session may outlive its socket (resume.go)
+}
+
+// ParseV2Options reads telnet=auto|on|off, term=NAME[,NAME...], cols=N,
+// rows=N and resume=1. Its errors are for a person, after FAIL:.
+func ParseV2Options(q url.Values) (V2Options, error) {
+	o := V2Options{Term: []string{"XTERM-256COLOR"}}
+	switch v := q.Get("resume"); v {
+	case "", "0":
+	case "1":
+		o.Resume = true
+	default:
+		return o, fmt.Errorf("resume=%q: use 1 to make the session resumable, or leave it out", v)
+	}
+	switch v := q.Get("telnet"); v {
+	case "", "auto":
+	case "on":
+		o.Telnet = TelnetOn
+	case "off":
+		o.Telnet = TelnetOff
+	default:
+		return o, fmt.Errorf("telnet=%q: use auto, on or off", v)
+	}
+	if v := q.Get("term"); v != "" {
+		o.Term = strings.Split(v, ",")
+		if len(o.Term) > 8 {
+			return o, errors.New("term: at most 8 terminal types")
+		}
+		for _, t := range o.Term {
+			if len(t) == 0 || len(t) > 40 || strings.IndexFunc(t, func(r rune) bool {
+				return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+			}) >= 0 {
+				return o, fmt.Errorf("term=%q: terminal types are 1 to 40 letters, digits, '-', '_' or '.'", t)
+			}
+		}
+		for i := range o.Term {
+			o.Term[i] = strings.ToUpper(o.Term[i]) // RFC 1091 asks for upper case
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"cols", &o.Cols}, {"rows", &o.Rows}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 65535 {
+				return o, fmt.Errorf("%s=%q: want a number from 1 to 65535", p.name, v)
+			}
+			*p.dst = n
+		}
+	}
+	return o, nil
+}
+
+// Control is a v2 control message, either way: every type's fields are
+// here, so that a new message is a type and its fields (PROTOCOL.md).
+type Control struct {
+	Type     string `json:"type"`
+	Cols     int    `json:"cols,omitempty"`     // resize
+	Rows     int    `json:"rows,omitempty"`     // resize
+	Remote   *bool  `json:"remote,omitempty"`   // echo
+	Reason   string `json:"reason,omitempty"`   // closed
+	Message  string `json:"message,omitempty"`  // error
+	ID       string `json:"id,omitempty"`       // session, resume
+	Window   int    `json:"window,omitempty"`   // session: seconds
+	Offset   *int64 `json:"offset,omitempty"`   // ack, resume, resumed
+	Received *int64 `json:"received,omitempty"` // resumed
+}
+
+func (c Control) encode() []byte {
+	b, _ := json.Marshal(c) // cannot fail: strings and numbers only
+	return b
+}
+
+// v2 is protocol v2's codec: the target's telnet state, shared by both
+// directions. mu guards tel, cols and rows; wmu orders writes to the
+// target and is taken before mu is released, so that bytes reach the
+// target in the order the codec produced them (our WILL NAWS before the
+// size that follows it) without holding the codec while a write blocks.
+type v2 struct {
+	opts         V2Options
+	writeTimeout time.Duration
+	mu           sync.Mutex
+	tel          *telnet.Decoder // nil when telnet=off
+	cols, rows   int             // the window size the target was last told
+	seen         bool            // the target has sent a telnet command (a copy of tel's, for the reading side)
+	wmu          sync.Mutex
+
+	up []byte // browserToTarget's scratch
+
+	// targetToBrowser's
+	reply      []byte
+	remoteEcho bool // what the browser was last told
+	echoMu     sync.Mutex
+}
+
+func newV2(o V2Options, writeTimeout time.Duration) *v2 {
+	c := &v2{opts: o, writeTimeout: writeTimeout, cols: o.Cols, rows: o.Rows}
+	if o.Telnet != TelnetOff {
+		c.tel = telnet.NewDecoder(telnet.Config{TerminalTypes: o.Term, Width: o.Cols, Height: o.Rows})
+	}
+	return c
+}
+
+func (c *v2) answers() bool         { return true }
+func (c *v2) quiet() time.Duration  { return 0 }
+func (c *v2) prompt(*Session) error { return nil }
+func (c *v2) flush(*Session) error  { return nil }
+func (c *v2) telnet() bool          { return c.seen }
+
+func (c *v2) closed(e End) []byte {
+	if !e.GatewayCloses() {
+		return nil
+	}
+	return Control{Type: "closed", Reason: e.Reason()}.encode()
+}
+
+// replay tells a resumed connection that the target has echo, if it has.
+func (c *v2) replay() [][]byte {
+	c.echoMu.Lock()
+	defer c.echoMu.Unlock()
+	if !c.remoteEcho {
+		return nil
+	}
+	return [][]byte{echoMessage(true)}
+}
+
+func echoMessage(remote bool) []byte { return Control{Type: "echo", Remote: &remote}.encode() }
+
+// writeTarget runs compute under the codec lock and writes what it returns
+// to the target, in the order computed.
+func (c *v2) writeTarget(target net.Conn, compute func() []byte) (int, error) {
+	c.mu.Lock()
+	b := compute()
+	c.wmu.Lock()
+	c.mu.Unlock()
+	defer c.wmu.Unlock()
+	if len(b) == 0 {
+		return 0, nil
+	}
+	target.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	return target.Write(b)
+}
+
+// escaping reports whether client data must be telnet-encoded: always with
+// telnet=on, and with telnet=auto once the target has shown it speaks telnet
+// (so that 0xFF reaches a plain TCP service unchanged). Call with mu held.
+func (c *v2) escaping() bool {
+	return c.tel != nil && (c.opts.Telnet == TelnetOn || c.tel.SeenCommand())
+}
+
+// start sends what a telnet client sends on connecting, with telnet=on.
+func (c *v2) start(target net.Conn) error {
+	if c.opts.Telnet != TelnetOn {
+		return nil
+	}
+	_, err := c.writeTarget(target, func() []byte { return c.tel.Start(nil) })
+	return err
+}
+
+// fromBrowser writes a binary message to the target as it is
+// (telnet-encoded when the target speaks telnet) and acts on a control message.
+func (c *v2) fromBrowser(s *Session, m wsframe.Message) (End, bool) {
+	if m.Text {
+		return c.control(s, m.Data)
+	}
+	var n int
+	var err error
+	if c.tel == nil {
+		n, err = s.writeTarget(m.Data)
+	} else {
+		n, err = c.writeTarget(s.target, func() []byte {
+			if !c.escaping() {
+				return m.Data
+			}
+			c.up = c.tel.Encode(c.up[:0], m.Data)
+			return c.up
+		})
+	}
+	s.up.Add(int64(n))
+	s.active()
+	s.obs.input(m.Data, "", n)
+	if err != nil {
+		return withErr(TargetWriteFailed, err), false
+	}
+	return End{}, true
+}
+
+// control acts on one control message from the browser. A malformed or
+// unknown one gets an "error" control message back and changes nothing:
+// the session goes on. It ends the session only when a write fails: the
+// answer to the browser or the telnet command to the target.
+func (c *v2) control(s *Session, data []byte) (End, bool) {
+	answer := func(m Control) (End, bool) {
+		if err := s.b.reply(m.encode()); err != nil {
+			return withErr(ClientWriteFailed, err), false
+		}
+		return End{}, true
+	}
+	complain := func(msg string) (End, bool) { return answer(Control{Type: "error", Message: msg}) }
+	var m Control
+	if err := json.Unmarshal(data, &m); err != nil {
+		return complain("a text message must be a JSON control message: " + err.Error())
+	}
+	var cmd func() []byte // what to send the target, under the codec lock
+	switch m.Type {
+	case "ping":
+		// The page's heartbeat: browsers cannot see WebSocket pings.
+		return answer(Control{Type: "pong"})
+	case "ack":
+		if m.Offset == nil {
+			return complain(`ack: want {"type":"ack","offset":N}`)
+		}
+		if !s.b.acked(*m.Offset) {
+			return complain("ack: this session was not opened with resume=1")
+		}
+		return End{}, true
+	case "resize":
+		if m.Cols < 1 || m.Cols > 65535 || m.Rows < 1 || m.Rows > 65535 {
+			return complain("resize: cols and rows must be numbers from 1 to 65535")
+		}
+		s.obs.resize(m.Cols, m.Rows)
+		cmd = func() []byte {
+			// A browser sends its size again after a resume: tell the
+			// target only if it changed.
+			if c.cols == m.Cols && c.rows == m.Rows {
+				return nil
+			}
+			c.cols, c.rows = m.Cols, m.Rows
+			return c.tel.SetWindowSize(nil, m.Cols, m.Rows)
+		}
+	case "break":
+		cmd = func() []byte {
+			if !c.escaping() {
+				return nil // not a telnet target: there is no break to send
+			}
+			return telnet.Break(nil)
+		}
+	default:
+		return complain(fmt.Sprintf("unknown control message type %q", m.Type))
+	}
+	if c.tel == nil {
+		return End{}, true // telnet=off: nothing to tell the target
+	}
+	if _, err := c.writeTarget(s.target, cmd); err != nil {
+		return withErr(TargetWriteFailed, err), false
+	}
+	return End{}, true
+}
+
+// toBrowser sends the target's bytes on as read: telnet commands answered
+// and removed (in place), lines neither split nor joined. It tells the
+// browser when the target takes over or gives back echo.
+func (c *v2) toBrowser(s *Session, p []byte, urgent bool) (End, bool) {
+	wire := len(p)
+	data := p
+	if c.tel != nil {
+		echo := c.remoteEcho
+		_, err := c.writeTarget(s.target, func() []byte {
+			c.tel.Urgent(urgent)
+			data, c.reply = c.tel.Decode(p[:0], c.reply[:0], p)
+			echo = c.tel.RemoteEcho()
+			c.seen = c.tel.SeenCommand()
+			return c.reply
+		})
+		if err != nil {
+			return withErr(TargetWriteFailed, err), false
+		}
+		if echo != c.remoteEcho {
+			c.echoMu.Lock()
+			c.remoteEcho = echo
+			c.echoMu.Unlock()
+			if err := s.b.text(echoMessage(echo)); err != nil {
+				return withErr(ClientWriteFailed, err), false
+			}
+		}
+	}
+	s.obs.output(data, wire)
+	if err := s.b.output(data); err != nil {
+		return withErr(ClientWriteFailed, err), false
+	}
+	return End{}, true
+}

@@ -1,0 +1,52 @@
+package session
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func FuzzV2Options(f *testing.F) {
+	for _, q := range []string{"", "telnet=on&cols=80&rows=24", "telnet=off", "term=ANSI,DUMB", "cols=0", "term=" + strings.Repeat("A,", 9), "telnet=maybe&term=%00", "resume=1", "resume=2"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, _ := url.ParseQuery(raw)
+		o, err := ParseV2Options(q)
+		if err != nil {
+			return
+		}
+		if o.Cols < 0 || o.Cols > 65535 || o.Rows < 0 || o.Rows > 65535 || len(o.Term) == 0 || len(o.Term) > 8 {
+			t.Fatalf("accepted %q as %+v", raw, o)
+		}
+		for _, name := range o.Term {
+			if name == "" || len(name) > 40 || strings.ToUpper(name) != name || strings.ContainsAny(name, " ,\x00\xff") {
+				t.Fatalf("accepted terminal type %q from %q", name, raw)
+			}
+		}
+	})
+}
+
+// TestControlRoundTrip: every control message the gateway builds is one
+// JSON object with its type, and reads back as it was.
+func TestControlRoundTrip(t *testing.T) {
+	n := int64(7)
+	remote := true
+	for _, m := range []Control{
+		{Type: "session", ID: "abc", Window: 60},
+		{Type: "resumed", Offset: &n, Received: &n},
+		{Type: "ack", Offset: &n},
+		{Type: "echo", Remote: &remote},
+		{Type: "closed", Reason: "the target closed the connection"},
+		{Type: "error", Message: "x"},
+		{Type: "pong"},
+	} {
+		b := m.encode()
+		if !strings.HasPrefix(string(b), `{"type":"`+m.Type+`"`) {
+			t.Errorf("%+v encodes as %s", m, b)
+		}
+	}
+	if got := string(Control{Type: "resumed", Offset: new(int64), Received: &n}.encode()); got != `{"type":"resumed","offset":0,"received":7}` {
+		t.Errorf("resumed encodes as %s", got)
+	}
+}
