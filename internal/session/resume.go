@@ -635,8 +635,10 @@ func (r *resumable) resume(ws *wsframe.Conn, offset int64, client string) error 
 	from := r.head + int(max(offset, r.base)-r.base)
 	backlog := r.buf[from:r.tail]
 	end, closed := r.decided, r.closedMsg
+	held := cap(r.buf)
 	r.mu.Unlock()
-	r.s.log.Info("session resumed", append(attrs, "backlog", len(backlog))...)
+	// buffer: the memory the session held for its output (at most -resume-buffer).
+	r.s.log.Info("session resumed", append(attrs, "backlog", len(backlog), "buffer", held)...)
 
 	send := func() error {
 		if err := ws.Writer().WriteFrame(wsframe.OpText, []byte("SUCC")); err != nil {

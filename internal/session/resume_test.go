@@ -19,3 +19,43 @@ func FuzzResumeMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestBufferNeverOverLimit: however reads and acknowledgements come, the
+// resume buffer's storage never exceeds -resume-buffer, and what is kept
+// is exactly what was read and not acknowledged.
+func TestBufferNeverOverLimit(t *testing.T) {
+	for _, limit := range []int{MinResumeBuffer, 100_000, 1_500_000} {
+		r := &resumable{limit: limit, want: minRead}
+		r.cond.L = &r.mu
+		var kept []byte // the model: output not yet acknowledged
+		var base int64
+		next := byte(0)
+		for step := range 3000 {
+			if r.tail-r.head < r.limit {
+				p := r.lend()
+				n := min(len(p), 1+step*7919%(64<<10))
+				for i := range n {
+					p[i] = next
+					next++
+				}
+				kept = append(kept, p[:n]...)
+				r.output(p[:n])
+				if n == len(p) && r.want < readBufSize {
+					r.want *= 2
+				}
+			}
+			if step%3 == 0 && len(kept) > 0 {
+				ack := base + int64(len(kept)*(step%5)/4)
+				r.acked(ack)
+				kept = kept[ack-base:]
+				base = ack
+			}
+			if cap(r.buf) > limit {
+				t.Fatalf("limit %d: the buffer holds %d bytes of storage", limit, cap(r.buf))
+			}
+			if got := r.buf[r.head:r.tail]; string(got) != string(kept) || r.base != base {
+				t.Fatalf("limit %d, step %d: the buffer keeps %d bytes from %d, want %d from %d", limit, step, len(got), r.base, len(kept), base)
+			}
+		}
+	}
+}
