@@ -275,6 +275,26 @@ async function loadTargets() {
     li.append(button);
     return li;
   }));
+  if (freeAllowed) menuList.append(otherCard());
+}
+
+// otherCard is the menu's way to a host and port of one's own, when the
+// gateway allows them (the drop-down is not shown beside the menu).
+function otherCard() {
+  const li = document.createElement('li');
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'menu-item menu-other';
+  button.dataset.free = '';
+  const name = document.createElement('span');
+  name.className = 'menu-name';
+  name.textContent = 'Other';
+  const desc = document.createElement('span');
+  desc.className = 'menu-desc';
+  desc.textContent = 'Type a host and port in the form';
+  button.append(name, desc);
+  li.append(button);
+  return li;
 }
 
 targetSelect.addEventListener('change', () => {
@@ -282,8 +302,15 @@ targetSelect.addEventListener('change', () => {
 });
 
 menuList.addEventListener('click', (event) => {
-  const name = event.target.closest('button')?.dataset.name;
-  if (!name || state() !== 'idle') return;
+  const button = event.target.closest('button');
+  if (!button || state() !== 'idle') return;
+  if ('free' in button.dataset) {
+    chooseFree();
+    hostInput.focus();
+    return;
+  }
+  const name = button.dataset.name;
+  if (!name) return;
   chooseNamed(name);
   connect();
 });
