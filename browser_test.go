@@ -448,7 +448,7 @@ func browserTestColours(t *testing.T, browserCtx context.Context) {
 	})`)
 	want := []span{
 		{"red", "rgb(205, 0, 0)", "rgba(0, 0, 0, 0)", "400"},
-		{"bold green", "rgb(0, 205, 0)", "rgba(0, 0, 0, 0)", "700"},
+		{"bold green", "rgb(0, 255, 0)", "rgba(0, 0, 0, 0)", "700"}, // bold is bright, as in xterm
 		{"orange", "rgb(255, 135, 0)", "rgba(0, 0, 0, 0)", "400"},
 		{"rgb", "rgb(10, 20, 30)", "rgba(0, 0, 0, 0)", "400"},
 	}
@@ -464,7 +464,7 @@ func browserTestColours(t *testing.T, browserCtx context.Context) {
 		{"dim", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "normal none 0.62"},
 		{"italic", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "italic none 1"},
 		{"underline", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "normal underline 1"},
-		{" white on blue ", "rgb(255, 255, 255)", "rgb(0, 0, 238)", "normal none 1"},
+		{" white on blue ", "rgb(255, 255, 255)", "rgb(26, 68, 240)", "normal none 1"},
 		{" black on yellow ", "rgb(0, 0, 0)", "rgb(255, 255, 0)", "normal none 1"},
 	}
 	if fmt.Sprint(spans) != fmt.Sprint(want) {
@@ -618,8 +618,8 @@ func browserTestLineTelnetd(t *testing.T, browserCtx context.Context) {
 	p.sendLine("echo $TERM; printf '\\033[1;31mRED\\033[0m plain\\n'")
 	p.wait("the terminal type", browserHasLine("out", "ansi"))
 	p.wait("the coloured line", browserHasLine("out", "RED plain"))
-	if n := browserEval[int](p, `document.querySelectorAll('#console span.fg-1.bold').length`); n != 1 {
-		t.Errorf("%d bold red spans, want 1", n)
+	if n := browserEval[int](p, `document.querySelectorAll('#console span.fg-9.bold').length`); n != 1 {
+		t.Errorf("%d bold red spans (drawn bright red), want 1", n)
 	}
 
 	// The finding: inetutils telnetd does not tell the client when a program
