@@ -26,12 +26,15 @@ import (
 // arrive at the host as the bytes xterm sends; the page keeps only its
 // copy, paste and leave shortcuts.
 func browserTestTerminalKeys(t *testing.T, browserCtx context.Context) {
-	addr, rec := browserRecorder(t, "ready\r\n")
+	addr, rec := browserEchoingRecorder(t, "ready\r\n")
 	host, port, _ := net.SplitHostPort(addr)
 	p := browserSetup(t, browserCtx)
 	p.openHash(url.Values{"mode": {"terminal"}, "host": {host}, "port": {port}}.Encode())
 	p.waitTerminalConnected()
 	p.wait("the greeting", browserTermHasLine("ready"))
+	if !browserEval[bool](p, `document.querySelector('#terminal-hint .typing-char').getClientRects().length > 0`) {
+		t.Error("the hint does not say that keys go to the host, which echoes")
+	}
 
 	ctrl := chromedp.KeyModifiers(chromedp.ModifierCtrl)
 	for _, k := range []struct {
@@ -433,7 +436,7 @@ func browserTestDialog(t *testing.T, browserCtx context.Context) {
 // whose keys reach the host; held sideways, the form folds away while
 // connected.
 func browserTestPhoneKeyBar(t *testing.T, browserCtx context.Context) {
-	addr, rec := browserRecorder(t, "ready\r\n")
+	addr, rec := browserEchoingRecorder(t, "ready\r\n")
 	host, port, _ := net.SplitHostPort(addr)
 	p := browserSetup(t, browserCtx)
 	p.do(chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(2)))

@@ -59,6 +59,11 @@ func TestBrowser(t *testing.T) {
 	t.Run("TargetLink", func(t *testing.T) { browserTestTargetLink(t, browserCtx) })
 	t.Run("Embed", func(t *testing.T) { browserTestEmbed(t, browserCtx) })
 	t.Run("Framed", func(t *testing.T) { browserTestFramed(t, browserCtx) })
+	t.Run("TerminalEchoServer", func(t *testing.T) { browserTestTerminalEchoServer(t, browserCtx) })
+	t.Run("TerminalLineBytes", func(t *testing.T) { browserTestTerminalLineBytes(t, browserCtx) })
+	t.Run("TerminalBareLF", func(t *testing.T) { browserTestTerminalBareLF(t, browserCtx) })
+	t.Run("TerminalPasswordEcho", func(t *testing.T) { browserTestTerminalPasswordEcho(t, browserCtx) })
+	t.Run("TerminalTinyMUX", func(t *testing.T) { browserTestTerminalTinyMUX(t, browserCtx) })
 }
 
 // browserTestMainFlow: prefilled form, connect, echo, history, disconnect, reconnect.

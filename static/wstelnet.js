@@ -6,7 +6,8 @@
 //
 // Two views show the session: line mode (a console of lines with ANSI
 // colours, and a command box that sends a line at a time; lineview.js) and
-// terminal mode (xterm.js, keys sent as typed; terminal.js).
+// terminal mode (xterm.js; keys sent as typed while the host echoes, a
+// locally edited line otherwise; terminal.js, lineedit.js).
 //
 // The URL's hash can name a session, so that a link opens it directly:
 // #mode=terminal&host=bbs.example.org&port=23&charset=cp437, or
@@ -70,7 +71,9 @@ const bannerConnect = $('banner-connect');
 
 const lines = new LineView($('console'));
 const terminal = new TerminalView($('terminal'), {
-  data: (text) => sendBytes(encode(charset, withCtrl(text))),
+  // Keys typed while there is no session are not echoed by the line editor.
+  typed: (text) => { if (typing()) terminal.type(withCtrl(text)); },
+  data: (text) => sendBytes(encode(charset, text)),
   binary: (bytes) => sendBytes(Uint8Array.from(bytes, (c) => c.charCodeAt(0) & 0xff)),
   resize: (cols, rows) => { if (mode === 'terminal') sendResize(cols, rows); },
   leave: () => connectButton.focus(),
@@ -475,8 +478,12 @@ function schedule(s, due) {
 // onControl acts on a control message from the gateway; unknown types are ignored.
 function onControl(s, text) {
   const m = s.control(text);
-  if (m?.type === 'echo') updateCommandBox();
-  else if (m?.type === 'error') notice(`The gateway refused a message: ${m.message}`, true);
+  if (m?.type === 'echo') {
+    updateCommandBox();
+    // Terminal mode types a character at a time while the host echoes,
+    // and edits lines locally while it does not (terminal.js).
+    terminal.setCharMode(s.remoteEcho);
+  } else if (m?.type === 'error') notice(`The gateway refused a message: ${m.message}`, true);
 }
 
 // sendAck acknowledges the output received so far.
@@ -573,6 +580,7 @@ function onResumeAnswer(s, data) {
   showState();
   setStatus(`Connected to ${s.target}.`, 'ok');
   showBanner('Reconnected', 'ok');
+  terminal.setCharMode(s.remoteEcho); // off until the gateway says "echo" again
   // Our bytes from the gateway's "received" on, then what was typed meanwhile.
   for (const chunk of s.up.take()) s.socket.send(chunk);
   const { cols, rows } = currentSize();
@@ -831,7 +839,7 @@ keybar.addEventListener('click', (event) => {
   } else {
     const seq = keySequence(key, { ctrl: ctrlArmed, appCursor: terminal.appCursor });
     setCtrl(false);
-    if (seq) sendBytes(encode(charset, seq));
+    if (seq) terminal.type(seq); // the line editor's, in local line mode
   }
   terminal.focus();
 });
