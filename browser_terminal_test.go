@@ -482,6 +482,7 @@ func browserTestPhoneKeyBar(t *testing.T, browserCtx context.Context) {
 	p.wait("the form folded", `getComputedStyle(document.getElementById('host').parentElement).display === 'none'`)
 	p.wait("the terminal refitted", `wstelnet.term.rows >= 12`)
 	p.checkFits("keybar", "terminal", "connect-button", "status")
+	p.checkApart("connect-button", "form-toggle", "copy-button", "paste-button", "break-button", "save-button", "terminal")
 	rows := browserEval[int](p, `wstelnet.term.rows`)
 	t.Logf("terminal rows: %d upright, %d sideways", portrait, rows)
 	p.screenshot("phone-keybar-landscape.png")

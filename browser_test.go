@@ -64,6 +64,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("TerminalBareLF", func(t *testing.T) { browserTestTerminalBareLF(t, browserCtx) })
 	t.Run("TerminalPasswordEcho", func(t *testing.T) { browserTestTerminalPasswordEcho(t, browserCtx) })
 	t.Run("TerminalTinyMUX", func(t *testing.T) { browserTestTerminalTinyMUX(t, browserCtx) })
+	t.Run("PhonePortrait", func(t *testing.T) { browserTestPhonePortrait(t, browserCtx) })
 }
 
 // browserTestMainFlow: prefilled form, connect, echo, history, disconnect, reconnect.
@@ -952,6 +953,10 @@ func browserTestPhoneTerminal(t *testing.T, browserCtx context.Context) {
 	}
 	p.wait("the size", browserTermHasLine(fmt.Sprintf("%d %d", size.Rows, size.Cols)))
 	p.screenshot("phone-terminal.png")
+	p.checkFits("connect-button", "terminal", "break-button", "copy-button")
+	// The form is folded while connected; Form shows it, and it fits.
+	p.click("form-toggle")
+	p.wait("the form shown", browserVisible("host"))
 	p.checkFits("connect-button", "host", "port", "mode", "charset", "terminal", "break-button", "copy-button")
 	// The terminal's own element must fit its frame: no cut-off columns.
 	if over := browserEval[float64](p, `(() => {

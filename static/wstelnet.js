@@ -40,6 +40,7 @@ import { ACK_DELAY, isLoss, retryDelay } from './resume.js';
 import { Session, SUBPROTOCOL, defaultPort, parseTarget, readHash, socketURL, writeHash } from './session.js';
 import { TerminalView } from './terminal.js';
 import { saveTranscript } from './transcript.js';
+import { followVisualViewport } from './viewport.js';
 
 const MAX_HISTORY = 100; // commands remembered for ArrowUp/ArrowDown
 // ATTEMPT_TIMEOUT bounds one reconnection attempt: a network that drops
@@ -68,6 +69,7 @@ const menuList = $('menu-list');
 const banner = $('banner');
 const bannerText = $('banner-text');
 const bannerConnect = $('banner-connect');
+const formToggle = $('form-toggle');
 
 const lines = new LineView($('console'));
 const terminal = new TerminalView($('terminal'), {
@@ -116,7 +118,16 @@ function showState() {
     document.title = 'wstelnet';
     setCtrl(false);
   }
+  if (next === 'idle') showForm(false); // folded again at the next Connect (phones)
   updateCommandBox();
+}
+
+// showForm unfolds the form on phones, where it folds away while
+// connected (style.css), or folds it again.
+function showForm(on) {
+  if (on) document.body.dataset.form = 'shown';
+  else delete document.body.dataset.form;
+  formToggle.setAttribute('aria-expanded', String(on));
 }
 
 // typing says whether what is typed goes to the target (now or after a resume).
@@ -844,7 +855,11 @@ keybar.addEventListener('click', (event) => {
   terminal.focus();
 });
 
+formToggle.addEventListener('click', () => showForm(!('form' in document.body.dataset)));
+
 // ---- start -------------------------------------------------------------------------
+
+followVisualViewport(document.documentElement, window.visualViewport, window);
 
 showState();
 setCharset(charsetSelect.value);
