@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -44,9 +45,18 @@ func browserTestMenu(t *testing.T, browserCtx context.Context) {
 	p.open()
 	p.wait("the menu", `document.querySelectorAll('#menu-list .menu-item').length === 3 && document.getElementById('menu').getClientRects().length > 0`)
 	items := browserEval[[]string](p, `[...document.querySelectorAll('#menu-list .menu-item')].map(b => b.textContent)`)
-	want := []string{"<b>lab</b><i>not HTML</i> & more", "echoThe echo server: says what you say", "mybbsMy BBS, est. 1994"}
+	// In the file's order, not sorted.
+	want := []string{"echoThe echo server: says what you say", "mybbsMy BBS, est. 1994", "<b>lab</b><i>not HTML</i> & more"}
 	if strings.Join(items, "|") != strings.Join(want, "|") {
 		t.Errorf("menu items %q, want %q", items, want)
+	}
+	// The cards are even: one has a description of two words, another of six.
+	heights := browserEval[[]float64](p, `[...document.querySelectorAll('#menu-list .menu-item')].map(b => b.getBoundingClientRect().height)`)
+	for _, h := range heights {
+		if h != heights[0] {
+			t.Errorf("menu cards of heights %v, want them even", heights)
+			break
+		}
 	}
 	if browserEval[bool](p, `document.querySelector('#menu b, #menu i, #target b') !== null`) {
 		t.Error("a name or description became HTML")
@@ -54,8 +64,8 @@ func browserTestMenu(t *testing.T, browserCtx context.Context) {
 	if browserEval[bool](p, browserVisible("host")) || browserEval[bool](p, browserVisible("port")) {
 		t.Error("host and port are offered, but the gateway allows only named targets")
 	}
-	if !browserEval[bool](p, browserVisible("target")) {
-		t.Error("the target list is not shown")
+	if browserEval[bool](p, browserVisible("target")) {
+		t.Error("the target drop-down is shown beside the menu, which lists the same targets")
 	}
 	p.screenshot("menu.png")
 
@@ -81,12 +91,13 @@ func browserTestTargetLink(t *testing.T, browserCtx context.Context) {
 	p.wait("the session to echo", `document.getElementById('status').textContent === 'Connected to echo.'`)
 	p.wait("the greeting", browserHasLine("out", strings.TrimRight(echoGreeting, "\r\n")))
 	p.click("connect-button") // disconnect
-	p.wait("the menu", `document.querySelectorAll('#menu-list .menu-item').length === 3`)
+	// Three targets and "Other", for a host and port of one's own.
+	p.wait("the menu", `document.querySelectorAll('#menu-list .menu-item').length === 4`)
 	if browserEval[bool](p, browserVisible("host")) {
 		t.Error("host is offered while a named target is chosen")
 	}
-	p.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('target'); s.value = ''; s.dispatchEvent(new Event('change')); })()`))
-	p.wait("host and port", browserVisible("host")+` && `+browserVisible("port"))
+	p.do(chromedp.Click(chromedp.CSS(`#menu-list button[data-free]`)))
+	p.wait("host and port", browserVisible("host")+` && `+browserVisible("port")+` && document.activeElement.id === 'host'`)
 	p.connectTo(p.echoAddr)
 	p.waitConnected(2)
 }
@@ -116,6 +127,17 @@ func browserTestEmbed(t *testing.T, browserCtx context.Context) {
 	if !browserEval[bool](p, browserVisible("again-button")) {
 		t.Error("the embedded view offers no way to connect again")
 	}
+	// Its label sits in the middle of the button, not at its top.
+	off := browserEval[float64](p, `(() => {
+		const b = document.getElementById('again-button'), r = document.createRange();
+		r.selectNodeContents(b);
+		const t = r.getBoundingClientRect(), o = b.getBoundingClientRect();
+		return (t.top + t.bottom) / 2 - (o.top + o.bottom) / 2;
+	})()`)
+	if math.Abs(off) > 2 {
+		t.Errorf("the label of Connect again is %.1f px off the middle of its button", off)
+	}
+	p.screenshot("embed-again.png")
 
 	// /embed/NAME, in line mode: the console and the command box.
 	p.do(chromedp.Navigate(p.url + "embed/echo?mode=line"))

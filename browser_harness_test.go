@@ -568,18 +568,34 @@ func browserRecorder(t *testing.T, greeting string) (addr string, r *byteRecorde
 	return addr, r
 }
 
+// browserEchoingRecorder is a browserRecorder that says it echoes (IAC
+// WILL ECHO) and asks for 8-bit input (IAC DO BINARY), as a telnetd does,
+// so that terminal mode sends every key as typed (character mode) and
+// Enter as a lone CR. The gateway's answers are taken off the record.
+func browserEchoingRecorder(t *testing.T, greeting string) (addr string, r *byteRecorder) {
+	t.Helper()
+	addr, r = browserRecorder(t, "\xff\xfb\x01\xff\xfd\x00"+greeting)
+	r.skip = []byte("\xff\xfd\x01\xff\xfb\x00") // IAC DO ECHO, IAC WILL BINARY
+	return addr, r
+}
+
 // byteRecorder holds what a browserRecorder target received.
 type byteRecorder struct {
 	t       *testing.T
 	got     chan []byte
 	done    chan struct{}
 	pending []byte // received, not yet expected
+	skip    []byte // the gateway's telnet answers, expected before anything else
 }
 
 // expect waits for the next bytes to be exactly want: nothing before them,
 // nothing else in their place.
 func (r *byteRecorder) expect(what string, want []byte) {
 	r.t.Helper()
+	if skip := r.skip; skip != nil {
+		r.skip = nil
+		r.expect("the gateway's telnet answers", skip)
+	}
 	timeout := time.After(browserWait)
 	for len(r.pending) < len(want) {
 		select {

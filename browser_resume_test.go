@@ -88,10 +88,8 @@ func browserTestResume(t *testing.T, browserCtx context.Context, mode string) {
 		t.Errorf("the %s shows %d numbered lines, want 1 to %d exactly once, in order; first difference: %s", mode, len(got), resumeLines, firstLineDiff(got, want))
 	}
 	// What was typed arrived once each, in order, and nothing else.
-	end := "\r\n" // Enter in the terminal is CR; the command box sends CR LF
-	if mode == "terminal" {
-		end = "\r"
-	}
+	// The target does not echo, so terminal mode sends lines too, with CR LF.
+	end := "\r\n"
 	p.typeLine(mode, "after")
 	waitFor(t, "the last typing at the target", func() bool { return strings.Contains(typed.String(), "after"+end) })
 	if got, want := typed.String(), type1+end+type2+end+"after"+end; got != want {

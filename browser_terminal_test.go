@@ -26,12 +26,15 @@ import (
 // arrive at the host as the bytes xterm sends; the page keeps only its
 // copy, paste and leave shortcuts.
 func browserTestTerminalKeys(t *testing.T, browserCtx context.Context) {
-	addr, rec := browserRecorder(t, "ready\r\n")
+	addr, rec := browserEchoingRecorder(t, "ready\r\n")
 	host, port, _ := net.SplitHostPort(addr)
 	p := browserSetup(t, browserCtx)
 	p.openHash(url.Values{"mode": {"terminal"}, "host": {host}, "port": {port}}.Encode())
 	p.waitTerminalConnected()
 	p.wait("the greeting", browserTermHasLine("ready"))
+	if !browserEval[bool](p, `document.querySelector('#terminal-hint .typing-char').getClientRects().length > 0`) {
+		t.Error("the hint does not say that keys go to the host, which echoes")
+	}
 
 	ctrl := chromedp.KeyModifiers(chromedp.ModifierCtrl)
 	for _, k := range []struct {
@@ -249,20 +252,21 @@ func contrast(t *testing.T, a, b string) float64 {
 	return (math.Max(la, lb) + 0.05) / (math.Min(la, lb) + 0.05)
 }
 
-// browserTestPalette: the colours as drawn, in both modes, are readable.
+// browserTestPalette: the colours as drawn, in both modes, are readable,
+// and the same in both.
 //
-// The thresholds: white, grey and yellow on blue is what mc and dialog
-// draw, and must reach WCAG AA for text, 4.5:1. On black, every colour must
-// reach 3:1 (WCAG's minimum for large text; terminal palettes are made of
-// saturated primaries, and xterm's red is 3.6:1), except black itself (the
-// background) and blue, the classic exception: xterm's #0000ee is 2.2:1,
-// so blue must reach 2:1, which VGA's navy (1.3:1) fails. The palette the
-// page had before failed white on blue with 1.3:1 (terminal) and 1.7:1
-// (line mode's light console).
+// The thresholds: white, grey and yellow (normal and bright) and bright
+// cyan on blue is what mc and dialog draw, and must reach WCAG AA for
+// text, 4.5:1. On black, every colour but black itself (the background)
+// must reach 3:1 (WCAG's minimum for large text; terminal palettes are
+// made of saturated primaries, and xterm's red is 3.6:1), blue included:
+// xterm's #0000ee is 2.2:1 and VGA's navy 1.3:1. Bold text in one of the
+// eight normal colours is drawn in the bright one, as xterm draws it.
 func browserTestPalette(t *testing.T, browserCtx context.Context) {
 	var b strings.Builder
-	// Each sample is its own word, "sNN", in its colours.
-	b.WriteString("\x1b[44m\x1b[37m s37 \x1b[97m s97 \x1b[33m s33 \x1b[93m s93 \x1b[0m\r\n")
+	// Each sample is its own word, "sNN" (SGR NN) or "bNN" (bold and NN),
+	// in its colours.
+	b.WriteString("\x1b[44m\x1b[37m s37 \x1b[97m s97 \x1b[33m s33 \x1b[93m s93 \x1b[96m s96 \x1b[0m\r\n")
 	for i := range 16 {
 		code := 30 + i
 		if i >= 8 {
@@ -271,59 +275,71 @@ func browserTestPalette(t *testing.T, browserCtx context.Context) {
 		fmt.Fprintf(&b, "\x1b[40;%dm s%d ", code, code)
 	}
 	b.WriteString("\x1b[0m\r\n")
+	for code := 31; code <= 37; code++ {
+		fmt.Fprintf(&b, "\x1b[40;1;%dm b%d \x1b[0m", code, code)
+	}
+	b.WriteString("\r\n")
 	samples := b.String()
 	addr := browserTarget(t, func(c net.Conn) { fmt.Fprint(c, samples) })
 	host, port, _ := net.SplitHostPort(addr)
 
+	const onBlue, plain, bold = 5, 16, 7 // samples of each row
 	type sample struct{ Text, Color, Background string }
-	check := func(t *testing.T, got []sample) {
+	check := func(t *testing.T, got []sample) map[string]sample {
 		t.Helper()
-		min := map[string]float64{"s37": 4.5, "s97": 4.5, "s33": 4.5, "s93": 4.5, "s30": 0, "s34": 2}
-		seen := 0
-		for _, s := range got {
+		min := map[string]float64{"blue s37": 4.5, "blue s97": 4.5, "blue s33": 4.5, "blue s93": 4.5, "blue s96": 4.5, "s30": 0}
+		byName := map[string]sample{}
+		for i, s := range got {
 			name := strings.TrimSpace(s.Text)
-			want, ok := min[name]
+			key := name
+			if i < onBlue {
+				key = "blue " + name
+			}
+			byName[key] = s
+			var r, g, bl int
+			fmt.Sscanf(s.Background, "rgb(%d, %d, %d)", &r, &g, &bl)
+			if i < onBlue && !(bl > 150 && bl > 2*max(r, g)) {
+				t.Errorf("%q is on %s, not blue", s.Text, s.Background)
+			}
+			if i >= onBlue && r+g+bl > 30 {
+				t.Errorf("%q is on %s, not black", s.Text, s.Background)
+			}
+			if name[0] == 'b' {
+				continue // checked against its bright colour below
+			}
+			want, ok := min[key]
 			if !ok {
 				want = 3
 			}
-			// The first four are on blue, the rest on black.
 			c := contrast(t, s.Color, s.Background)
-			t.Logf("%s: %s on %s, %.2f:1", name, s.Color, s.Background, c)
+			t.Logf("%s: %s on %s, %.2f:1", key, s.Color, s.Background, c)
 			if c < want {
-				t.Errorf("%s: %s on %s has a contrast of %.2f:1, want at least %.1f:1", name, s.Color, s.Background, c, want)
-			}
-			seen++
-		}
-		if seen != 20 {
-			t.Errorf("%d samples measured, want 20", seen)
-		}
-	}
-	// The background of the blue samples must be blue, of the others black.
-	checkBackgrounds := func(t *testing.T, got []sample) {
-		t.Helper()
-		for i, s := range got {
-			var r, g, bl int
-			fmt.Sscanf(s.Background, "rgb(%d, %d, %d)", &r, &g, &bl)
-			if i < 4 && !(bl > 150 && r < 60 && g < 60) {
-				t.Errorf("%q is on %s, not blue", s.Text, s.Background)
-			}
-			if i >= 4 && r+g+bl > 30 {
-				t.Errorf("%q is on %s, not black", s.Text, s.Background)
+				t.Errorf("%s: %s on %s has a contrast of %.2f:1, want at least %.1f:1", key, s.Color, s.Background, c, want)
 			}
 		}
+		if len(got) != onBlue+plain+bold || len(byName) != len(got) {
+			t.Errorf("%d samples measured (%d different), want %d", len(got), len(byName), onBlue+plain+bold)
+		}
+		for code := 31; code <= 37; code++ {
+			bo, bright := byName[fmt.Sprintf("b%d", code)], byName[fmt.Sprintf("s%d", code+60)]
+			if bo.Color != bright.Color {
+				t.Errorf("bold SGR %d is drawn in %s, want the bright colour %s", code, bo.Color, bright.Color)
+			}
+		}
+		return byName
 	}
 
+	var line map[string]sample
 	t.Run("Line", func(t *testing.T) {
 		p := browserSetup(t, browserCtx)
 		p.openHash(url.Values{"mode": {"line"}, "host": {host}, "port": {port}}.Encode())
 		p.waitConnected(1)
-		p.wait("the samples", `document.querySelectorAll('#console span').length >= 20`)
-		got := browserEval[[]sample](p, `[...document.querySelectorAll('#console span')].filter(s => /^ s\d+ $/.test(s.textContent)).map(s => {
+		p.wait("the samples", `document.querySelectorAll('#console span').length >= 28`)
+		got := browserEval[[]sample](p, `[...document.querySelectorAll('#console span')].filter(s => /^ [sb]\d+ $/.test(s.textContent)).map(s => {
 			const cs = getComputedStyle(s);
 			return { Text: s.textContent, Color: cs.color, Background: cs.backgroundColor };
 		})`)
-		checkBackgrounds(t, got)
-		check(t, got)
+		line = check(t, got)
 		p.screenshot("palette-line.png")
 	})
 	t.Run("Terminal", func(t *testing.T) {
@@ -333,20 +349,25 @@ func browserTestPalette(t *testing.T, browserCtx context.Context) {
 		// xterm.js's DOM renderer draws each run of cells as a span, on an
 		// animation frame after the buffer has the text: wait for the
 		// spans, then read the colours they were drawn in.
-		p.wait("the samples drawn", `[...document.querySelectorAll('#terminal .xterm-rows span')].some(s => s.textContent.includes('s97'))`)
+		p.wait("the samples drawn", `[...document.querySelectorAll('#terminal .xterm-rows span')].some(s => s.textContent.includes('b37'))`)
 		got := browserEval[[]sample](p, `(() => {
 			const out = [];
 			for (const s of document.querySelectorAll('#terminal .xterm-rows span')) {
-				for (const m of s.textContent.matchAll(/s\d+/g)) {
+				for (const m of s.textContent.matchAll(/[sb]\d+/g)) {
 					const cs = getComputedStyle(s);
 					out.push({ Text: m[0], Color: cs.color, Background: cs.backgroundColor });
 				}
 			}
 			return out;
 		})()`)
-		checkBackgrounds(t, got)
-		check(t, got)
+		term := check(t, got)
 		p.screenshot("palette-terminal.png")
+		// One palette: each sample in the same colours in both modes.
+		for name, s := range term {
+			if l, ok := line[name]; ok && (l.Color != s.Color || l.Background != s.Background) {
+				t.Errorf("%s: %s on %s in terminal mode, %s on %s in line mode", name, s.Color, s.Background, l.Color, l.Background)
+			}
+		}
 	})
 }
 
@@ -415,7 +436,7 @@ func browserTestDialog(t *testing.T, browserCtx context.Context) {
 // whose keys reach the host; held sideways, the form folds away while
 // connected.
 func browserTestPhoneKeyBar(t *testing.T, browserCtx context.Context) {
-	addr, rec := browserRecorder(t, "ready\r\n")
+	addr, rec := browserEchoingRecorder(t, "ready\r\n")
 	host, port, _ := net.SplitHostPort(addr)
 	p := browserSetup(t, browserCtx)
 	p.do(chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(2)))
@@ -461,6 +482,7 @@ func browserTestPhoneKeyBar(t *testing.T, browserCtx context.Context) {
 	p.wait("the form folded", `getComputedStyle(document.getElementById('host').parentElement).display === 'none'`)
 	p.wait("the terminal refitted", `wstelnet.term.rows >= 12`)
 	p.checkFits("keybar", "terminal", "connect-button", "status")
+	p.checkApart("connect-button", "form-toggle", "copy-button", "paste-button", "break-button", "save-button", "terminal")
 	rows := browserEval[int](p, `wstelnet.term.rows`)
 	t.Logf("terminal rows: %d upright, %d sideways", portrait, rows)
 	p.screenshot("phone-keybar-landscape.png")

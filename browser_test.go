@@ -59,6 +59,12 @@ func TestBrowser(t *testing.T) {
 	t.Run("TargetLink", func(t *testing.T) { browserTestTargetLink(t, browserCtx) })
 	t.Run("Embed", func(t *testing.T) { browserTestEmbed(t, browserCtx) })
 	t.Run("Framed", func(t *testing.T) { browserTestFramed(t, browserCtx) })
+	t.Run("TerminalEchoServer", func(t *testing.T) { browserTestTerminalEchoServer(t, browserCtx) })
+	t.Run("TerminalLineBytes", func(t *testing.T) { browserTestTerminalLineBytes(t, browserCtx) })
+	t.Run("TerminalBareLF", func(t *testing.T) { browserTestTerminalBareLF(t, browserCtx) })
+	t.Run("TerminalPasswordEcho", func(t *testing.T) { browserTestTerminalPasswordEcho(t, browserCtx) })
+	t.Run("TerminalTinyMUX", func(t *testing.T) { browserTestTerminalTinyMUX(t, browserCtx) })
+	t.Run("PhonePortrait", func(t *testing.T) { browserTestPhonePortrait(t, browserCtx) })
 }
 
 // browserTestMainFlow: prefilled form, connect, echo, history, disconnect, reconnect.
@@ -448,7 +454,7 @@ func browserTestColours(t *testing.T, browserCtx context.Context) {
 	})`)
 	want := []span{
 		{"red", "rgb(205, 0, 0)", "rgba(0, 0, 0, 0)", "400"},
-		{"bold green", "rgb(0, 205, 0)", "rgba(0, 0, 0, 0)", "700"},
+		{"bold green", "rgb(0, 255, 0)", "rgba(0, 0, 0, 0)", "700"}, // bold is bright, as in xterm
 		{"orange", "rgb(255, 135, 0)", "rgba(0, 0, 0, 0)", "400"},
 		{"rgb", "rgb(10, 20, 30)", "rgba(0, 0, 0, 0)", "400"},
 	}
@@ -464,7 +470,7 @@ func browserTestColours(t *testing.T, browserCtx context.Context) {
 		{"dim", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "normal none 0.62"},
 		{"italic", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "italic none 1"},
 		{"underline", "rgb(229, 229, 229)", "rgba(0, 0, 0, 0)", "normal underline 1"},
-		{" white on blue ", "rgb(255, 255, 255)", "rgb(0, 0, 238)", "normal none 1"},
+		{" white on blue ", "rgb(255, 255, 255)", "rgb(26, 68, 240)", "normal none 1"},
 		{" black on yellow ", "rgb(0, 0, 0)", "rgb(255, 255, 0)", "normal none 1"},
 	}
 	if fmt.Sprint(spans) != fmt.Sprint(want) {
@@ -618,8 +624,8 @@ func browserTestLineTelnetd(t *testing.T, browserCtx context.Context) {
 	p.sendLine("echo $TERM; printf '\\033[1;31mRED\\033[0m plain\\n'")
 	p.wait("the terminal type", browserHasLine("out", "ansi"))
 	p.wait("the coloured line", browserHasLine("out", "RED plain"))
-	if n := browserEval[int](p, `document.querySelectorAll('#console span.fg-1.bold').length`); n != 1 {
-		t.Errorf("%d bold red spans, want 1", n)
+	if n := browserEval[int](p, `document.querySelectorAll('#console span.fg-9.bold').length`); n != 1 {
+		t.Errorf("%d bold red spans (drawn bright red), want 1", n)
 	}
 
 	// The finding: inetutils telnetd does not tell the client when a program
@@ -947,6 +953,10 @@ func browserTestPhoneTerminal(t *testing.T, browserCtx context.Context) {
 	}
 	p.wait("the size", browserTermHasLine(fmt.Sprintf("%d %d", size.Rows, size.Cols)))
 	p.screenshot("phone-terminal.png")
+	p.checkFits("connect-button", "terminal", "break-button", "copy-button")
+	// The form is folded while connected; Form shows it, and it fits.
+	p.click("form-toggle")
+	p.wait("the form shown", browserVisible("host"))
 	p.checkFits("connect-button", "host", "port", "mode", "charset", "terminal", "break-button", "copy-button")
 	// The terminal's own element must fit its frame: no cut-off columns.
 	if over := browserEval[float64](p, `(() => {

@@ -94,7 +94,8 @@ func TestTargetList(t *testing.T) {
 	}{
 		{"none", gatewayOptions{}, `{"free":true,"targets":[]}`},
 		{"names only", gatewayOptions{Targets: staticTargets(t, "b: 127.0.0.1:2\na: 127.0.0.1:1 # <b>A</b> & \"more\"")},
-			`{"free":false,"targets":[{"name":"a","description":"\u003cb\u003eA\u003c/b\u003e \u0026 \"more\""},{"name":"b"}]}`},
+			// In the file's order, not sorted: the operator's order is the menu's.
+			`{"free":false,"targets":[{"name":"b"},{"name":"a","description":"\u003cb\u003eA\u003c/b\u003e \u0026 \"more\""}]}`},
 		{"with free", gatewayOptions{Targets: staticTargets(t, "a: 127.0.0.1:1"), FreeTargets: true}, `{"free":true,"targets":[{"name":"a"}]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -45,11 +45,14 @@ function paletteRGB(n) {
 }
 
 // look works out how a set is drawn: class names for the 16 themed colours
-// and the flags, CSSOM colours for the rest. Inverse swaps the colours; a
-// default colour swapped becomes the console's own ("fg-inv", "bg-inv").
+// and the flags, CSSOM colours for the rest. Bold draws the eight normal
+// colours in their bright shade, as xterm and xterm.js (terminal mode) do:
+// BBS art and MUDs write bright colours as bold. Inverse swaps the colours;
+// a default colour swapped becomes the console's own ("fg-inv", "bg-inv").
 function look(a) {
   let fg = a.fg;
   let bg = a.bg;
+  if (a.bold && typeof fg === 'number' && fg < 8) fg += 8;
   if (a.inverse) [fg, bg] = [bg ?? 'inv', fg ?? 'inv'];
   const cls = [];
   let color = '';

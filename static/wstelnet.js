@@ -6,7 +6,8 @@
 //
 // Two views show the session: line mode (a console of lines with ANSI
 // colours, and a command box that sends a line at a time; lineview.js) and
-// terminal mode (xterm.js, keys sent as typed; terminal.js).
+// terminal mode (xterm.js; keys sent as typed while the host echoes, a
+// locally edited line otherwise; terminal.js, lineedit.js).
 //
 // The URL's hash can name a session, so that a link opens it directly:
 // #mode=terminal&host=bbs.example.org&port=23&charset=cp437, or
@@ -39,6 +40,7 @@ import { ACK_DELAY, isLoss, retryDelay } from './resume.js';
 import { Session, SUBPROTOCOL, defaultPort, parseTarget, readHash, socketURL, writeHash } from './session.js';
 import { TerminalView } from './terminal.js';
 import { saveTranscript } from './transcript.js';
+import { followVisualViewport } from './viewport.js';
 
 const MAX_HISTORY = 100; // commands remembered for ArrowUp/ArrowDown
 // ATTEMPT_TIMEOUT bounds one reconnection attempt: a network that drops
@@ -67,10 +69,13 @@ const menuList = $('menu-list');
 const banner = $('banner');
 const bannerText = $('banner-text');
 const bannerConnect = $('banner-connect');
+const formToggle = $('form-toggle');
 
 const lines = new LineView($('console'));
 const terminal = new TerminalView($('terminal'), {
-  data: (text) => sendBytes(encode(charset, withCtrl(text))),
+  // Keys typed while there is no session are not echoed by the line editor.
+  typed: (text) => { if (typing()) terminal.type(withCtrl(text)); },
+  data: (text) => sendBytes(encode(charset, text)),
   binary: (bytes) => sendBytes(Uint8Array.from(bytes, (c) => c.charCodeAt(0) & 0xff)),
   resize: (cols, rows) => { if (mode === 'terminal') sendResize(cols, rows); },
   leave: () => connectButton.focus(),
@@ -113,7 +118,16 @@ function showState() {
     document.title = 'wstelnet';
     setCtrl(false);
   }
+  if (next === 'idle') showForm(false); // folded again at the next Connect (phones)
   updateCommandBox();
+}
+
+// showForm unfolds the form on phones, where it folds away while
+// connected (style.css), or folds it again.
+function showForm(on) {
+  if (on) document.body.dataset.form = 'shown';
+  else delete document.body.dataset.form;
+  formToggle.setAttribute('aria-expanded', String(on));
 }
 
 // typing says whether what is typed goes to the target (now or after a resume).
@@ -275,6 +289,26 @@ async function loadTargets() {
     li.append(button);
     return li;
   }));
+  if (freeAllowed) menuList.append(otherCard());
+}
+
+// otherCard is the menu's way to a host and port of one's own, when the
+// gateway allows them (the drop-down is not shown beside the menu).
+function otherCard() {
+  const li = document.createElement('li');
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'menu-item menu-other';
+  button.dataset.free = '';
+  const name = document.createElement('span');
+  name.className = 'menu-name';
+  name.textContent = 'Other';
+  const desc = document.createElement('span');
+  desc.className = 'menu-desc';
+  desc.textContent = 'Type a host and port in the form';
+  button.append(name, desc);
+  li.append(button);
+  return li;
 }
 
 targetSelect.addEventListener('change', () => {
@@ -282,8 +316,15 @@ targetSelect.addEventListener('change', () => {
 });
 
 menuList.addEventListener('click', (event) => {
-  const name = event.target.closest('button')?.dataset.name;
-  if (!name || state() !== 'idle') return;
+  const button = event.target.closest('button');
+  if (!button || state() !== 'idle') return;
+  if ('free' in button.dataset) {
+    chooseFree();
+    hostInput.focus();
+    return;
+  }
+  const name = button.dataset.name;
+  if (!name) return;
   chooseNamed(name);
   connect();
 });
@@ -448,8 +489,12 @@ function schedule(s, due) {
 // onControl acts on a control message from the gateway; unknown types are ignored.
 function onControl(s, text) {
   const m = s.control(text);
-  if (m?.type === 'echo') updateCommandBox();
-  else if (m?.type === 'error') notice(`The gateway refused a message: ${m.message}`, true);
+  if (m?.type === 'echo') {
+    updateCommandBox();
+    // Terminal mode types a character at a time while the host echoes,
+    // and edits lines locally while it does not (terminal.js).
+    terminal.setCharMode(s.remoteEcho);
+  } else if (m?.type === 'error') notice(`The gateway refused a message: ${m.message}`, true);
 }
 
 // sendAck acknowledges the output received so far.
@@ -546,6 +591,7 @@ function onResumeAnswer(s, data) {
   showState();
   setStatus(`Connected to ${s.target}.`, 'ok');
   showBanner('Reconnected', 'ok');
+  terminal.setCharMode(s.remoteEcho); // off until the gateway says "echo" again
   // Our bytes from the gateway's "received" on, then what was typed meanwhile.
   for (const chunk of s.up.take()) s.socket.send(chunk);
   const { cols, rows } = currentSize();
@@ -804,12 +850,16 @@ keybar.addEventListener('click', (event) => {
   } else {
     const seq = keySequence(key, { ctrl: ctrlArmed, appCursor: terminal.appCursor });
     setCtrl(false);
-    if (seq) sendBytes(encode(charset, seq));
+    if (seq) terminal.type(seq); // the line editor's, in local line mode
   }
   terminal.focus();
 });
 
+formToggle.addEventListener('click', () => showForm(!('form' in document.body.dataset)));
+
 // ---- start -------------------------------------------------------------------------
+
+followVisualViewport(document.documentElement, window.visualViewport, window);
 
 showState();
 setCharset(charsetSelect.value);

@@ -51,12 +51,17 @@ test('SGR: colours, 256 colours, truecolor, attributes, reset', () => {
   const [a, b, c, d, e, f] = runs[0];
   assert.equal(a.attr.fg, 2);
   assert.equal(a.attr.bold, true);
-  assert.equal(a.attr.cls, 'fg-2 bold');
+  assert.equal(a.attr.cls, 'fg-10 bold', 'bold draws a normal colour bright, as xterm does');
   assert.equal(b.attr.color, 'rgb(255, 135, 0)');
   assert.equal(c.attr.color, 'rgb(10, 20, 30)');
   assert.equal(d.attr, DEFAULT);
   assert.equal(e.attr.cls, 'fg-15 bg-4');
   assert.equal(f.attr.cls, 'fg-4 bg-15', 'inverse swaps the colours');
+  // Bold leaves bright and default colours as they are; it
+  // brightens the foreground before inverse swaps it.
+  assert.equal(parse('\x1b[1;94mx').p.attr.cls, 'fg-12 bold');
+  assert.equal(parse('\x1b[1mx').p.attr.cls, 'bold');
+  assert.equal(parse('\x1b[1;31;44;7mx').p.attr.cls, 'fg-4 bg-9 bold');
   // Equal attribute sets are the same object.
   assert.equal(parse('\x1b[31mx').p.attr, parse('\x1b[31;1;22mx').p.attr);
 });

@@ -18,7 +18,6 @@ package tokens
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -149,11 +148,13 @@ func CheckName(name string) error {
 // once made, so sessions may share it while a new one replaces it.
 type Set struct {
 	byName map[string]Target
-	names  []string // sorted
+	names  []string // in the order of the files: the operator's order
 }
 
 // NewSet keeps, of targets with the same name, the last one, as
-// websockify does.
+// websockify does, in the place where the name first appears. Names stay
+// in the files' order: an operator lists the main board first, not the
+// one that sorts first.
 func NewSet(targets []Target) *Set {
 	s := &Set{byName: make(map[string]Target, len(targets))}
 	for _, t := range targets {
@@ -162,7 +163,6 @@ func NewSet(targets []Target) *Set {
 		}
 		s.byName[t.Name] = t
 	}
-	sort.Strings(s.names)
 	return s
 }
 
@@ -175,7 +175,7 @@ func (s *Set) Lookup(name string) (Target, bool) {
 	return t, ok
 }
 
-// All returns the targets sorted by name.
+// All returns the targets in the files' order.
 func (s *Set) All() []Target {
 	if s == nil {
 		return nil

@@ -93,8 +93,8 @@ func TestSet(t *testing.T) {
 	for _, t := range s.All() {
 		names = append(names, t.Name)
 	}
-	if !reflect.DeepEqual(names, []string{"a", "b"}) {
-		t.Errorf("All: %v, want sorted", names)
+	if !reflect.DeepEqual(names, []string{"b", "a"}) {
+		t.Errorf("All: %v, want the file's order (b first, where it first appears)", names)
 	}
 	var nilSet *Set
 	if _, ok := nilSet.Lookup("a"); ok || nilSet.Len() != 0 || nilSet.All() != nil {
