@@ -124,6 +124,13 @@ func (s *session) control(target net.Conn, data []byte) (end, bool) {
 			st.cols, st.rows = c.Cols, c.Rows
 			return st.tel.SetWindowSize(nil, c.Cols, c.Rows)
 		}
+	case "ping":
+		// The page's heartbeat (PROTOCOL.md, "Heartbeat"): browsers cannot
+		// see WebSocket pings, so it asks; any answer shows the path works.
+		if err := s.sendControl(controlMessage{Type: "pong"}); err != nil {
+			return endClientWriteFailed(err), false
+		}
+		return end{}, true
 	case "break":
 		cmd = func() []byte {
 			if !st.escaping() {
