@@ -59,6 +59,9 @@ func browserTestResume(t *testing.T, browserCtx context.Context, mode string) {
 	p.typeLine(mode, type1)
 	waitFor(t, "the first typing at the target", func() bool { return strings.Contains(typed.String(), type1+"\r") })
 
+	// The banner is drawn over the view: the view keeps its size, and the
+	// terminal its rows and columns (no resize goes to the host).
+	before := browserEval[viewSize](p, browserViewSize)
 	cutAt := time.Now()
 	proxy.cut(2 * time.Second)
 	p.wait("the banner", `!document.getElementById('banner').hidden &&
@@ -67,6 +70,9 @@ func browserTestResume(t *testing.T, browserCtx context.Context, mode string) {
 	p.wait("the second attempt", `document.getElementById('banner-text').textContent === 'Connection lost, reconnecting… (attempt 2)'`)
 	if got := p.text("connect-button"); got != "Disconnect" {
 		t.Errorf("the button reads %q while reconnecting, want Disconnect (which ends the session)", got)
+	}
+	if during := browserEval[viewSize](p, browserViewSize); during != before {
+		t.Errorf("with the banner shown the view is %+v, want %+v as before: the banner must not take the view's room", during, before)
 	}
 	p.typeLine(mode, type2)
 	p.screenshot("resume-" + mode + "-banner.png")
@@ -158,6 +164,18 @@ func browserTestResumeGone(t *testing.T, browserCtx context.Context) {
 	p.click("banner-connect")
 	p.wait("a new session", `document.getElementById('status').textContent.startsWith('Connected to ') && document.getElementById('banner').hidden`)
 }
+
+// viewSize is the size of the console or terminal frame, and the
+// terminal's rows and columns.
+type viewSize struct{ Width, Height, Rows, Cols float64 }
+
+// browserViewSize is JavaScript returning a viewSize of the current mode's view.
+const browserViewSize = `(() => {
+	const terminal = document.body.dataset.mode === 'terminal';
+	const r = document.querySelector(terminal ? '.terminal-frame' : '#console').getBoundingClientRect();
+	const t = terminal ? window.wstelnet.term : null;
+	return { Width: r.width, Height: r.height, Rows: t ? t.rows : 0, Cols: t ? t.cols : 0 };
+})()`
 
 // resumeConsoleLines and resumeTermLines are JavaScript: the numbered
 // lines the console (its target output) and the terminal (its whole
