@@ -160,6 +160,9 @@ func browserTestResumeGone(t *testing.T, browserCtx context.Context) {
 	if !browserEval[bool](p, browserHasLine("out", "line 0003")) {
 		t.Error("the console was cleared when the session ended; it should stay for reading")
 	}
+	if !browserEval[bool](p, `document.getElementById('save-button').checkVisibility()`) {
+		t.Error("Save is gone after the session ended while disconnected: that transcript is what one wants now")
+	}
 	p.screenshot("resume-gone.png")
 	p.click("banner-connect")
 	p.wait("a new session", `document.getElementById('status').textContent.startsWith('Connected to ') && document.getElementById('banner').hidden`)
