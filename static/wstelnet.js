@@ -30,8 +30,10 @@
 // for good.
 //
 // For debugging, window.wstelnet is a small handle: wstelnet.term is the
-// xterm.js Terminal once terminal mode has been used (null before), and
-// wstelnet.received counts the bytes received from targets.
+// xterm.js Terminal once terminal mode has been used (null before),
+// wstelnet.received counts the bytes received from targets, and
+// wstelnet.heartbeat = {idle, wait} (ms) shortens the heartbeat of the
+// sessions connected after it is set (tests use it).
 
 import { charsetName, encode } from './charset.js';
 import { keySequence, ctrlChar } from './keys.js';
@@ -73,8 +75,6 @@ const terminal = new TerminalView($('terminal'), {
   resize: (cols, rows) => { if (mode === 'terminal') sendResize(cols, rows); },
   leave: () => connectButton.focus(),
 });
-// heartbeat: the Connection's heartbeat timings in ms (HEARTBEAT_IDLE and
-// HEARTBEAT_WAIT by default), read at each Connect; tests shorten them.
 const debug = { get term() { return terminal.term; }, received: 0, heartbeat: {} };
 window.wstelnet = debug;
 
