@@ -11,10 +11,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"wstelnet/internal/wsframe"
 )
 
 func TestBrowserResume(t *testing.T) {
@@ -23,6 +29,8 @@ func TestBrowserResume(t *testing.T) {
 	t.Run("Terminal", func(t *testing.T) { browserTestResume(t, browserCtx, "terminal") })
 	t.Run("GatewayRestarted", func(t *testing.T) { browserTestResumeGone(t, browserCtx) })
 	t.Run("DisconnectWhileReconnecting", func(t *testing.T) { browserTestResumeDisconnect(t, browserCtx) })
+	t.Run("Frozen", func(t *testing.T) { browserTestResumeFrozen(t, browserCtx) })
+	t.Run("Ends", func(t *testing.T) { browserTestEnds(t, browserCtx) })
 }
 
 // resumeLines is how many numbered lines the target prints, one every
@@ -59,6 +67,9 @@ func browserTestResume(t *testing.T, browserCtx context.Context, mode string) {
 	p.typeLine(mode, type1)
 	waitFor(t, "the first typing at the target", func() bool { return strings.Contains(typed.String(), type1+"\r") })
 
+	// The banner is drawn over the view: the view keeps its size, and the
+	// terminal its rows and columns (no resize goes to the host).
+	before := browserEval[viewSize](p, browserViewSize)
 	cutAt := time.Now()
 	proxy.cut(2 * time.Second)
 	p.wait("the banner", `!document.getElementById('banner').hidden &&
@@ -67,6 +78,9 @@ func browserTestResume(t *testing.T, browserCtx context.Context, mode string) {
 	p.wait("the second attempt", `document.getElementById('banner-text').textContent === 'Connection lost, reconnecting… (attempt 2)'`)
 	if got := p.text("connect-button"); got != "Disconnect" {
 		t.Errorf("the button reads %q while reconnecting, want Disconnect (which ends the session)", got)
+	}
+	if during := browserEval[viewSize](p, browserViewSize); during != before {
+		t.Errorf("with the banner shown the view is %+v, want %+v as before: the banner must not take the view's room", during, before)
 	}
 	p.typeLine(mode, type2)
 	p.screenshot("resume-" + mode + "-banner.png")
@@ -152,10 +166,140 @@ func browserTestResumeGone(t *testing.T, browserCtx context.Context) {
 	if !browserEval[bool](p, browserHasLine("out", "line 0003")) {
 		t.Error("the console was cleared when the session ended; it should stay for reading")
 	}
+	if !browserEval[bool](p, `document.getElementById('save-button').checkVisibility()`) {
+		t.Error("Save is gone after the session ended while disconnected: that transcript is what one wants now")
+	}
 	p.screenshot("resume-gone.png")
 	p.click("banner-connect")
 	p.wait("a new session", `document.getElementById('status').textContent.startsWith('Connected to ') && document.getElementById('banner').hidden`)
 }
+
+// browserTestResumeFrozen: the path between the page and the gateway
+// freezes (the proxy stops forwarding either way, closing nothing), which
+// no socket event reveals; the page's heartbeat notices and it resumes on
+// a new connection, with every line once and what was typed into the
+// frozen socket sent again. The heartbeat is shortened to 1 s and 0.5 s
+// through window.wstelnet.heartbeat (15 s and 5 s by default: within 20 s).
+func browserTestResumeFrozen(t *testing.T, browserCtx context.Context) {
+	p := browserSetupWith(t, browserCtx, gatewayOptions{ResumeWindow: time.Minute})
+	proxy := startCutProxy(t, strings.TrimPrefix(strings.TrimSuffix(p.url, "/"), "http://"))
+	p.url = "http://" + proxy.addr() + "/"
+	typed := &lockedBuffer{}
+	target := numberedTarget(t, resumeLines, resumeLineEvery, typed)
+	p.open()
+	p.do(chromedp.Evaluate[chromedp.Void](`window.wstelnet.heartbeat = { idle: 1000, wait: 500 }`))
+	p.connectTo(target)
+	p.waitFor("line 50", browserWait, resumeConsoleLines+`.includes('line 0050')`)
+
+	frozenAt := time.Now()
+	proxy.freeze()
+	typedFrozen := "typed into the frozen path"
+	p.typeLine("line", typedFrozen)
+	p.waitFor("the loss to be noticed", 20*time.Second, `document.getElementById('banner-text').textContent.startsWith('Connection lost')
+		|| document.getElementById('banner-text').textContent === 'Reconnected'`)
+	p.waitFor("the reconnection", 20*time.Second, `document.getElementById('banner-text').textContent === 'Reconnected'`)
+	took := time.Since(frozenAt)
+	t.Logf("a frozen path noticed and resumed in %v (heartbeat 1 s + 0.5 s)", took.Round(time.Millisecond))
+	if took > 20*time.Second {
+		t.Errorf("resumed %v after the freeze, want within 20 s", took)
+	}
+	last := fmt.Sprintf("line %04d", resumeLines)
+	p.waitFor(last, 20*time.Second, fmt.Sprintf(`%s.includes(%s)`, resumeConsoleLines, browserJS(last)))
+	got := browserEval[[]string](p, resumeConsoleLines)
+	want := make([]string, resumeLines)
+	for i := range want {
+		want[i] = fmt.Sprintf("line %04d", i+1)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the console shows %d numbered lines, want 1 to %d exactly once, in order; first difference: %s", len(got), resumeLines, firstLineDiff(got, want))
+	}
+	waitFor(t, "the typing at the target", func() bool { return strings.Contains(typed.String(), typedFrozen+"\r\n") })
+	if got, want := typed.String(), typedFrozen+"\r\n"; got != want {
+		t.Errorf("the target got %q, want %q once", got, want)
+	}
+}
+
+// browserTestEnds: each way a session ends reaches the page in its own
+// words. A scripted gateway (the page from the real one, /ws from the
+// test) opens a resumable session and ends it with a given closed
+// message and close frame; the page shows them as they are, and resumes
+// none of them.
+func browserTestEnds(t *testing.T, browserCtx context.Context) {
+	for _, c := range []struct {
+		name, said string
+		code       int
+		reason     string
+		want       string
+	}{
+		{"Shutdown", "the gateway is shutting down", 1001, "the gateway is shutting down",
+			"Disconnected: the gateway is shutting down (close code 1001)."},
+		{"TwoReasons", "the connection to the target was lost", 1001, "the gateway is shutting down",
+			"Disconnected: the connection to the target was lost; the gateway is shutting down (close code 1001)."},
+		{"Idle", "closed after 30m0s without activity", 1000, "closed after 30m0s without activity",
+			"Disconnected: closed after 30m0s without activity."},
+		{"TakenOver", "", 4001, "the session was resumed on another connection",
+			"Disconnected: the session was resumed on another connection (close code 4001)."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := browserSetup(t, browserCtx)
+			mux := http.NewServeMux()
+			mux.Handle("/", p.gw)
+			mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+				ws, err := wsframe.Upgrade(w, r, []string{subprotocolV2}, wsframe.Options{WriteTimeout: browserWait})
+				if err != nil {
+					t.Errorf("upgrade: %v", err)
+					return
+				}
+				defer ws.Close()
+				if _, err := ws.ReadMessage(); err != nil { // the target
+					t.Errorf("first message: %v", err)
+					return
+				}
+				text := func(s string) { ws.Writer().WriteFrame(wsframe.OpText, []byte(s)) }
+				text("SUCC")
+				text(`{"type":"session","id":"QUJDREVGR0hJSktMTU5PUA","window":60}`)
+				ws.Writer().WriteFrame(wsframe.OpBinary, []byte("before the end\r\n"))
+				if c.said != "" {
+					text(browserJSON(map[string]string{"type": "closed", "reason": c.said}))
+				}
+				ws.WriteClose(c.code, c.reason)
+				for { // until the page answers the close frame
+					if _, err := ws.ReadMessage(); err != nil {
+						return
+					}
+				}
+			})
+			srv := httptest.NewServer(mux)
+			t.Cleanup(srv.Close)
+			p.url = srv.URL + "/"
+			p.open()
+			p.click("connect-button")
+			p.wait("the end", `document.getElementById('connect-button').textContent === 'Connect' &&
+				document.getElementById('status').textContent.startsWith('Disconnected')`)
+			if got := p.text("status"); got != c.want {
+				t.Errorf("status %q, want %q", got, c.want)
+			}
+			if !browserEval[bool](p, browserHasLine("out", "before the end")) {
+				t.Error("the output before the end is not shown")
+			}
+			if !browserEval[bool](p, `document.getElementById('banner').hidden`) {
+				t.Errorf("the banner shows %q: the page tried to resume a session that ended", p.text("banner-text"))
+			}
+		})
+	}
+}
+
+// viewSize is the size of the console or terminal frame, and the
+// terminal's rows and columns.
+type viewSize struct{ Width, Height, Rows, Cols float64 }
+
+// browserViewSize is JavaScript returning a viewSize of the current mode's view.
+const browserViewSize = `(() => {
+	const terminal = document.body.dataset.mode === 'terminal';
+	const r = document.querySelector(terminal ? '.terminal-frame' : '#console').getBoundingClientRect();
+	const t = terminal ? window.wstelnet.term : null;
+	return { Width: r.width, Height: r.height, Rows: t ? t.rows : 0, Cols: t ? t.cols : 0 };
+})()`
 
 // resumeConsoleLines and resumeTermLines are JavaScript: the numbered
 // lines the console (its target output) and the terminal (its whole
@@ -234,7 +378,14 @@ type cutProxy struct {
 	mu          sync.Mutex
 	backend     string
 	conns       map[net.Conn]struct{}
+	pairs       map[*proxyPair]struct{}
 	refuseUntil time.Time
+}
+
+// proxyPair is one connection through the proxy, both sides.
+type proxyPair struct {
+	frozen chan struct{} // closed by freeze: nothing more is forwarded
+	dead   chan struct{} // closed by cut: a frozen copy lets go
 }
 
 func startCutProxy(t testing.TB, backend string) *cutProxy {
@@ -243,7 +394,7 @@ func startCutProxy(t testing.TB, backend string) *cutProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cutProxy{t: t, ln: ln, backend: backend, conns: map[net.Conn]struct{}{}}
+	p := &cutProxy{t: t, ln: ln, backend: backend, conns: map[net.Conn]struct{}{}, pairs: map[*proxyPair]struct{}{}}
 	p.wg.Add(1)
 	go p.serve()
 	t.Cleanup(func() {
@@ -278,6 +429,26 @@ func (p *cutProxy) cut(refuse time.Duration) {
 	p.refuseUntil = time.Now().Add(refuse)
 	for c := range p.conns {
 		resetConn(c)
+	}
+	for pair := range p.pairs {
+		close(pair.dead)
+		delete(p.pairs, pair)
+	}
+}
+
+// freeze stops forwarding on every connection through the proxy, both
+// ways, closing nothing: a path that went silent (a NAT box that forgot
+// it, a hung proxy). Neither end sees anything happen. New connections
+// are forwarded as usual.
+func (p *cutProxy) freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for pair := range p.pairs {
+		select {
+		case <-pair.frozen:
+		default:
+			close(pair.frozen)
+		}
 	}
 }
 
@@ -316,13 +487,19 @@ func (p *cutProxy) relay(c net.Conn, backend string) {
 		resetConn(c)
 		return
 	}
+	pair := &proxyPair{frozen: make(chan struct{}), dead: make(chan struct{})}
 	p.mu.Lock()
 	p.conns[c], p.conns[b] = struct{}{}, struct{}{}
+	p.pairs[pair] = struct{}{}
 	p.mu.Unlock()
 	defer func() {
 		p.mu.Lock()
 		delete(p.conns, c)
 		delete(p.conns, b)
+		if _, ok := p.pairs[pair]; ok {
+			close(pair.dead)
+			delete(p.pairs, pair)
+		}
 		p.mu.Unlock()
 		c.Close()
 		b.Close()
@@ -330,10 +507,33 @@ func (p *cutProxy) relay(c net.Conn, backend string) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		io.Copy(b, c)
+		pair.copy(b, c)
 		b.(*net.TCPConn).CloseWrite()
 	}()
-	io.Copy(c, b)
+	pair.copy(c, b)
 	c.(*net.TCPConn).CloseWrite()
 	<-done
+}
+
+// copy copies src to dst until either ends, or until the pair is frozen:
+// then it holds what it read, and the connection, until a cut.
+func (pair *proxyPair) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			select {
+			case <-pair.frozen:
+				<-pair.dead
+				return
+			default:
+			}
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }

@@ -23,6 +23,50 @@ func TestBrowserSave(t *testing.T) {
 	browserCtx := browserAllocator(t)
 	t.Run("Line", func(t *testing.T) { browserTestSaveLine(t, browserCtx) })
 	t.Run("Terminal", func(t *testing.T) { browserTestSaveTerminal(t, browserCtx) })
+	t.Run("AfterEnd", func(t *testing.T) { browserTestSaveAfterEnd(t, browserCtx) })
+}
+
+// browserSaveShown is JavaScript: the Save button is on the page.
+const browserSaveShown = `document.getElementById('save-button').checkVisibility()`
+
+// browserTestSaveAfterEnd: when the session has ended (the target said
+// quit), Save is still there, which is when a transcript is wanted, and
+// saves the whole session; a new Connect takes it away until that
+// session opens.
+func browserTestSaveAfterEnd(t *testing.T, browserCtx context.Context) {
+	p := browserSetup(t, browserCtx)
+	dir := p.allowDownloads()
+	p.open()
+	if browserEval[bool](p, browserSaveShown) {
+		t.Error("Save is shown before any session: there is nothing to save")
+	}
+	p.click("connect-button")
+	p.waitConnected(1)
+	p.sendLine("hello transcript")
+	p.wait("the echo", browserHasLine("out", "hello transcript"))
+	p.sendLine("quit")
+	p.wait("the end", `document.getElementById('connect-button').textContent === 'Connect' &&
+		document.getElementById('status').textContent.startsWith('Disconnected')`)
+	if !browserEval[bool](p, browserSaveShown) {
+		t.Fatal("Save is gone once the session has ended")
+	}
+	p.screenshot("save-after-end.png")
+	p.click("save-button")
+	_, text := p.download(dir)
+	for _, want := range []string{"hello transcript\n", "quit\n", "Disconnected: the target closed the connection.\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("saved text %q lacks %q", text, want)
+		}
+	}
+	// A new session: Save waits for it to open, then saves that one.
+	p.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('connect-button').click(); window.saveWhileConnecting = document.getElementById('save-button').checkVisibility()`))
+	if browserEval[bool](p, `window.saveWhileConnecting`) {
+		t.Error("Save is shown while a new session is connecting")
+	}
+	p.waitConnected(1)
+	if !browserEval[bool](p, browserSaveShown) {
+		t.Error("Save is not shown in the new session")
+	}
 }
 
 func browserTestSaveLine(t *testing.T, browserCtx context.Context) {

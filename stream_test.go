@@ -323,3 +323,31 @@ func TestV2RealTelnetd(t *testing.T) {
 	ws.expectControl("closed")
 	ws.expectClose(1000)
 }
+
+// TestControlPing: the page's heartbeat, {"type":"ping"}, is answered
+// with exactly {"type":"pong"} as a text frame, with and without resume,
+// and does not reach the target.
+func TestControlPing(t *testing.T) {
+	for _, q := range []string{"?telnet=off", "?telnet=off&resume=1"} {
+		t.Run(q, func(t *testing.T) {
+			got := make(chan []byte, 1)
+			target := startTarget(t, func(c net.Conn) {
+				b, _ := io.ReadAll(c)
+				got <- b
+			})
+			tg := newTestGateway(t, gatewayOptions{ResumeWindow: time.Minute})
+			ws := tg.connectV2(t, q, target)
+			if strings.Contains(q, "resume") {
+				ws.expectControl("session")
+			}
+			ws.sendText(`{"type":"ping"}`)
+			if op, p := ws.next(); op != opText || string(p) != `{"type":"pong"}` {
+				t.Errorf("got op %d %q, want the text frame {\"type\":\"pong\"}", op, p)
+			}
+			ws.sendClose()
+			if b := <-got; len(b) != 0 {
+				t.Errorf("the target got %q, want nothing", b)
+			}
+		})
+	}
+}

@@ -1,7 +1,7 @@
 // Session resume, the page's side (PROTOCOL.md, "Resuming a session"): the
 // bookkeeping that lets a session outlive a lost WebSocket with nothing
 // lost or repeated either way, and when to try again. Pure, so that node
-// can test it (webtest/resume.test.mjs); wstelnet.js owns the sockets and
+// can test it (webtest/resume.test.mjs); connection.js owns the sockets and
 // the timers.
 //
 // Offsets count binary-frame payload bytes, one count per direction, from

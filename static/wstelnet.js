@@ -18,34 +18,34 @@
 // the page shows them as a menu; host and port are offered only if the
 // gateway allows free targets too.
 //
-// Session state lives in a Session (session.js), one per Connect; the
-// pure parts (ANSI parser, charsets, keys, session, resume) are tested
-// with node.
+// Each Connect makes a Connection (connection.js: the socket, resume,
+// reconnection, heartbeat and their timers) and a Session (session.js:
+// the stream's charset, echo and prompts); this file wires them to the
+// DOM. Those and the other pure parts (ANSI parser, charsets, keys,
+// resume's bookkeeping) are tested with node.
 //
 // A lost connection is resumed (PROTOCOL.md, "Resuming a session"): a
-// banner says so, the view stays as it is, typing is kept, and new
-// sockets are tried with backoff until the gateway's window has passed;
-// the output then goes on from the byte the page has, and our bytes from
-// the byte the gateway has. Disconnect (and closing the tab) ends the
-// session for good.
+// banner over the view says so, the view stays as it is, typing is kept,
+// and the Connection tries new sockets with backoff until the gateway's
+// window has passed. Disconnect (and closing the tab) ends the session
+// for good.
 //
 // For debugging, window.wstelnet is a small handle: wstelnet.term is the
-// xterm.js Terminal once terminal mode has been used (null before), and
-// wstelnet.received counts the bytes received from targets.
+// xterm.js Terminal once terminal mode has been used (null before),
+// wstelnet.received counts the bytes received from targets, and
+// wstelnet.heartbeat = {idle, wait} (ms) shortens the heartbeat of the
+// sessions connected after it is set (tests use it).
 
 import { charsetName, encode } from './charset.js';
 import { keySequence, ctrlChar } from './keys.js';
 import { LineView } from './lineview.js';
-import { ACK_DELAY, isLoss, retryDelay } from './resume.js';
-import { Session, SUBPROTOCOL, defaultPort, parseTarget, readHash, socketURL, writeHash } from './session.js';
+import { Connection } from './connection.js';
+import { Session, closeText, defaultPort, parseTarget, readHash, socketURL, writeHash } from './session.js';
 import { TerminalView } from './terminal.js';
 import { saveTranscript } from './transcript.js';
 import { followVisualViewport } from './viewport.js';
 
 const MAX_HISTORY = 100; // commands remembered for ArrowUp/ArrowDown
-// ATTEMPT_TIMEOUT bounds one reconnection attempt: a network that drops
-// packets can leave a socket connecting for minutes.
-const ATTEMPT_TIMEOUT = 10_000;
 // RECONNECTED_SHOWN is how long the banner says "Reconnected".
 const RECONNECTED_SHOWN = 3000;
 
@@ -80,13 +80,14 @@ const terminal = new TerminalView($('terminal'), {
   resize: (cols, rows) => { if (mode === 'terminal') sendResize(cols, rows); },
   leave: () => connectButton.focus(),
 });
-const debug = { get term() { return terminal.term; }, received: 0 };
+const debug = { get term() { return terminal.term; }, received: 0, heartbeat: {} };
 window.wstelnet = debug;
 
 // The page's settings, from the form; the session's state is in session.
 let mode = 'line';      // the current view: line | terminal
 let charset = 'utf-8';
-let session = null;     // the current Session; events of older ones are ignored
+let conn = null;        // the current Connection; events of older ones are ignored
+let session = null;     // the current Session: its stream's charset, echo and prompts
 let lastTarget = '';    // the last session's target, which names a saved transcript
 
 // ---- status, state and mode -----------------------------------------------
@@ -98,7 +99,7 @@ function setStatus(text, tone = 'info') {
 
 // state is the page's: idle, or the current session's state.
 function state() {
-  return session ? session.state : 'idle';
+  return conn ? conn.state : 'idle';
 }
 
 // showState makes the page show state(); call it after every change.
@@ -132,7 +133,7 @@ function showForm(on) {
 
 // typing says whether what is typed goes to the target (now or after a resume).
 function typing() {
-  return session?.state === 'open' || session?.state === 'reconnecting';
+  return conn?.live === true;
 }
 
 function secret() {
@@ -374,81 +375,88 @@ async function connect() {
     return;
   }
   const s = new Session(parsed.target, charset);
+  const c = newConnection(s);
   session = s;
+  conn = c;
   lastTarget = s.target;
+  delete document.body.dataset.transcript; // until this one opens, there is nothing new to save
   hideBanner();
   toHash();
   showState();
   setStatus(`Connecting to ${s.target}…`);
   if (mode === 'terminal' && !(await openTerminal())) {
-    if (session === s) {
-      session = null;
+    if (conn === c) {
+      conn = session = null;
       showState();
     }
     return;
   }
-  if (session !== s) return; // cancelled while xterm.js loaded
-
-  const size = currentSize();
-  s.lastSize = size;
-  openSocket(s, () => s.target);
+  if (conn !== c) return; // cancelled while xterm.js loaded
+  c.start(currentSize());
 }
 
-// openSocket gives s a fresh socket whose first message is first(). The
-// handlers check that their session is still the current one and the
-// socket still its own, so a late event from an old session or an
-// abandoned socket changes nothing.
-function openSocket(s, first) {
-  const socket = new WebSocket(socketURL(location.href, mode, currentSize()), [SUBPROTOCOL]);
-  socket.binaryType = 'arraybuffer';
-  s.socket = socket;
-  const current = () => session === s && s.socket === socket;
-  socket.addEventListener('open', () => {
-    if (!current()) return;
-    s.opened = true;
-    socket.send(first());
+// newConnection makes the Connection (connection.js) of session s and
+// wires its events to the page. Events of a connection that is no longer
+// the page's current one change nothing.
+function newConnection(s) {
+  const c = new Connection(s.target, {
+    url: () => socketURL(location.href, mode, currentSize()),
+    heartbeat: debug.heartbeat,
+  }, {
+    open: () => current() && opened(s),
+    refused: (answer) => current() && refused(answer),
+    data: (bytes, shown) => current() && onOutput(s, bytes, shown),
+    control: (m) => current() && onControl(s, m),
+    lost: () => {
+      if (!current()) return;
+      showState();
+      setStatus(`Connection to the gateway lost; reconnecting to ${s.target}…`, 'warn');
+      showBanner('Connection lost, reconnecting…', 'warn');
+    },
+    attempt: (n) => current() && showBanner(`Connection lost, reconnecting… (attempt ${n})`, 'warn'),
+    resumed: () => {
+      if (!current()) return;
+      s.resumed();
+      terminal.setCharMode(s.remoteEcho); // off until the gateway says "echo" again
+      showState();
+      setStatus(`Connected to ${s.target}.`, 'ok');
+      showBanner('Reconnected', 'ok');
+      const { cols, rows } = currentSize();
+      c.resize(cols, rows);
+      updateCommandBox();
+    },
+    gone: (reason) => current() && gone(reason),
+    closed: (e) => current() && closed(e),
   });
-  socket.addEventListener('message', (event) => {
-    if (current()) onMessage(s, event.data);
-  });
-  socket.addEventListener('close', (event) => {
-    if (current()) onClose(s, event);
-  });
-  // 'error' is always followed by 'close', which says what happened.
-  return socket;
+  const current = () => conn === c;
+  return c;
 }
 
-function onMessage(s, data) {
-  if (s.open) {
-    if (typeof data === 'string') onControl(s, data);
-    else onOutput(s, new Uint8Array(data));
-    return;
+// opened takes SUCC: the view starts afresh.
+function opened(s) {
+  s.started();
+  document.body.dataset.transcript = ''; // Save stays after the end, until the next Connect
+  showState();
+  setStatus(`Connected to ${s.target}.`, 'ok');
+  document.title = `${s.target} · wstelnet`;
+  lines.reset();
+  if (mode === 'terminal') {
+    terminal.reset();
+    terminal.focus();
+  } else {
+    lines.add(`Connected to ${s.target}.`, 'sys');
+    lines.follow();
+    command.focus();
   }
-  if (s.state === 'reconnecting') {
-    onResumeAnswer(s, data);
-    return;
-  }
-  const answer = s.answer(data);
-  if (answer.ok) {
-    showState();
-    setStatus(`Connected to ${s.target}.`, 'ok');
-    document.title = `${s.target} · wstelnet`;
-    lines.reset();
-    if (mode === 'terminal') {
-      terminal.reset();
-      terminal.focus();
-    } else {
-      lines.add(`Connected to ${s.target}.`, 'sys');
-      lines.follow();
-      command.focus();
-    }
-    // The window may have changed size while the connection was made.
-    const { cols, rows } = currentSize();
-    sendResize(cols, rows);
-    return;
-  }
-  // The gateway closes the socket next; the form is usable again at once.
-  end();
+  // The window may have changed size while the connection was made.
+  const { cols, rows } = currentSize();
+  conn.resize(cols, rows);
+}
+
+// refused takes a first answer other than SUCC; the form is usable again at once.
+function refused(answer) {
+  conn = session = null;
+  showState();
   if (answer.fail !== undefined) {
     setStatus(`Could not connect: ${answer.fail}`, 'error');
     notice(`Could not connect: ${answer.fail}`, true);
@@ -457,16 +465,13 @@ function onMessage(s, data) {
   }
 }
 
-// onOutput shows the target's bytes, and acknowledges them to a gateway
-// that keeps them for a resume.
-function onOutput(s, bytes) {
+// onOutput shows the target's bytes; shown() tells the connection when
+// the view has taken them, which is when they are acknowledged.
+function onOutput(s, bytes, shown) {
   debug.received += bytes.length;
-  // In terminal mode the acks wait until xterm.js has parsed the bytes:
-  // that is the flow control that keeps a flood from outrunning it.
-  const flow = mode === 'terminal';
-  if (s.resumable) schedule(s, s.down.take(bytes.length, !flow));
-  const shown = flow && s.resumable ? () => { if (session === s) schedule(s, s.down.showed(bytes.length)); } : undefined;
   if (mode === 'terminal') {
+    // In terminal mode the acks wait until xterm.js has parsed the bytes:
+    // that is the flow control that keeps a flood from outrunning it.
     // xterm.js decodes UTF-8 itself, keeping characters split across frames whole.
     if (s.charset === 'utf-8') {
       s.outputSeen = true;
@@ -477,136 +482,36 @@ function onOutput(s, bytes) {
     return;
   }
   lines.write(s.output(bytes));
+  shown();
   if (s.notePrompt(lines.partial(200))) updateCommandBox();
 }
 
-// schedule sends an ack now or arms the timer for one, as take or showed said.
-function schedule(s, due) {
-  if (due === 'now') sendAck(s);
-  else if (due === 'later' && !s.ackTimer) s.ackTimer = setTimeout(() => sendAck(s), ACK_DELAY);
-}
-
 // onControl acts on a control message from the gateway; unknown types are ignored.
-function onControl(s, text) {
-  const m = s.control(text);
-  if (m?.type === 'echo') {
+function onControl(s, m) {
+  if (m.type === 'echo') {
+    s.echo(m.remote);
     updateCommandBox();
     // Terminal mode types a character at a time while the host echoes,
     // and edits lines locally while it does not (terminal.js).
     terminal.setCharMode(s.remoteEcho);
-  } else if (m?.type === 'error') notice(`The gateway refused a message: ${m.message}`, true);
+  } else if (m.type === 'error') {
+    notice(`The gateway refused a message: ${m.message}`, true);
+  }
 }
 
-// sendAck acknowledges the output received so far.
-function sendAck(s) {
-  clearTimeout(s.ackTimer);
-  s.ackTimer = 0;
-  if (session !== s || !s.open) return; // the resume will say it
-  const m = s.down.ack();
-  if (m) s.socket.send(JSON.stringify(m));
-}
-
-function onClose(s, event) {
-  if ((s.open || s.state === 'reconnecting') && s.resumable && isLoss(event.code, s.closedReason !== '')) {
-    if (s.open) lost(s);
-    else retryLater(s);
-    return;
-  }
-  if (s.state === 'reconnecting') {
-    // An attempt's socket closed for a reason of its own (an error page
-    // from a proxy, a gateway refusing the handshake): try again.
-    retryLater(s);
-    return;
-  }
-  const wasOpen = s.open;
-  const { text, error } = s.ended(event.code, event.reason);
-  session = null;
+// closed takes the end of the session: the gateway's words, as they are.
+function closed(e) {
+  const { text, error } = closeText(e.code, e.reason, e.opened, e.said);
+  conn = session = null;
   showState();
   setStatus(text, error ? 'error' : 'info');
-  if (wasOpen || s.opened) notice(text, error);
-}
-
-// ---- resume ---------------------------------------------------------------------
-
-// lost takes a lost connection: the banner, the view as it is, and the
-// first attempt soon.
-function lost(s) {
-  clearTimeout(s.ackTimer);
-  s.ackTimer = 0;
-  s.lose(Date.now());
-  showState();
-  setStatus(`Connection to the gateway lost; reconnecting to ${s.target}…`, 'warn');
-  showBanner('Connection lost, reconnecting…', 'warn');
-  retryLater(s);
-}
-
-// retryLater schedules the next attempt, unless the gateway has forgotten
-// the session by then.
-function retryLater(s) {
-  s.socket = null;
-  clearTimeout(s.attemptTimer);
-  clearTimeout(s.retryTimer);
-  // The last attempt comes just before the window closes.
-  const left = s.deadline - Date.now() - 250;
-  if (left <= 0) {
-    gone(s, `no connection to the gateway within ${s.window} s`);
-    return;
-  }
-  s.retryTimer = setTimeout(() => attempt(s), Math.min(retryDelay(s.attempts + 1), left));
-}
-
-// attempt opens a socket that asks to resume the session.
-function attempt(s) {
-  clearTimeout(s.retryTimer);
-  s.retryTimer = 0;
-  if (session !== s || s.state !== 'reconnecting') return;
-  s.attempts++;
-  const socket = openSocket(s, () => s.resuming());
-  showBanner(`Connection lost, reconnecting… (attempt ${s.attempts})`, 'warn');
-  s.attemptTimer = setTimeout(() => {
-    if (s.socket !== socket) return;
-    abandon(socket);
-    retryLater(s);
-  }, ATTEMPT_TIMEOUT);
-}
-
-// abandon lets go of a socket without a close frame, which would end the
-// session: one that has not opened is closed once it opens (before it
-// asks for anything); an open one is left alone, and the gateway closes
-// it (4001) when a newer one resumes the session.
-function abandon(socket) {
-  if (socket.readyState === WebSocket.CONNECTING) socket.addEventListener('open', () => socket.close(1000));
-}
-
-// onResumeAnswer takes the messages of a resuming socket until the
-// session is back, or gone.
-function onResumeAnswer(s, data) {
-  const answer = s.resumeAnswer(data);
-  if (answer.wait) return;
-  clearTimeout(s.attemptTimer);
-  if (answer.gone !== undefined) {
-    gone(s, answer.gone);
-    return;
-  }
-  showState();
-  setStatus(`Connected to ${s.target}.`, 'ok');
-  showBanner('Reconnected', 'ok');
-  terminal.setCharMode(s.remoteEcho); // off until the gateway says "echo" again
-  // Our bytes from the gateway's "received" on, then what was typed meanwhile.
-  for (const chunk of s.up.take()) s.socket.send(chunk);
-  const { cols, rows } = currentSize();
-  sendResize(cols, rows);
+  if (e.wasOpen || e.opened) notice(text, error);
 }
 
 // gone ends a session the gateway no longer has (or could not be reached
 // for): the view stays, the banner says so and offers to connect again.
-function gone(s, reason) {
-  clearTimeout(s.retryTimer);
-  clearTimeout(s.attemptTimer);
-  if (s.socket) abandon(s.socket);
-  s.socket = null;
-  s.state = 'closed';
-  session = null;
+function gone(reason) {
+  conn = session = null;
   showState();
   const text = `The session ended while you were disconnected (${reason.replace(/\.$/, '')}).`;
   setStatus(text, 'error');
@@ -614,34 +519,10 @@ function gone(s, reason) {
   notice(text, true);
 }
 
-// endDetached ends a session that is waiting for a resume, for good: it
-// resumes it on a socket of its own and closes that with a close frame.
-// (Best effort: a gateway that cannot be reached forgets the session when
-// its window passes.)
-function endDetached(s) {
-  const socket = new WebSocket(socketURL(location.href, mode, currentSize()), [SUBPROTOCOL]);
-  socket.addEventListener('open', () => socket.send(JSON.stringify(s.down.resumeMessage(s.id))));
-  socket.addEventListener('message', () => socket.close(1000)); // SUCC or FAIL: either way, done
-}
-
-// The browser knows the network is gone before the socket does: resume
-// on a new socket (the old one, if it still works, is closed by the
-// gateway with 4001). And it knows when the network is back: try at once.
-window.addEventListener('offline', () => {
-  const s = session;
-  if (s?.open && s.resumable) {
-    abandon(s.socket);
-    lost(s);
-  }
-});
-
-window.addEventListener('online', () => {
-  const s = session;
-  if (s?.state !== 'reconnecting') return;
-  if (s.socket) abandon(s.socket);
-  clearTimeout(s.attemptTimer);
-  attempt(s);
-});
+// The browser knows the network is gone before the socket does, and when
+// it is back.
+window.addEventListener('offline', () => conn?.offline());
+window.addEventListener('online', () => conn?.online());
 
 // notice shows a message of the page's own in the current view.
 function notice(text, error) {
@@ -651,19 +532,9 @@ function notice(text, error) {
 
 // end ends the current session from our side.
 function end() {
-  const s = session;
-  session = null;
-  if (s) {
-    clearTimeout(s.ackTimer);
-    clearTimeout(s.retryTimer);
-    clearTimeout(s.attemptTimer);
-    if (s.state === 'reconnecting') {
-      if (s.socket) abandon(s.socket);
-      s.socket = null;
-      endDetached(s);
-    }
-    s.teardown();
-  }
+  const c = conn;
+  conn = session = null;
+  c?.close();
   hideBanner();
   showState();
 }
@@ -675,31 +546,22 @@ function disconnect() {
   if (wasOpen) notice('Disconnected.');
 }
 
-// sendBytes sends what is typed. A resumable session keeps it until the
-// gateway acknowledges it, and while reconnecting it waits (up to
-// MAX_QUEUED).
+// sendBytes sends what is typed. While reconnecting it waits (up to
+// MAX_QUEUED) and goes once the session is back.
 function sendBytes(bytes) {
-  const s = session;
-  if (!s || !typing() || bytes.length === 0) return;
-  if (!s.resumable) {
-    if (s.open && s.socket) s.socket.send(bytes);
-    return;
-  }
-  if (!s.up.write(bytes, s.open)) {
+  if (!typing()) return;
+  if (!conn.send(bytes)) {
     showBanner('Connection lost, reconnecting… Typing is not kept beyond 64 KiB until then.', 'warn');
-    return;
   }
-  if (s.open) for (const chunk of s.up.take()) s.socket.send(chunk);
 }
 
 function sendControl(message) {
-  if (session?.open && session.socket) session.socket.send(JSON.stringify(message));
+  conn?.sendControl(message);
 }
 
 // sendResize tells the target the new window size (telnet NAWS), once per change.
 function sendResize(cols, rows) {
-  const m = session?.open ? session.resize(cols, rows) : null;
-  if (m) sendControl(m);
+  conn?.resize(cols, rows);
 }
 
 form.addEventListener('submit', (event) => {

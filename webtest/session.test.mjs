@@ -1,6 +1,7 @@
-// The session state (static/session.js): one object per connection, the
-// form's target, the WebSocket address, echo and password prompts, resize
-// deduplication and the words for a close.
+// The page's pure session logic (static/session.js): the form's target,
+// the WebSocket address, the hash, a session's charset, echo and password
+// prompts, and the words for a close. The connection itself is tested in
+// connection.test.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Session, closeText, defaultPort, parseTarget, readHash, socketURL, writeHash } from '../static/session.js';
@@ -32,42 +33,34 @@ test('the socket URL sits next to the page and names the terminal', () => {
   assert.equal(l.searchParams.get('term'), 'ANSI,DUMB');
 });
 
-test('a session: SUCC opens it, output decodes in its charset', () => {
+test('a session decodes output in its charset, afresh after SUCC', () => {
   const s = new Session('h:23', 'cp437');
-  assert.equal(s.state, 'connecting');
-  assert.deepEqual(s.answer('SUCC'), { ok: true });
-  assert.equal(s.open, true);
   assert.equal(s.output(Uint8Array.from([0xc9, 0x03])), '╔♥');
   s.setCharset('utf-8');
   assert.equal(s.output(Uint8Array.from([0xe2, 0x82])) + s.output(Uint8Array.from([0xac])), '€');
-});
-
-test('FAIL and other answers close the session', () => {
-  const f = new Session('h:23', 'utf-8');
-  assert.deepEqual(f.answer('FAIL:h:23 refused the connection'), { fail: 'h:23 refused the connection' });
-  assert.equal(f.state, 'closed');
-  assert.deepEqual(new Session('h:1', 'utf-8').answer('HELLO'), { unexpected: true });
+  assert.equal(s.output(Uint8Array.from([0xe2, 0x82])), '');
+  s.started();
+  assert.equal(s.output(Uint8Array.from([0x41])), 'A', 'the half character of before is gone');
 });
 
 test('echo taken over after output means a password; from the start it does not', () => {
   const mud = new Session('h:1', 'utf-8');
-  mud.answer('SUCC');
   mud.output(Uint8Array.from([0x3e]));
-  mud.control('{"type":"echo","remote":true}');
+  mud.echo(true);
   assert.equal(mud.secret, true);
-  mud.control('{"type":"echo","remote":false}');
+  mud.echo(false);
   assert.equal(mud.secret, false);
 
   const telnetd = new Session('h:2', 'utf-8');
-  telnetd.answer('SUCC');
-  telnetd.control('{"type":"echo","remote":true}');
+  telnetd.echo(true);
   assert.equal(telnetd.remoteEcho, true);
   assert.equal(telnetd.secret, false);
+  telnetd.resumed();
+  assert.equal(telnetd.remoteEcho, false, 'after a resume the gateway says echo again if it is on');
 });
 
 test('a password prompt makes the next line secret until it is sent', () => {
   const s = new Session('h:1', 'utf-8');
-  s.answer('SUCC');
   assert.equal(s.notePrompt('login: '), false);
   assert.equal(s.notePrompt('Password: '), true);
   assert.equal(s.secret, true);
@@ -75,47 +68,29 @@ test('a password prompt makes the next line secret until it is sent', () => {
   assert.equal(s.secret, false);
 });
 
-test('control messages: closed keeps the reason, junk is ignored', () => {
-  const s = new Session('h:1', 'utf-8');
-  assert.equal(s.control('not json'), null);
-  assert.deepEqual(s.control('{"type":"future","x":1}'), { type: 'future', x: 1 });
-  s.control('{"type":"closed","reason":"the target closed the connection"}');
-  assert.deepEqual(s.ended(1000, ''), { text: 'Disconnected: the target closed the connection.', error: false });
-  assert.equal(s.state, 'closed');
-});
-
-test('resize is sent once per change', () => {
-  const s = new Session('h:1', 'utf-8');
-  s.lastSize = { cols: 80, rows: 24 };
-  assert.equal(s.resize(80, 24), null);
-  assert.deepEqual(s.resize(100, 30), { type: 'resize', cols: 100, rows: 30 });
-  assert.equal(s.resize(100, 30), null);
-});
-
 test('close codes in words', () => {
   assert.equal(closeText(1006, '', false).text, 'Could not reach the gateway.');
   assert.equal(closeText(1006, '', true).text, 'Connection to the gateway lost.');
-  assert.deepEqual(closeText(1001, 'the gateway is shutting down.', true), { text: 'Disconnected: the gateway is shutting down.', error: true });
   assert.equal(closeText(1005, '', true).text, 'Disconnected.');
   assert.equal(closeText(4000, '', true).text, 'Disconnected (WebSocket close code 4000).');
   assert.match(closeText(4001, 'the session was resumed on another connection', true).text, /another connection/);
+  assert.match(closeText(4001, '', true).text, /another connection/);
+  assert.deepEqual(closeText(1000, 'the target closed the connection', true, 'the target closed the connection'),
+    { text: 'Disconnected: the target closed the connection.', error: false });
+  assert.deepEqual(closeText(1000, '', true, 'the target closed the connection'),
+    { text: 'Disconnected: the target closed the connection.', error: false }, 'the closed message alone');
 });
 
-test('teardown closes the socket, or closes it once it opens', () => {
-  const closed = [];
-  const s = new Session('h:1', 'utf-8');
-  s.socket = { readyState: 1, close: (code) => closed.push(code) };
-  s.teardown();
-  assert.deepEqual(closed, [1000]);
-  assert.equal(s.socket, null);
-
-  let onOpen = null;
-  const c = new Session('h:1', 'utf-8');
-  c.socket = { readyState: 0, close: (code) => closed.push(code), addEventListener: (ev, fn) => { if (ev === 'open') onOpen = fn; } };
-  c.teardown();
-  assert.deepEqual(closed, [1000]);
-  onOpen();
-  assert.deepEqual(closed, [1000, 1000]);
+test('each end keeps its own words: the closed message, the close frame and its code', () => {
+  assert.deepEqual(closeText(1001, 'the gateway is shutting down.', true),
+    { text: 'Disconnected: the gateway is shutting down (close code 1001).', error: true });
+  assert.deepEqual(closeText(1001, 'the gateway is shutting down', true, 'the gateway is shutting down'),
+    { text: 'Disconnected: the gateway is shutting down (close code 1001).', error: true });
+  // When the two say different things, both are shown, not one for the other.
+  assert.equal(closeText(1001, 'the gateway is shutting down', true, 'the connection to the target was lost').text,
+    'Disconnected: the connection to the target was lost; the gateway is shutting down (close code 1001).');
+  assert.equal(closeText(1000, 'closed after 30m0s without activity', true, 'closed after 30m0s without activity').text,
+    'Disconnected: closed after 30m0s without activity.');
 });
 
 test('the hash names a target, or a host and port, and the embedded view', () => {
@@ -132,51 +107,4 @@ test('the hash names a target, or a host and port, and the embedded view', () =>
     assert.equal(back.target ?? back.host, s.target ?? s.host);
     assert.equal(back.embed, s.embed);
   }
-});
-
-test('resume: the session message makes it resumable; acks free what we sent', () => {
-  const s = new Session('h:1', 'utf-8');
-  s.answer('SUCC');
-  assert.equal(s.resumable, false, 'no id yet (or a gateway with resume off)');
-  s.control('{"type":"session","id":"QUJDREVGR0hJSktMTU5PUA","window":60}');
-  assert.equal(s.resumable, true);
-  s.up.write(new TextEncoder().encode('typed'), true);
-  s.up.take();
-  s.control('{"type":"ack","offset":5}');
-  assert.equal(s.up.kept, 0);
-});
-
-test('resume: a lost session reconnects, and carries on where it was', () => {
-  const s = new Session('h:1', 'utf-8');
-  s.answer('SUCC');
-  s.control('{"type":"session","id":"abc","window":60}');
-  s.down.take(100);
-  s.up.write(new TextEncoder().encode('0123456789'), true);
-  s.up.take();
-  s.control('{"type":"echo","remote":true}');
-  s.lose(1000);
-  assert.equal(s.state, 'reconnecting');
-  assert.equal(s.deadline, 61000);
-  assert.equal(s.resuming(), '{"type":"resume","id":"abc","offset":100}');
-  assert.deepEqual(s.resumeAnswer('SUCC'), { wait: true });
-  assert.deepEqual(s.resumeAnswer('{"type":"resumed","offset":100,"received":4}'), { ok: true });
-  assert.equal(s.state, 'open');
-  assert.equal(s.remoteEcho, false, 'the gateway says echo again if it is on');
-  assert.equal(new TextDecoder().decode(s.up.take()[0]), '456789');
-  assert.deepEqual(s.resize(80, 24), { type: 'resize', cols: 80, rows: 24 }, 'the size goes again');
-});
-
-test('resume: FAIL, or offsets that do not add up, end the session', () => {
-  const gone = new Session('h:1', 'utf-8');
-  gone.lose(0);
-  gone.resuming();
-  assert.deepEqual(gone.resumeAnswer('FAIL:unknown session: it has ended'), { gone: 'unknown session: it has ended' });
-  assert.equal(gone.state, 'closed');
-
-  const odd = new Session('h:1', 'utf-8');
-  odd.lose(0);
-  odd.resuming();
-  odd.resumeAnswer('SUCC');
-  assert.ok(odd.resumeAnswer('{"type":"resumed","offset":0,"received":7}').gone, 'we never sent 7 bytes');
-  assert.equal(odd.state, 'closed');
 });
