@@ -30,6 +30,9 @@ type end struct {
 	// answer: the browser's close frame answered ours, so the session
 	// ended for the reason we closed, not because the browser left.
 	answer bool
+	// counted: the end is logged in aggregate elsewhere (a guessed resume
+	// id, failures.go), not by a line of its own.
+	counted bool
 }
 
 var errShuttingDown = errors.New("the gateway is shutting down")

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wstelnet/internal/faillimit"
 	"wstelnet/internal/policy"
 	"wstelnet/internal/tokens"
 	"wstelnet/internal/wsframe"
@@ -116,6 +117,9 @@ type Gateway struct {
 	draining  bool                  // Drain was called: new sessions are refused, /readyz says 503
 	closing   bool
 	wg        sync.WaitGroup // one count per live session
+
+	// Wrong passwords and resumes of unknown sessions, per client address (failures.go).
+	authFailures, resumeFailures *faillimit.Limiter
 }
 
 func newGateway(opts gatewayOptions) (*Gateway, error) {
@@ -142,6 +146,7 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	}
 	g := &Gateway{opts: opts, log: opts.Logger, sessions: map[*session]struct{}{}, perClient: map[string]int{}, resumable: map[[32]byte]*session{}, runID: newRunID()}
 	g.csp = contentSecurityPolicy(opts.FrameAncestors)
+	g.newLimiters()
 
 	index, err := renderIndex(opts.EchoAddr)
 	if err != nil {
@@ -325,7 +330,8 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols
 		return // the library answered 400
 	}
 	s := newSession(g, ws, c, r.URL.Query())
-	s.user, _, _ = r.BasicAuth() // checked by authed
+	user, pass, _ := r.BasicAuth() // checked by authed
+	s.user = user
 	if setup != nil {
 		setup(s)
 	}
@@ -342,6 +348,8 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols
 			return
 		}
 		s.pendingResume = true
+	} else {
+		s.auth = g.opts.Auth.hold(user, pass) // released by untrack
 	}
 	// The session goes on in its own goroutine and this handler returns, so
 	// that net/http lets go of the connection's buffers and goroutine.
@@ -513,6 +521,7 @@ func (g *Gateway) releasePending() {
 }
 
 func (g *Gateway) untrack(s *session) {
+	s.auth.release()
 	g.mu.Lock()
 	delete(g.sessions, s)
 	if g.perClient[s.client]--; g.perClient[s.client] <= 0 {

@@ -557,10 +557,12 @@ func (s *session) resumeOther(data []byte) end {
 	if err != nil {
 		return refused(err)
 	}
+	if !s.g.resumeAllowed(s.client) {
+		return s.g.resumeFailed(s.client)
+	}
 	other := s.g.lookup(req.ID, s.user)
 	if other == nil {
-		s.log.Warn("resume refused", "reason", "unknown session", "id", shortID(req.ID))
-		return endRefused("resume refused", errUnknownSession.Error(), nil)
+		return s.g.resumeFailed(s.client)
 	}
 	if err := other.resume(s.ws, req.Offset, s.client); err != nil {
 		return refused(err)

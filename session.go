@@ -49,6 +49,7 @@ type session struct {
 	v2err  error              // bad v2 query parameters, answered with FAIL:
 	res    *resumable         // set after SUCC for a v2 session opened with resume=1 (resume.go)
 	user   string             // the -htpasswd user, "" without; only they may resume the session
+	auth   credHold           // keeps user's verified credentials while the session lives (gateway.go: track, untrack)
 	// pendingResume: the gateway was full, and the socket was let in only
 	// in case it resumes a session (which takes no slot).
 	pendingResume bool
@@ -153,7 +154,9 @@ func (s *session) finish(e end) {
 	}
 	s.g.opts.Metrics.sessionFinished(s, e, s.started)
 	if !s.tracked { // refused before it took a slot
-		s.log.Info("session refused", "reason", e.text)
+		if !e.counted {
+			s.log.Info("session refused", "reason", e.text)
+		}
 		return
 	}
 	attrs := []any{"reason", e.why, "bytes_up", s.up, "bytes_down", s.down, "duration", time.Since(s.start).Round(time.Millisecond)}
@@ -168,7 +171,9 @@ func (s *session) finish(e end) {
 	if path := s.rec.close(); path != "" {
 		attrs = append(attrs, "recording", path)
 	}
-	s.log.Info("session ended", attrs...)
+	if !e.counted {
+		s.log.Info("session ended", attrs...)
+	}
 	s.g.untrack(s)
 }
 
