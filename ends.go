@@ -59,6 +59,11 @@ func endTargetLost(err error) end {
 	return end{why: "target connection lost", code: wsframe.CloseNormal, text: "the connection to the target was lost", gatewayCloses: true, err: quiet(err)}
 }
 
+// endUserRemoved: a reload of -htpasswd removed the session's user.
+func endUserRemoved() end {
+	return end{why: "user removed", code: wsframe.CloseNormal, text: "your user name was removed from the gateway's password file", gatewayCloses: true}
+}
+
 // Refusals: sessions that never started. text is for the FAIL: answer
 // and the close reason.
 

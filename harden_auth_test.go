@@ -240,3 +240,41 @@ func writeFile(t testing.TB, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestHtpasswdReloadOnChange: a changed -htpasswd is read again without a
+// signal; a removed user's sessions end, with a log line, and the others
+// go on.
+func TestHtpasswdReloadOnChange(t *testing.T) {
+	echo := startTestEcho(t)
+	alice, _ := bcrypt.GenerateFromPassword([]byte("wonderland"), 4)
+	path := writeHtpasswd(t, bobLine, "alice:"+string(alice))
+	h, err := loadHtpasswd(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := newTestGateway(t, gatewayOptions{Auth: h})
+	rl := newReloader(tg.gw.log, 10*time.Millisecond, h, nil, func(users []string) {
+		tg.gw.log.Warn("users removed from -htpasswd: their sessions end", "users", users, "sessions", tg.gw.EndSessionsOf(users, endUserRemoved()))
+	})
+	defer rl.stop()
+	open := func(user, pass string) *wsClient {
+		ws, resp := tg.dialWS(t, "/ws", http.Header{"Authorization": {basicAuth(user, pass)}})
+		if ws == nil {
+			t.Fatalf("%s: %s", user, resp.Status)
+		}
+		ws.sendText(echo.Addr())
+		ws.expectText("SUCC")
+		ws.expectText(strings.TrimSuffix(echoGreeting, "\r\n"))
+		return ws
+	}
+	a, b := open("alice", "wonderland"), open("bob", "correct horse")
+	writeFile(t, path, bobLine+"\n# alice left\n")
+	if reason := a.expectClose(1000); !strings.Contains(reason, "removed") {
+		t.Errorf("alice's session closed with %q", reason)
+	}
+	b.sendText("still here")
+	b.expectText("still here")
+	if !strings.Contains(tg.logs(), `users removed from -htpasswd: their sessions end" users=[alice] sessions=1`) {
+		t.Errorf("no log line for the removal:\n%s", tg.logs())
+	}
+}

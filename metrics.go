@@ -47,7 +47,7 @@ type metrics struct {
 // series at 0, so that graphs and rate() see them before the first event.
 var (
 	protocols  = []string{"v1", "v2", "websockify"}
-	endReasons = []string{"target_closed", "target_lost", "client_closed", "client_lost", "idle", "too_big", "protocol_error", "shutdown", "resume_expired", "other"}
+	endReasons = []string{"target_closed", "target_lost", "client_closed", "client_lost", "idle", "too_big", "protocol_error", "shutdown", "resume_expired", "user_removed", "other"}
 	// Refusals: origin, host and authentication refuse HTTP requests (the
 	// page's too); the others refuse sessions, with FAIL:.
 	refusalReasons = []string{"origin", "host", "auth", "limit", "shutting_down", "malformed", "no_target", "target_rule", "unknown_name", "resume"}
@@ -280,6 +280,8 @@ func endReason(why string) string {
 		return "shutdown"
 	case "resume window expired":
 		return "resume_expired"
+	case "user removed":
+		return "user_removed"
 	}
 	return "other"
 }

@@ -44,6 +44,7 @@ func TestEndReasons(t *testing.T) {
 		"endOfRead close":      {endOfRead(&wsframe.CloseError{Code: 1000}), "client_closed"},
 		"endOfRead EOF":        {endOfRead(io.EOF), "client_lost"},
 		"endExpired":           {endExpired(time.Minute), "resume_expired"},
+		"endUserRemoved":       {endUserRemoved(), "user_removed"},
 	}
 	for name, tc := range startedEnds {
 		got := endReason(tc.e.why)

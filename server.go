@@ -42,6 +42,7 @@ type server struct {
 	metricsLn       net.Listener // nil without -metrics-listen
 	metricsHTTP     *http.Server
 	targets         *targetStore // nil without -targets
+	reload          *reloader    // SIGHUP, -htpasswd and the TLS keys
 	gw              *Gateway
 	http            *http.Server
 	drainDelay      time.Duration
@@ -57,7 +58,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			return nil, usageError{err}
 		}
 	}
-	tc, fingerprint, err := tlsConfig(cfg)
+	tc, keys, fingerprint, err := tlsConfig(cfg)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -152,6 +153,11 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		s.ln = tls.NewListener(ln, tc)
 	}
 
+	s.reload = newReloader(logger, targetsPollInterval, auth, keys, func(users []string) {
+		n := s.gw.EndSessionsOf(users, endUserRemoved())
+		logger.Warn("users removed from -htpasswd: their sessions end", "users", users, "sessions", n)
+	})
+
 	if fingerprint != "" {
 		fmt.Fprintf(stdout, "wstelnet: self-signed certificate, SHA-256 fingerprint %s\n", fingerprint)
 	}
@@ -243,5 +249,8 @@ func (s *server) close() {
 	}
 	if s.targets != nil {
 		s.targets.stop()
+	}
+	if s.reload != nil {
+		s.reload.stop()
 	}
 }
