@@ -47,6 +47,7 @@ type config struct {
 	recordDir   string
 	recordInput bool
 	recordMax   int64
+	recordTotal int64
 
 	logFormat       string
 	drainDelay      time.Duration
@@ -126,6 +127,7 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&cfg.recordDir, "record", "", "record every session in asciicast v2 (asciinema play FILE) to a file of its own, mode 0600, in `directory`: what the target sent and the terminal's size; recordings hold whatever the sessions show")
 	fs.BoolVar(&cfg.recordInput, "record-input", false, "with -record, also record what users type, which includes their PASSWORDS")
 	fs.Int64Var(&cfg.recordMax, "record-max", 64<<20, "largest recording in `bytes`; past it the recording stops with a marker and the session goes on")
+	fs.Int64Var(&cfg.recordTotal, "record-total", 1<<30, "most `bytes` all recordings in the -record directory may take together, those already there included (1073741824 is 1 GiB); past it recordings stop and new sessions are not recorded until files are deleted, and sessions go on (0: no limit)")
 
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, first drain for this long: /readyz answers 503 and new sessions are refused while open ones go on, so that a load balancer can take the gateway out (0: end sessions at once)")
@@ -222,6 +224,8 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 		return usagef("-record-input needs -record DIR")
 	case cfg.recordMax < 4096:
 		return usagef("-record-max must be at least 4096 bytes")
+	case cfg.recordTotal < 0:
+		return usagef("-record-total must be 0 (no limit) or more bytes")
 	case cfg.resumeWindow < 0:
 		return usagef("-resume-window must be 0 (off) or more, e.g. 60s")
 	case cfg.resumeBuffer < minResumeBuffer:

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +24,8 @@ type recorder struct {
 	log   *slog.Logger
 	// metrics counts failed recordings; nil: not counted.
 	metrics *metrics
+	// budget is -record-total (recordbudget.go); nil: no total limit.
+	budget *recordBudget
 }
 
 // recording is one session's file. Output comes from the relay's
@@ -33,7 +34,7 @@ type recorder struct {
 type recording struct {
 	mu        sync.Mutex
 	f         *os.File
-	bw        *bufio.Writer
+	bw        *asciicast.File   // whole events only, within -record-total
 	cast      *asciicast.Writer // nil once the recording has stopped
 	start     time.Time
 	lastFlush time.Time
@@ -57,7 +58,7 @@ func recordingName(t time.Time, id string) string {
 // size and type the browser gave (0 and "" when it gave none). On failure
 // it logs why and returns nil: the session goes on unrecorded.
 func (r *recorder) start(log *slog.Logger, id, target string, cols, rows int, term string) *recording {
-	if r == nil {
+	if r == nil || !r.budget.room(r.log) {
 		return nil
 	}
 	now := time.Now()
@@ -72,9 +73,10 @@ func (r *recorder) start(log *slog.Logger, id, target string, cols, rows int, te
 	if cols <= 0 || rows <= 0 {
 		cols, rows = 80, 24
 	}
-	rec, err := newRecording(f, asciicast.Header{Width: cols, Height: rows, Timestamp: now, Title: target, Term: term}, r.max, r.input, log, r.metrics)
+	rec, err := newRecording(f, asciicast.Header{Width: cols, Height: rows, Timestamp: now, Title: target, Term: term}, r.max, r.input, log, r.metrics, r.budget.shared())
 	if err != nil {
 		f.Close()
+		os.Remove(path) // no empty file is left behind
 		log.Warn("cannot record the session", "file", path, "err", err)
 		r.metrics.recordingFailed()
 		return nil
@@ -83,8 +85,8 @@ func (r *recorder) start(log *slog.Logger, id, target string, cols, rows int, te
 }
 
 // newRecording writes the header to f and returns the recording.
-func newRecording(f *os.File, h asciicast.Header, max int64, input bool, log *slog.Logger, m *metrics) (*recording, error) {
-	bw := bufio.NewWriterSize(f, 32<<10)
+func newRecording(f *os.File, h asciicast.Header, max int64, input bool, log *slog.Logger, m *metrics, budget *asciicast.Budget) (*recording, error) {
+	bw := asciicast.NewFile(f, budget)
 	cast, err := asciicast.NewWriter(bw, h, max)
 	if err == nil {
 		err = bw.Flush()
@@ -157,6 +159,9 @@ func (rec *recording) write(event func(time.Duration) error) {
 	case errors.Is(err, asciicast.ErrLimit):
 		rec.log.Info("recording stopped at -record-max; the session goes on", "file", rec.path, "bytes", rec.cast.Written())
 		rec.stop()
+	case errors.Is(err, asciicast.ErrBudget):
+		rec.log.Warn("recording stopped at -record-total; the session goes on", "file", rec.path, "bytes", rec.bw.Written())
+		rec.stop()
 	case err != nil:
 		rec.log.Warn("recording failed; the session goes on", "file", rec.path, "err", err)
 		rec.metrics.recordingFailed()
@@ -167,10 +172,7 @@ func (rec *recording) write(event func(time.Duration) error) {
 // stop writes out and closes the file; later events are dropped.
 func (rec *recording) stop() error {
 	err := rec.cast.Close(time.Since(rec.start))
-	if ferr := rec.bw.Flush(); err == nil {
-		err = ferr
-	}
-	if cerr := rec.f.Close(); err == nil {
+	if cerr := rec.bw.Close(); err == nil || errors.Is(err, asciicast.ErrBudget) {
 		err = cerr
 	}
 	rec.cast = nil

@@ -106,7 +106,10 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			return nil, err
 		}
 		rec = &recorder{dir: cfg.recordDir, max: cfg.recordMax, input: cfg.recordInput, log: logger, metrics: m}
-		logger.Info("recording sessions", "dir", cfg.recordDir, "input", cfg.recordInput, "max_bytes", cfg.recordMax)
+		if cfg.recordTotal > 0 {
+			rec.budget = newRecordBudget(cfg.recordDir, cfg.recordTotal)
+		}
+		logger.Info("recording sessions", "dir", cfg.recordDir, "input", cfg.recordInput, "max_bytes", cfg.recordMax, "total_bytes", cfg.recordTotal)
 	}
 	self := []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()}
 	targets := policy.New(allow, cfg.deny, self)
