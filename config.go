@@ -43,6 +43,7 @@ type config struct {
 	trustProxy []netip.Prefix
 
 	metricsListen string
+	metricsHosts  []string // Host names the metrics answer to, besides IPs and localhost
 
 	recordDir   string
 	recordInput bool
@@ -87,6 +88,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 type rawFlags struct {
 	origins, trustProxy, allow, deny string
 	frameAncestors, proxyProtocol    string
+	metricsHosts                     string
 }
 
 // newFlagSet defines every flag, writing into cfg and raw.
@@ -123,6 +125,7 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&raw.trustProxy, "trust-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
 
 	fs.StringVar(&cfg.metricsListen, "metrics-listen", "", "serve Prometheus metrics at /metrics on this separate `address` (e.g. 127.0.0.1:9100), without authentication: keep it on the operator's network")
+	fs.StringVar(&raw.metricsHosts, "metrics-hosts", "", "comma-separated host `names` by which Prometheus reaches -metrics-listen; requests with another name in Host are refused (IP addresses and localhost are always answered), against DNS rebinding")
 
 	fs.StringVar(&cfg.recordDir, "record", "", "record every session in asciicast v2 (asciinema play FILE) to a file of its own, mode 0600, in `directory`: what the target sent and the terminal's size; recordings hold whatever the sessions show")
 	fs.BoolVar(&cfg.recordInput, "record-input", false, "with -record, also record what users type, which includes their PASSWORDS")
@@ -193,6 +196,9 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 		return usageError{err}
 	}
 	if cfg.frameAncestors, err = parseFrameAncestors(raw.frameAncestors); err != nil {
+		return err
+	}
+	if cfg.metricsHosts, err = parseHostNames("-metrics-hosts", raw.metricsHosts); err != nil {
 		return err
 	}
 	if cfg.proxyProtocolVersion != 1 && cfg.proxyProtocolVersion != 2 {

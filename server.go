@@ -96,7 +96,10 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			return nil, fmt.Errorf("-metrics-listen %s: %w (is another program using that port?)", cfg.metricsListen, err)
 		}
 		m = newMetrics()
-		s.metricsHTTP = newHTTPServer(m.handler(), defaultHTTPTimeouts, logger)
+		s.metricsHTTP = newHTTPServer(checkMetricsHost(m.handler(), cfg.metricsHosts, logger), defaultHTTPTimeouts, logger)
+		if !isLoopbackAddr(s.metricsLn.Addr().String()) {
+			logger.Warn("-metrics-listen is reachable beyond this machine and has no authentication: anyone who reaches it reads the metrics; prefer a loopback or private address, or a firewall", "addr", s.metricsLn.Addr().String())
+		}
 		fmt.Fprintf(stdout, "wstelnet: Prometheus metrics at http://%s/metrics\n", s.metricsLn.Addr())
 	}
 	var rec *recorder
