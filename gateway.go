@@ -120,6 +120,7 @@ type Gateway struct {
 
 	// Wrong passwords and resumes of unknown sessions, per client address (failures.go).
 	authFailures, resumeFailures *faillimit.Limiter
+	targetList                   targetListCache // /targets.json (targetlist.go)
 }
 
 func newGateway(opts gatewayOptions) (*Gateway, error) {

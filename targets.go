@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -196,18 +197,48 @@ func readTargets(path string) (*tokens.Set, string, error) {
 		return nil, stamp, err
 	}
 	var all []tokens.Target
+	var size int64
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := readBounded(f, maxTargetsBytes-size)
 		if err != nil {
 			return nil, stamp, err
 		}
+		size += int64(len(data))
 		ts, err := tokens.Parse(f, data)
 		if err != nil {
 			return nil, stamp, err
 		}
 		all = append(all, ts...)
+		if len(all) > maxTargets {
+			return nil, stamp, fmt.Errorf("%s: more than %d named targets; a gateway serves at most that many (split them between gateways)", path, maxTargets)
+		}
 	}
 	return tokens.NewSet(all), stamp, nil
+}
+
+// Bounds on -targets: the list is held in memory and sent to every page
+// (/targets.json), so a file made by mistake (a log, a dump) must not
+// become a body of tens of megabytes per request.
+const (
+	maxTargets      = 10000
+	maxTargetsBytes = 4 << 20
+)
+
+// readBounded reads file, failing if it holds more than room bytes.
+func readBounded(file string, room int64) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, room+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > room {
+		return nil, fmt.Errorf("%s: the targets files hold more than %d bytes (4 MiB), the most a gateway reads; is this a token file?", file, maxTargetsBytes)
+	}
+	return data, nil
 }
 
 // sessionTarget is what a session dials: a host:port the browser sent, or

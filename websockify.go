@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -138,30 +137,6 @@ func (s *session) targetToBrowserRaw(target net.Conn) end {
 			return e
 		}
 	}
-}
-
-// targetListEntry is one named target as the page lists it: its name and
-// description, not its address, which is the gateway's business.
-type targetListEntry struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-}
-
-// serveTargetList tells the page which named targets there are and
-// whether host:port may be typed too.
-func (g *Gateway) serveTargetList(w http.ResponseWriter, r *http.Request) {
-	list := struct {
-		Free    bool              `json:"free"`
-		Targets []targetListEntry `json:"targets"`
-	}{Free: g.opts.Targets == nil || g.opts.FreeTargets, Targets: []targetListEntry{}}
-	if g.opts.Targets != nil {
-		for _, t := range g.opts.Targets().All() {
-			list.Targets = append(list.Targets, targetListEntry{Name: t.Name, Description: t.Description})
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-cache")
-	json.NewEncoder(w).Encode(list)
 }
 
 // serveEmbed sends /embed/NAME to the page's embedded view of that
