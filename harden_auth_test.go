@@ -24,6 +24,24 @@ func basicAuth(user, pass string) string {
 	return req.Header.Get("Authorization")
 }
 
+// occupySlots takes every bcrypt slot, as a flood of slow checks does,
+// and returns the function that gives them back (also run at cleanup, so
+// that a failing test does not leave handlers blocked).
+func occupySlots(t *testing.T, h *htpasswd) (release func()) {
+	held := 0
+	for range cap(h.slots) {
+		h.slots <- struct{}{}
+		held++
+	}
+	release = func() {
+		for ; held > 0; held-- {
+			<-h.slots
+		}
+	}
+	t.Cleanup(release)
+	return release
+}
+
 // getAuthed GETs the page with credentials, from addr as a trusted proxy
 // says (addr "": the test's own).
 func getAuthed(t *testing.T, tg *testGateway, user, pass, addr string) *http.Response {
@@ -47,10 +65,7 @@ func getAuthed(t *testing.T, tg *testGateway, user, pass, addr string) *http.Res
 func TestAuthQueueBounded(t *testing.T) {
 	h := mustHtpasswd(t, bobLine)
 	tg := newTestGateway(t, gatewayOptions{Auth: h})
-	// The slots are taken, as by a flood of slow checks.
-	for range cap(h.slots) {
-		h.slots <- struct{}{}
-	}
+	release := occupySlots(t, h)
 	n := bcryptQueue + 5
 	codes := make(chan *http.Response, n)
 	var wg sync.WaitGroup
@@ -82,9 +97,7 @@ func TestAuthQueueBounded(t *testing.T) {
 			t.Fatalf("%d of %d checks past the queue refused within 10 s; the queue is not bounded", busy, n-cap(h.queue))
 		}
 	}
-	for range cap(h.slots) {
-		<-h.slots
-	}
+	release()
 	wg.Wait()
 	close(codes)
 	for resp := range codes {
@@ -113,18 +126,14 @@ func TestAuthFailureLimit(t *testing.T) {
 		t.Fatalf("past the limit: %s, Retry-After %q; want 429 with Retry-After", resp.Status, resp.Header.Get("Retry-After"))
 	}
 	// Refused without a check: the slots are taken, and the answer still comes.
-	for range cap(h.slots) {
-		h.slots <- struct{}{}
-	}
+	release := occupySlots(t, h)
 	if resp := getAuthed(t, tg, "mallory", "x", "192.0.2.1"); resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("past the limit, slots busy: %s, want 429", resp.Status)
 	}
 	if resp := getAuthed(t, tg, "bob", "correct horse", "192.0.2.1"); resp.StatusCode != 200 {
 		t.Errorf("bob's verified credentials from the refused address: %s, want 200", resp.Status)
 	}
-	for range cap(h.slots) {
-		<-h.slots
-	}
+	release()
 	if resp := getAuthed(t, tg, "bob", "guess", "192.0.2.2"); resp.StatusCode != 401 {
 		t.Errorf("another address: %s, want 401", resp.Status)
 	}
@@ -154,9 +163,7 @@ func TestAuthHeldWhileSessionLives(t *testing.T) {
 	waitFor(t, "the session to detach", func() bool { return strings.Contains(tg.logs(), "session detached") })
 
 	later(2 * authCacheTTL)
-	for range cap(h.slots) {
-		h.slots <- struct{}{} // bcrypt is busy
-	}
+	release := occupySlots(t, h) // bcrypt is busy
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -167,9 +174,7 @@ func TestAuthHeldWhileSessionLives(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a resume of a live session waits for bcrypt: its credentials expired")
 	}
-	for range cap(h.slots) {
-		<-h.slots
-	}
+	release()
 	c.ws.sendClose()
 	c.ws.readUntilClose()
 	waitFor(t, "the session to end", func() bool { return tg.gw.Sessions() == 0 })

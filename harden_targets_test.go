@@ -22,7 +22,7 @@ func TestTargetsBounded(t *testing.T) {
 		name, content, want string
 	}{
 		{"too many", many.String(), "more than 10000 named targets"},
-		{"too big", "a: 127.0.0.1:7 # " + strings.Repeat("x", maxTargetsBytes) + "\n", "more than 4194304 bytes"},
+		{"too big", "a: 127.0.0.1:7\n" + strings.Repeat("# "+strings.Repeat("x", 1000)+"\n", maxTargetsBytes/1000), "more than 4194304 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeTokens(t, dir, tc.name, tc.content)
