@@ -1,7 +1,9 @@
 package main
 
 import (
+	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,4 +58,26 @@ func TestMetricsListenWarning(t *testing.T) {
 	if !strings.Contains(logs.String(), "-metrics-listen is reachable beyond this machine") {
 		t.Errorf("no warning for -metrics-listen 0.0.0.0:0; log:\n%s", logs.String())
 	}
+}
+
+// FuzzMetricsHost: the Host check never panics, and lets in only IP
+// addresses, loopback names and the names listed.
+func FuzzMetricsHost(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:9100", "[::1]:9100", "localhost", "a.localhost:1", "prom-target.example.org", "evil.example:80", "[", ":", "1.2.3.4.5", ""} {
+		f.Add(s)
+	}
+	names := []string{"prom-target.example.org"}
+	f.Fuzz(func(t *testing.T, host string) {
+		if !metricsHostAllowed(host, names) {
+			return
+		}
+		h, _, err := net.SplitHostPort(host)
+		if err != nil {
+			h = host
+		}
+		h = strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
+		if _, err := netip.ParseAddr(h); err != nil && !isLoopbackHost(h) && h != names[0] {
+			t.Fatalf("Host %q let in", host)
+		}
+	})
 }
