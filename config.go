@@ -44,10 +44,12 @@ type config struct {
 	trustProxy []netip.Prefix
 
 	metricsListen string
+	metricsHosts  []string // Host names the metrics answer to, besides IPs and localhost
 
 	recordDir   string
 	recordInput bool
 	recordMax   int64
+	recordTotal int64
 
 	logFormat       string
 	drainDelay      time.Duration
@@ -87,6 +89,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 type rawFlags struct {
 	origins, trustProxy, allow, deny string
 	frameAncestors, proxyProtocol    string
+	metricsHosts                     string
 }
 
 // newFlagSet defines every flag, writing into cfg and raw.
@@ -123,10 +126,12 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&raw.trustProxy, "trust-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
 
 	fs.StringVar(&cfg.metricsListen, "metrics-listen", "", "serve Prometheus metrics at /metrics on this separate `address` (e.g. 127.0.0.1:9100), without authentication: keep it on the operator's network")
+	fs.StringVar(&raw.metricsHosts, "metrics-hosts", "", "comma-separated host `names` by which Prometheus reaches -metrics-listen; requests with another name in Host are refused (IP addresses and localhost are always answered), against DNS rebinding")
 
 	fs.StringVar(&cfg.recordDir, "record", "", "record every session in asciicast v2 (asciinema play FILE) to a file of its own, mode 0600, in `directory`: what the target sent and the terminal's size; recordings hold whatever the sessions show")
 	fs.BoolVar(&cfg.recordInput, "record-input", false, "with -record, also record what users type, which includes their PASSWORDS")
 	fs.Int64Var(&cfg.recordMax, "record-max", 64<<20, "largest recording in `bytes`; past it the recording stops with a marker and the session goes on")
+	fs.Int64Var(&cfg.recordTotal, "record-total", 1<<30, "most `bytes` all recordings in the -record directory may take together, those already there included (1073741824 is 1 GiB); past it recordings stop and new sessions are not recorded until files are deleted, and sessions go on (0: no limit)")
 
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on SIGINT or SIGTERM, first drain for this long: /readyz answers 503 and new sessions are refused while open ones go on, so that a load balancer can take the gateway out (0: end sessions at once)")
@@ -194,6 +199,9 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 	if cfg.frameAncestors, err = parseFrameAncestors(raw.frameAncestors); err != nil {
 		return err
 	}
+	if cfg.metricsHosts, err = parseHostNames("-metrics-hosts", raw.metricsHosts); err != nil {
+		return err
+	}
 	if cfg.proxyProtocolVersion != 1 && cfg.proxyProtocolVersion != 2 {
 		return usagef("-proxy-protocol-version %d: want 1 or 2", cfg.proxyProtocolVersion)
 	}
@@ -223,6 +231,8 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 		return usagef("-record-input needs -record DIR")
 	case cfg.recordMax < 4096:
 		return usagef("-record-max must be at least 4096 bytes")
+	case cfg.recordTotal < 0:
+		return usagef("-record-total must be 0 (no limit) or more bytes")
 	case cfg.resumeWindow < 0:
 		return usagef("-resume-window must be 0 (off) or more, e.g. 60s")
 	case cfg.resumeBuffer < session.MinResumeBuffer:

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wstelnet/internal/faillimit"
 	"wstelnet/internal/metrics"
 	"wstelnet/internal/policy"
 	"wstelnet/internal/recording"
@@ -119,6 +120,10 @@ type Gateway struct {
 	draining  bool                  // Drain was called: new sessions are refused, /readyz says 503
 	closing   bool
 	wg        sync.WaitGroup // one count per tracked session
+
+	// Wrong passwords and resumes of unknown sessions, per client address (auth.go).
+	authFailures, resumeFailures *faillimit.Limiter
+	targetList                   targetListCache // /targets.json (targets.go)
 }
 
 // tracked is a session as the gateway counts it.
@@ -176,6 +181,8 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		g.env.Observers = append(g.env.Observers, opts.Recorder)
 	}
 	g.csp = contentSecurityPolicy(opts.FrameAncestors)
+	g.newLimiters()
+	g.env.ResumeGuard = g.resumeFailures
 
 	index, err := renderIndex(opts.EchoAddr)
 	if err != nil {
@@ -368,9 +375,19 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols
 	cfg.ID = g.newSessionID()
 	cfg.Client = c.addr
 	cfg.Peer = c.addrPort()
-	cfg.User, _, _ = r.BasicAuth() // checked by authed
+	user, pass, _ := r.BasicAuth() // checked by authed
+	cfg.User = user
 	t := g.admit(c.addr, cfg.Protocol.Resumable(), &cfg)
-	cfg.Done = func() { g.untrack(t) }
+	// A live session keeps its user's cached credentials from expiring, so
+	// that its resume never waits on bcrypt behind password guessers.
+	var hold credHold
+	if t.slot {
+		hold = g.opts.Auth.hold(user, pass)
+	}
+	cfg.Done = func() {
+		hold.release()
+		g.untrack(t)
+	}
 	// The session goes on in its own goroutine and this handler returns, so
 	// that net/http lets go of the connection's buffers and goroutine.
 	s := session.Start(g.env, cfg)
@@ -588,4 +605,23 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	case <-time.After(2 * time.Second):
 		return fmt.Errorf("%d sessions still open after they were cut", g.Sessions())
 	}
+}
+
+// EndSessionsOf ends the sessions of users (a -htpasswd reload removed
+// them), and returns how many it ended.
+func (g *Gateway) EndSessionsOf(users []string) int {
+	gone := map[string]bool{}
+	for _, u := range users {
+		gone[u] = true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for t := range g.sessions {
+		if t.s != nil && t.s.User() != "" && gone[t.s.User()] {
+			t.s.Stop(session.NewEnd(session.Revoked, "your user name was removed from the gateway's password file"))
+			n++
+		}
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"net/http"
@@ -16,6 +17,10 @@ type client struct {
 	scheme   string // "http" or "https", as the browser reached us
 	host     string // the host (and port) the browser asked for
 	viaProxy bool   // the request came through a -trust-proxy peer
+	// unknown is a trusted proxy's X-Forwarded-For entry for the client
+	// that is no address (nginx and others write "unknown"): addr is then
+	// the proxy's, for limits, and no PROXY header names anyone.
+	unknown string
 }
 
 type clientKey struct{}
@@ -31,6 +36,9 @@ func clientOf(r *http.Request) client {
 // addrPort is the client's address and port, for a PROXY protocol header;
 // it is not valid when the address is not an IP.
 func (c client) addrPort() netip.AddrPort {
+	if c.unknown != "" {
+		return netip.AddrPort{} // PROXY UNKNOWN (v1) or LOCAL (v2)
+	}
 	a, err := netip.ParseAddr(c.addr)
 	if err != nil {
 		return netip.AddrPort{}
@@ -64,6 +72,15 @@ func (g *Gateway) identify(r *http.Request) client {
 		if err != nil {
 			ap, err := netip.ParseAddrPort(hop)
 			if err != nil {
+				// What a trusted proxy wrote, but no address: the client
+				// is unknown. The entries left of it are the client's own
+				// word, not to be believed.
+				c.unknown = cmp.Or(hop, "(empty)")
+				c.port = 0
+				if g.log != nil && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+					g.log.Warn("a trusted proxy's X-Forwarded-For entry is not an address: the client is unknown, and targets with a PROXY header are told so",
+						"entry", truncate(c.unknown, 60), "proxy", c.addr)
+				}
 				break
 			}
 			ip, port = ap.Addr(), ap.Port()
@@ -82,6 +99,14 @@ func (g *Gateway) identify(r *http.Request) client {
 		c.host = h
 	}
 	return c
+}
+
+// truncate cuts s to n bytes, for logging what a peer sent.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 func (g *Gateway) trusted(ip string) bool {

@@ -10,6 +10,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 	"wstelnet/internal/echo"
 	"wstelnet/internal/metrics"
@@ -45,6 +48,7 @@ type server struct {
 	metricsLn       net.Listener // nil without -metrics-listen
 	metricsHTTP     *http.Server
 	targets         *targetStore // nil without -targets
+	reload          *reloader    // SIGHUP, -htpasswd and the TLS keys
 	gw              *Gateway
 	http            *http.Server
 	drainDelay      time.Duration
@@ -60,7 +64,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			return nil, usageError{err}
 		}
 	}
-	tc, fingerprint, err := tlsConfig(cfg)
+	tc, keys, fingerprint, err := tlsConfig(cfg)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -98,7 +102,10 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			return nil, fmt.Errorf("-metrics-listen %s: %w (is another program using that port?)", cfg.metricsListen, err)
 		}
 		m = metrics.New()
-		s.metricsHTTP = newHTTPServer(m.Handler(), defaultHTTPTimeouts, logger)
+		s.metricsHTTP = newHTTPServer(checkMetricsHost(m.Handler(), cfg.metricsHosts, logger), defaultHTTPTimeouts, logger)
+		if !isLoopbackAddr(s.metricsLn.Addr().String()) {
+			logger.Warn("-metrics-listen is reachable beyond this machine and has no authentication: anyone who reaches it reads the metrics; prefer a loopback or private address, or a firewall", "addr", s.metricsLn.Addr().String())
+		}
 		fmt.Fprintf(stdout, "wstelnet: Prometheus metrics at http://%s/metrics\n", s.metricsLn.Addr())
 	}
 	var rec *recording.Recorder
@@ -108,7 +115,10 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 			return nil, err
 		}
 		rec = &recording.Recorder{Dir: cfg.recordDir, Max: cfg.recordMax, Input: cfg.recordInput, Log: logger, Failed: m.RecordingFailed}
-		logger.Info("recording sessions", "dir", cfg.recordDir, "input", cfg.recordInput, "max_bytes", cfg.recordMax)
+		if cfg.recordTotal > 0 {
+			rec.Budget = recording.NewBudget(cfg.recordDir, cfg.recordTotal)
+		}
+		logger.Info("recording sessions", "dir", cfg.recordDir, "input", cfg.recordInput, "max_bytes", cfg.recordMax, "total_bytes", cfg.recordTotal)
 	}
 	self := []netip.AddrPort{ln.Addr().(*net.TCPAddr).AddrPort()}
 	targets := policy.New(allow, cfg.deny, self)
@@ -154,6 +164,11 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 	if tc != nil {
 		s.ln = tls.NewListener(ln, tc)
 	}
+
+	s.reload = newReloader(logger, targetsPollInterval, auth, keys, func(users []string) {
+		n := s.gw.EndSessionsOf(users)
+		logger.Warn("users removed from -htpasswd: their sessions end", "users", users, "sessions", n)
+	})
 
 	if fingerprint != "" {
 		fmt.Fprintf(stdout, "wstelnet: self-signed certificate, SHA-256 fingerprint %s\n", fingerprint)
@@ -247,4 +262,58 @@ func (s *server) close() {
 	if s.targets != nil {
 		s.targets.stop()
 	}
+	if s.reload != nil {
+		s.reload.stop()
+	}
+}
+
+// The metrics listener has no authentication, so a web page must not be
+// able to read it through the visitor's browser (DNS rebinding: a name
+// of the attacker's that resolves to the listener's address). A browser
+// sends the name it resolved in Host; an IP address in Host cannot have
+// been rebound. So the listener answers Host values that are IP
+// addresses, localhost, or names listed with -metrics-hosts (the name
+// Prometheus scrapes it by), and refuses the rest with 403.
+
+// checkMetricsHost wraps the metrics handler with the Host check.
+func checkMetricsHost(h http.Handler, names []string, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !metricsHostAllowed(r.Host, names) {
+			log.Warn("metrics request refused: Host is not an IP address, localhost or a -metrics-hosts name", "host", r.Host, "client", remoteIP(r.RemoteAddr))
+			http.Error(w, fmt.Sprintf("403 Forbidden: the metrics answer to Host names given with -metrics-hosts, IP addresses and localhost, not %q.", r.Host), http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// metricsHostAllowed reports whether a Host header may reach the metrics.
+func metricsHostAllowed(hostport string, names []string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	return isLoopbackHost(host) || slices.Contains(names, host)
+}
+
+var hostNameRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+
+// parseHostNames parses -metrics-hosts: comma-separated host names.
+func parseHostNames(flagName, list string) ([]string, error) {
+	var out []string
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(n)), ".")
+		if n == "" {
+			continue
+		}
+		if !hostNameRE.MatchString(n) {
+			return nil, usagef("%s %q: want host names such as prometheus-target.example.org, without a port", flagName, n)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

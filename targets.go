@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -200,18 +201,48 @@ func readTargets(path string) (*tokens.Set, string, error) {
 		return nil, stamp, err
 	}
 	var all []tokens.Target
+	var size int64
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := readBounded(f, maxTargetsBytes-size)
 		if err != nil {
 			return nil, stamp, err
 		}
+		size += int64(len(data))
 		ts, err := tokens.Parse(f, data)
 		if err != nil {
 			return nil, stamp, err
 		}
 		all = append(all, ts...)
+		if len(all) > maxTargets {
+			return nil, stamp, fmt.Errorf("%s: more than %d named targets; a gateway serves at most that many (split them between gateways)", path, maxTargets)
+		}
 	}
 	return tokens.NewSet(all), stamp, nil
+}
+
+// Bounds on -targets: the list is held in memory and sent to every page
+// (/targets.json), so a file made by mistake (a log, a dump) must not
+// become a body of tens of megabytes per request.
+const (
+	maxTargets      = 10000
+	maxTargetsBytes = 4 << 20
+)
+
+// readBounded reads file, failing if it holds more than room bytes.
+func readBounded(file string, room int64) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, room+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > room {
+		return nil, fmt.Errorf("%s: the targets files hold more than %d bytes (4 MiB), the most a gateway reads; is this a token file?", file, maxTargetsBytes)
+	}
+	return data, nil
 }
 
 // unknownNameError is a first message naming no target the gateway has.
@@ -329,30 +360,6 @@ func (s *server) namedTargets(cfg config, allow []policy.Rule, self []netip.Addr
 	return namedTargetOptions{set: store.Set, dial: (&policy.Dialer{Policy: p}).DialContext}, nil
 }
 
-// targetListEntry is one named target as the page lists it: its name and
-// description, not its address, which is the gateway's business.
-type targetListEntry struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-}
-
-// serveTargetList tells the page which named targets there are and
-// whether host:port may be typed too.
-func (g *Gateway) serveTargetList(w http.ResponseWriter, r *http.Request) {
-	list := struct {
-		Free    bool              `json:"free"`
-		Targets []targetListEntry `json:"targets"`
-	}{Free: g.opts.Targets == nil || g.opts.FreeTargets, Targets: []targetListEntry{}}
-	if g.opts.Targets != nil {
-		for _, t := range g.opts.Targets().All() {
-			list.Targets = append(list.Targets, targetListEntry{Name: t.Name, Description: t.Description})
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-cache")
-	json.NewEncoder(w).Encode(list)
-}
-
 // serveEmbed sends /embed/NAME to the page's embedded view of that
 // target, #target=NAME&embed=1, keeping the mode and charset of the query.
 func (g *Gateway) serveEmbed(w http.ResponseWriter, r *http.Request) {
@@ -363,4 +370,51 @@ func (g *Gateway) serveEmbed(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Redirect(w, r, g.opts.BasePath+"#"+h.Encode(), http.StatusFound)
+}
+
+// targetListEntry is one named target as the page lists it: its name and
+// description, not its address, which is the gateway's business.
+type targetListEntry struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// targetListCache is /targets.json's body for one set of named targets:
+// made once per reload, not once per request (every page load asks).
+type targetListCache struct {
+	mu   sync.Mutex
+	set  *tokens.Set // the set body was made from
+	body []byte
+}
+
+// serveTargetList tells the page which named targets there are and
+// whether host:port may be typed too.
+func (g *Gateway) serveTargetList(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(g.targetListBody())
+}
+
+// targetListBody is /targets.json's body for the current named targets.
+func (g *Gateway) targetListBody() []byte {
+	var set *tokens.Set
+	if g.opts.Targets != nil {
+		set = g.opts.Targets()
+	}
+	c := &g.targetList
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.body != nil && c.set == set {
+		return c.body
+	}
+	list := struct {
+		Free    bool              `json:"free"`
+		Targets []targetListEntry `json:"targets"`
+	}{Free: g.opts.Targets == nil || g.opts.FreeTargets, Targets: []targetListEntry{}}
+	for _, t := range set.All() {
+		list.Targets = append(list.Targets, targetListEntry{Name: t.Name, Description: t.Description})
+	}
+	body, _ := json.Marshal(list)
+	c.set, c.body = set, append(body, '\n')
+	return c.body
 }

@@ -12,38 +12,66 @@ import (
 	"math/big"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
 // tlsConfig builds the server's TLS configuration from the flags, or
 // returns nil for plain HTTP. fingerprint is set for a self-signed
 // certificate, so that a person can check what the browser shows.
-func tlsConfig(cfg config) (tc *tls.Config, fingerprint string, err error) {
+//
+// The certificate and key files are read again on SIGHUP (reload.go):
+// the server asks keys for each handshake (GetCertificate), so a renewed
+// certificate is served from the next connection on without a restart.
+func tlsConfig(cfg config) (tc *tls.Config, keys *certHolder, fingerprint string, err error) {
 	var cert tls.Certificate
 	switch {
 	case cfg.tlsCert != "":
-		cert, err = tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
-		if err != nil {
-			return nil, "", fmt.Errorf("load -tls-cert %s and -tls-key %s: %w", cfg.tlsCert, cfg.tlsKey, err)
+		keys = &certHolder{certFile: cfg.tlsCert, keyFile: cfg.tlsKey}
+		if err := keys.reload(); err != nil {
+			return nil, nil, "", err
 		}
 	case cfg.tlsSelfSigned:
 		host, _, _ := net.SplitHostPort(cfg.listen)
 		cert, err = selfSignedCert(host)
 		if err != nil {
-			return nil, "", fmt.Errorf("make a self-signed certificate: %w", err)
+			return nil, nil, "", fmt.Errorf("make a self-signed certificate: %w", err)
 		}
 		sum := sha256.Sum256(cert.Certificate[0])
 		fingerprint = strings.ToUpper(strings.Join(hexPairs(sum[:]), ":"))
 	default:
-		return nil, "", nil
+		return nil, nil, "", nil
 	}
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
+	tc = &tls.Config{
+		MinVersion: tls.VersionTLS12,
 		// WebSockets here need HTTP/1.1: x/net/websocket hijacks the
 		// connection, which HTTP/2 cannot do, so HTTP/2 is not offered.
 		NextProtos: []string{"http/1.1"},
-	}, fingerprint, nil
+	}
+	if keys != nil {
+		tc.GetCertificate = keys.get
+	} else {
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, keys, fingerprint, nil
+}
+
+// certHolder is -tls-cert and -tls-key as last read well.
+type certHolder struct {
+	certFile, keyFile string
+	cert              atomic.Pointer[tls.Certificate]
+}
+
+func (c *certHolder) get(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.cert.Load(), nil }
+
+// reload reads the files again; on failure the last good pair stays.
+func (c *certHolder) reload() error {
+	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	if err != nil {
+		return fmt.Errorf("load -tls-cert %s and -tls-key %s: %w", c.certFile, c.keyFile, err)
+	}
+	c.cert.Store(&cert)
+	return nil
 }
 
 // selfSignedCert makes a certificate for localhost, the loopback addresses

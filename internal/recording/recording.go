@@ -3,7 +3,6 @@
 package recording
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +26,8 @@ type Recorder struct {
 	Log   *slog.Logger
 	// Failed counts a recording that failed; nil: not counted.
 	Failed func()
+	// Budget is -record-total (budget.go); nil: no total limit.
+	Budget *Budget
 }
 
 // recording is one session's file. Output comes from the relay's
@@ -36,7 +37,7 @@ type recording struct {
 	fail      func()
 	mu        sync.Mutex
 	f         *os.File
-	bw        *bufio.Writer
+	bw        *asciicast.File   // whole events only, within -record-total
 	cast      *asciicast.Writer // nil once the recording has stopped
 	start     time.Time
 	lastFlush time.Time
@@ -63,6 +64,9 @@ func (r *Recorder) NotStarted(session.End)      {}
 // type the browser gave (0 and "" when it gave none). On failure it logs
 // why and returns nil: the session goes on unrecorded.
 func (r *Recorder) Started(info session.Info) session.Watcher {
+	if !r.Budget.room(r.Log) {
+		return nil
+	}
 	now := time.Now()
 	path := filepath.Join(r.Dir, Name(now, info.ID))
 	// O_EXCL: never append to, or replace, another session's recording.
@@ -76,7 +80,7 @@ func (r *Recorder) Started(info session.Info) session.Watcher {
 	if cols <= 0 || rows <= 0 {
 		cols, rows = 80, 24
 	}
-	rec, err := newRecording(f, asciicast.Header{Width: cols, Height: rows, Timestamp: now, Title: info.Target, Term: info.Term}, r.Max, r.Input, info.Log, r.Failed)
+	rec, err := newRecording(f, asciicast.Header{Width: cols, Height: rows, Timestamp: now, Title: info.Target, Term: info.Term}, r.Max, r.Input, info.Log, r.Failed, r.Budget.shared())
 	if err != nil {
 		f.Close()
 		os.Remove(path) // no empty recordings left behind
@@ -94,8 +98,8 @@ func (r *Recorder) failed() {
 }
 
 // newRecording writes the header to f and returns the recording.
-func newRecording(f *os.File, h asciicast.Header, max int64, input bool, log *slog.Logger, fail func()) (*recording, error) {
-	bw := bufio.NewWriterSize(f, 32<<10)
+func newRecording(f *os.File, h asciicast.Header, max int64, input bool, log *slog.Logger, fail func(), budget *asciicast.Budget) (*recording, error) {
+	bw := asciicast.NewFile(f, budget)
 	cast, err := asciicast.NewWriter(bw, h, max)
 	if err == nil {
 		err = bw.Flush()
@@ -166,6 +170,9 @@ func (rec *recording) write(event func(time.Duration) error) {
 	case errors.Is(err, asciicast.ErrLimit):
 		rec.log.Info("recording stopped at -record-max; the session goes on", "file", rec.path, "bytes", rec.cast.Written())
 		rec.stop()
+	case errors.Is(err, asciicast.ErrBudget):
+		rec.log.Warn("recording stopped at -record-total; the session goes on", "file", rec.path, "bytes", rec.bw.Written())
+		rec.stop()
 	case err != nil:
 		rec.log.Warn("recording failed; the session goes on", "file", rec.path, "err", err)
 		if rec.fail != nil {
@@ -178,10 +185,7 @@ func (rec *recording) write(event func(time.Duration) error) {
 // stop writes out and closes the file; later events are dropped.
 func (rec *recording) stop() error {
 	err := rec.cast.Close(time.Since(rec.start))
-	if ferr := rec.bw.Flush(); err == nil {
-		err = ferr
-	}
-	if cerr := rec.f.Close(); err == nil {
+	if cerr := rec.bw.Close(); err == nil || errors.Is(err, asciicast.ErrBudget) {
 		err = cerr
 	}
 	rec.cast = nil

@@ -22,7 +22,7 @@ func TestWriteFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf lockedBuffer
-	rec, err := newRecording(w, asciicast.Header{Width: 80, Height: 24, Timestamp: time.Now()}, 1<<20, false, slog.New(slog.NewTextHandler(&buf, nil)), nil)
+	rec, err := newRecording(w, asciicast.Header{Width: 80, Height: 24, Timestamp: time.Now()}, 1<<20, false, slog.New(slog.NewTextHandler(&buf, nil)), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

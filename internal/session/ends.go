@@ -122,6 +122,8 @@ type End struct {
 	beforeTarget bool
 	// code overrides the kind's close code (a protocol error's 1007, say).
 	code int
+	// quiet: logged elsewhere (in aggregate), not as a line of its own.
+	quiet bool
 }
 
 // NewEnd is an end of kind k with words for the person (or the kind's own).

@@ -40,7 +40,9 @@ type Info struct {
 // direction.
 type Watcher interface {
 	// Input is what the browser sent, as the target gets it (before telnet
-	// escaping), then suffix (v1's CR LF); wire is the bytes written to the target.
+	// escaping), then suffix (v1's CR LF), just before it is written, so
+	// that it comes before whatever the target answers; wire is the bytes
+	// to be written to the target.
 	Input(p []byte, suffix string, wire int)
 	// Output is what the browser gets (telnet commands removed); wire is
 	// the bytes read from the target.

@@ -45,10 +45,10 @@ func (c *raw) fromBrowser(s *Session, m wsframe.Message) (End, bool) {
 		}
 		data = c.up[:n]
 	}
+	s.obs.input(data, "", len(data)) // before the target can answer it
 	n, err := s.writeTarget(data)
 	s.up.Add(int64(n))
 	s.active()
-	s.obs.input(data, "", n)
 	if err != nil {
 		return withErr(TargetWriteFailed, err), false
 	}

@@ -54,6 +54,16 @@ type Env struct {
 	ResumeBuffer        int           // the output a resumable session keeps unacknowledged (at least 64 KiB)
 	Observers           []Observer    // metrics, recordings
 	Resumes             *Registry     // resumable sessions by id; required when ResumeWindow > 0
+	// ResumeGuard, when set, counts resumes of unknown sessions per
+	// client address and refuses an address that guesses: it gets the
+	// same answer as an unknown id, and the guard logs in aggregate.
+	ResumeGuard Guard
+}
+
+// Guard limits failures per client address.
+type Guard interface {
+	Allow(addr string) (ok bool, retryAfter time.Duration)
+	Fail(addr string)
 }
 
 // Target is what a session dials.
@@ -203,7 +213,9 @@ func (s *Session) refuse(e End) {
 	if e.Err != nil {
 		attrs = append(attrs, "err", e.Err)
 	}
-	s.log.Info("session refused", attrs...)
+	if !e.quiet {
+		s.log.Info("session refused", attrs...)
+	}
 	s.cfg.Done()
 }
 
@@ -358,10 +370,22 @@ func (s *Session) resumeOther(data []byte) End {
 	if s.env.Resumes == nil || s.env.ResumeWindow <= 0 {
 		return refused(errUnknownSession)
 	}
+	unknown := End{Kind: ResumeRefused, Text: errUnknownSession.Error()}
+	if g := s.env.ResumeGuard; g != nil {
+		if ok, _ := g.Allow(s.cfg.Client); !ok {
+			unknown.quiet = true // the guard logs guessers in aggregate
+			return unknown
+		}
+	}
 	other := s.env.Resumes.lookup(req.ID, s.cfg.User)
 	if other == nil {
+		if g := s.env.ResumeGuard; g != nil {
+			g.Fail(s.cfg.Client)
+			unknown.quiet = true
+			return unknown
+		}
 		s.log.Warn("resume refused", "reason", "unknown session", "id", shortID(req.ID))
-		return End{Kind: ResumeRefused, Text: errUnknownSession.Error()}
+		return unknown
 	}
 	if err := other.resume(s.cfg.WS, req.Offset, s.cfg.Client); err != nil {
 		return refused(err)

@@ -44,10 +44,10 @@ func (c *v1) fromBrowser(s *Session, m wsframe.Message) (End, bool) {
 	// the target may be telnet: double it as IAC IAC.
 	c.up = telnet.Escape(c.up[:0], m.Data)
 	c.up = append(c.up, '\r', '\n')
+	s.obs.input(m.Data, "\r\n", len(c.up)) // before the target can answer it
 	n, err := s.writeTarget(c.up)
 	s.up.Add(int64(n))
 	s.active()
-	s.obs.input(m.Data, "\r\n", n)
 	if err != nil {
 		return withErr(TargetWriteFailed, err), false
 	}

@@ -201,20 +201,23 @@ func (c *v2) fromBrowser(s *Session, m wsframe.Message) (End, bool) {
 	}
 	var n int
 	var err error
+	// The observers see the input before the target can answer it.
 	if c.tel == nil {
+		s.obs.input(m.Data, "", len(m.Data))
 		n, err = s.writeTarget(m.Data)
 	} else {
 		n, err = c.writeTarget(s.target, func() []byte {
-			if !c.escaping() {
-				return m.Data
+			b := m.Data
+			if c.escaping() {
+				c.up = c.tel.Encode(c.up[:0], m.Data)
+				b = c.up
 			}
-			c.up = c.tel.Encode(c.up[:0], m.Data)
-			return c.up
+			s.obs.input(m.Data, "", len(b))
+			return b
 		})
 	}
 	s.up.Add(int64(n))
 	s.active()
-	s.obs.input(m.Data, "", n)
 	if err != nil {
 		return withErr(TargetWriteFailed, err), false
 	}
