@@ -85,15 +85,12 @@ type resumable struct {
 	// for the detach's log line.
 	cause error
 
-	// The output the browser has not acknowledged is buf[head:tail], the
-	// bytes from offset base on. The target is read into buf[tail:]
-	// (lent: the target reader holds that part now).
-	buf        []byte
-	head, tail int
-	base       int64
-	lent       bool
-	lentLen    int // how much was lent
-	want       int // the room the next read should get: minRead, doubling for floods
+	// The output the browser has not acknowledged; the target is read
+	// into its free part (lent: the target reader holds that part now).
+	out     ring
+	lent    bool
+	lentLen int // how much was lent
+	want    int // the room the next read should get: minRead, doubling for floods
 
 	in, inAcked int64 // browser bytes taken (counted as read, before they are handed to the target), and acknowledged
 	ackTimer    *time.Timer
@@ -299,7 +296,7 @@ func (r *resumable) lose(ws *wsframe.Conn, cause error) {
 // acknowledged -resume-buffer bytes).
 func (r *resumable) fill(tr *targetReader) ([]byte, error) {
 	r.mu.Lock()
-	for r.tail-r.head >= r.limit && !r.stopping {
+	for r.out.n >= r.limit && !r.stopping {
 		r.cond.Wait()
 	}
 	stopping := r.stopping
@@ -322,43 +319,19 @@ func (r *resumable) fill(tr *targetReader) ([]byte, error) {
 	return p, err
 }
 
-// lend gives the target reader the free end of the buffer, making room
-// first if there is too little: an empty buffer starts again at its
-// front; one more than half full of unacknowledged output grows (up to
-// -resume-buffer, never beyond); otherwise what is unacknowledged moves to
-// the front, under sendMu, since writers read it.
+// lend gives the target reader the free part of the buffer after what
+// is kept, growing the storage (never beyond -resume-buffer) if too little
+// is free. It holds sendMu for a moment: a resume may still be sending
+// bytes that an acknowledgement has freed meanwhile, and those must not be
+// read over until it is done.
 func (r *resumable) lend() []byte {
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
 	r.mu.Lock()
-	room := r.limit - (r.tail - r.head)
-	need := min(room, r.want)
-	if cap(r.buf)-r.tail < need {
-		n := r.tail - r.head
-		switch {
-		case n == 0:
-			r.head, r.tail = 0, 0
-			if cap(r.buf) < need {
-				r.buf = make([]byte, min(r.limit, max(need, 2*cap(r.buf))))
-			}
-		case cap(r.buf) < r.limit && (n > cap(r.buf)/2 || cap(r.buf)-n < need):
-			grown := make([]byte, min(r.limit, max(2*cap(r.buf), n+need)))
-			copy(grown, r.buf[r.head:r.tail])
-			r.buf, r.head, r.tail = grown, 0, n
-		default:
-			r.mu.Unlock()
-			r.sendMu.Lock()
-			r.mu.Lock()
-			n = r.tail - r.head // acks may have come meanwhile
-			copy(r.buf, r.buf[r.head:r.tail])
-			r.head, r.tail = 0, n
-			r.sendMu.Unlock()
-		}
-	}
-	r.buf = r.buf[:cap(r.buf)]
-	r.lent = true
-	room = r.limit - (r.tail - r.head)
-	p := r.buf[r.tail:min(len(r.buf), r.tail+room, r.tail+readBufSize)]
-	r.lentLen = len(p)
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	room := r.limit - r.out.n
+	p := r.out.free(min(room, r.want), min(room, readBufSize), r.limit)
+	r.lent, r.lentLen = true, len(p)
 	return p
 }
 
@@ -378,10 +351,10 @@ func (r *resumable) output(p []byte) error {
 	defer r.sendMu.Unlock()
 	r.mu.Lock()
 	if len(p) > 0 {
-		if r.lent && &p[0] == &r.buf[r.tail] {
-			r.tail += len(p)
+		if t := r.out.tail(); r.lent && t < len(r.out.buf) && &p[0] == &r.out.buf[t] {
+			r.out.added(len(p))
 		} else {
-			r.keep(p)
+			r.out.appended(p) // not read into the buffer: not the v2 codec's way
 		}
 	}
 	r.lent = false
@@ -393,18 +366,6 @@ func (r *resumable) output(p []byte) error {
 		}
 	}
 	return nil
-}
-
-// keep appends output that was not read into the buffer. Call with mu held.
-func (r *resumable) keep(p []byte) {
-	n := r.tail - r.head
-	if cap(r.buf)-r.tail < len(p) {
-		grown := make([]byte, max(2*cap(r.buf), n+len(p), minRead))
-		copy(grown, r.buf[r.head:r.tail])
-		r.buf, r.head, r.tail = grown, 0, n
-	}
-	r.buf = r.buf[:cap(r.buf)]
-	r.tail += copy(r.buf[r.tail:], p)
 }
 
 // liveSocket is the attached socket if output may go to it. Call with mu held.
@@ -470,12 +431,9 @@ func (r *resumable) acked(offset int64) bool {
 // ackLocked forgets the output before offset. Offsets that go backwards or
 // beyond what was sent are ignored. Call with mu held.
 func (r *resumable) ackLocked(offset int64) {
-	if offset <= r.base || offset > r.base+int64(r.tail-r.head) {
-		return
+	if r.out.ack(offset) {
+		r.cond.Broadcast()
 	}
-	r.head += int(offset - r.base)
-	r.base = offset
-	r.cond.Broadcast()
 }
 
 // sendAck acknowledges the browser's bytes taken so far, on the live
@@ -555,10 +513,12 @@ func (r *resumable) stopped() {
 // pong after bound is lost, whatever TCP thinks: closing it makes the
 // reading side detach. While idle, the buffer's storage is let go.
 func (r *resumable) ping(now time.Time, bound time.Duration) (End, bool) {
+	r.sendMu.Lock() // no resume is sending from the storage
 	r.mu.Lock()
-	if r.head == r.tail && !r.lent {
-		r.buf, r.head, r.tail = nil, 0, 0 // nothing waits for an ack: an idle session holds no buffer
+	if !r.lent {
+		r.out.release(false) // if nothing waits for an ack: an idle session holds no buffer
 	}
+	r.sendMu.Unlock()
 	ws := r.ws
 	if ws == nil {
 		r.mu.Unlock()
@@ -594,8 +554,8 @@ func (r *resumable) resume(ws *wsframe.Conn, offset int64, client string) error 
 		r.mu.Unlock()
 		return errUnknownSession
 	}
-	if offset < r.base || offset > r.base+int64(r.tail-r.head) {
-		have := fmt.Sprintf("%d to %d", r.base, r.base+int64(r.tail-r.head))
+	if !r.out.holds(offset) {
+		have := fmt.Sprintf("%d to %d", r.out.base, r.out.base+int64(r.out.n))
 		r.mu.Unlock()
 		return fmt.Errorf("offset %d is outside what the gateway still holds (%s); connect again", offset, have)
 	}
@@ -632,13 +592,12 @@ func (r *resumable) resume(ws *wsframe.Conn, offset int64, client string) error 
 	defer r.sendMu.Unlock()
 	r.mu.Lock()
 	r.ackLocked(offset) // a resume acknowledges what the browser has
-	from := r.head + int(max(offset, r.base)-r.base)
-	backlog := r.buf[from:r.tail]
+	b1, b2 := r.out.from(max(offset, r.out.base))
 	end, closed := r.decided, r.closedMsg
-	held := cap(r.buf)
+	held := len(r.out.buf)
 	r.mu.Unlock()
 	// buffer: the memory the session held for its output (at most -resume-buffer).
-	r.s.log.Info("session resumed", append(attrs, "backlog", len(backlog), "buffer", held)...)
+	r.s.log.Info("session resumed", append(attrs, "backlog", len(b1)+len(b2), "buffer", held)...)
 
 	send := func() error {
 		if err := ws.Writer().WriteFrame(wsframe.OpText, []byte("SUCC")); err != nil {
@@ -652,8 +611,12 @@ func (r *resumable) resume(ws *wsframe.Conn, offset int64, client string) error 
 				return err
 			}
 		}
-		if len(backlog) > 0 {
-			return ws.Writer().WriteFrame(wsframe.OpBinary, backlog)
+		for _, b := range [][]byte{b1, b2} {
+			if len(b) > 0 {
+				if err := ws.Writer().WriteFrame(wsframe.OpBinary, b); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	}
@@ -683,6 +646,11 @@ func (r *resumable) finish() {
 	ws := r.ws
 	e := r.decided
 	r.mu.Unlock()
+	r.sendMu.Lock() // a resume still sending from the storage is done
+	r.mu.Lock()
+	r.out.release(true)
+	r.mu.Unlock()
+	r.sendMu.Unlock()
 	if ws != nil {
 		if e != nil {
 			ws.WriteClose(e.Code(), e.Reason()) // nothing if it went out

@@ -31,7 +31,7 @@ func TestBufferNeverOverLimit(t *testing.T) {
 		var base int64
 		next := byte(0)
 		for step := range 3000 {
-			if r.tail-r.head < r.limit {
+			if r.out.n < r.limit {
 				p := r.lend()
 				n := min(len(p), 1+step*7919%(64<<10))
 				for i := range n {
@@ -50,11 +50,12 @@ func TestBufferNeverOverLimit(t *testing.T) {
 				kept = kept[ack-base:]
 				base = ack
 			}
-			if cap(r.buf) > limit {
-				t.Fatalf("limit %d: the buffer holds %d bytes of storage", limit, cap(r.buf))
+			if len(r.out.buf) > limit {
+				t.Fatalf("limit %d: the buffer holds %d bytes of storage", limit, len(r.out.buf))
 			}
-			if got := r.buf[r.head:r.tail]; string(got) != string(kept) || r.base != base {
-				t.Fatalf("limit %d, step %d: the buffer keeps %d bytes from %d, want %d from %d", limit, step, len(got), r.base, len(kept), base)
+			a, b := r.out.from(r.out.base)
+			if got := append(append([]byte{}, a...), b...); string(got) != string(kept) || r.out.base != base {
+				t.Fatalf("limit %d, step %d: the buffer keeps %d bytes from %d, want %d from %d", limit, step, len(got), r.out.base, len(kept), base)
 			}
 		}
 	}

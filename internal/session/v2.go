@@ -236,6 +236,12 @@ func (c *v2) control(s *Session, data []byte) (End, bool) {
 		return End{}, true
 	}
 	complain := func(msg string) (End, bool) { return answer(Control{Type: "error", Message: msg}) }
+	if offset, ok := quickAck(data); ok {
+		if !s.b.acked(offset) {
+			return complain("ack: this session was not opened with resume=1")
+		}
+		return End{}, true
+	}
 	var m Control
 	if err := json.Unmarshal(data, &m); err != nil {
 		return complain("a text message must be a JSON control message: " + err.Error())
@@ -284,6 +290,30 @@ func (c *v2) control(s *Session, data []byte) (End, bool) {
 		return withErr(TargetWriteFailed, err), false
 	}
 	return End{}, true
+}
+
+// ackPrefix is how the page writes an ack. One comes every 64 KiB of
+// output, so it is read without encoding/json, which would allocate; any
+// other spelling of an ack goes the long way.
+const ackPrefix = `{"type":"ack","offset":`
+
+// quickAck reads {"type":"ack","offset":N} written exactly so.
+func quickAck(data []byte) (int64, bool) {
+	if len(data) < len(ackPrefix)+2 || string(data[:len(ackPrefix)]) != ackPrefix || data[len(data)-1] != '}' {
+		return 0, false
+	}
+	digits := data[len(ackPrefix) : len(data)-1]
+	if len(digits) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // toBrowser sends the target's bytes on as read: telnet commands answered

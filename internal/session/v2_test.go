@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -48,5 +49,34 @@ func TestControlRoundTrip(t *testing.T) {
 	}
 	if got := string(Control{Type: "resumed", Offset: new(int64), Received: &n}.encode()); got != `{"type":"resumed","offset":0,"received":7}` {
 		t.Errorf("resumed encodes as %s", got)
+	}
+}
+
+// TestQuickAck: the fast reading of an ack agrees with encoding/json on
+// what it accepts, and leaves everything else to it.
+func TestQuickAck(t *testing.T) {
+	for in, want := range map[string]int64{
+		`{"type":"ack","offset":0}`:                   0,
+		`{"type":"ack","offset":65536}`:               65536,
+		`{"type":"ack","offset":999999999999999999}`:  999999999999999999,
+		`{"type":"ack","offset":-1}`:                  -2,
+		`{"type":"ack","offset":1e3}`:                 -2,
+		`{"type":"ack","offset":"7"}`:                 -2,
+		`{"type":"ack","offset":1} `:                  -2,
+		`{"type":"ack", "offset":1}`:                  -2,
+		`{"type":"ack","offset":}`:                    -2,
+		`{"type":"ack","offset":9999999999999999999}`: -2,
+	} {
+		n, ok := quickAck([]byte(in))
+		if want == -2 {
+			if ok {
+				t.Errorf("quickAck(%s) took it as %d; it should go the long way", in, n)
+			}
+			continue
+		}
+		var m Control
+		if !ok || n != want || json.Unmarshal([]byte(in), &m) != nil || *m.Offset != n {
+			t.Errorf("quickAck(%s) = %d, %v; want %d", in, n, ok, want)
+		}
 	}
 }
