@@ -335,7 +335,17 @@ func (r *resumable) lend() []byte {
 	return p
 }
 
-func (r *resumable) unused() { r.release() }
+// unused: the socket had nothing after all. A session waiting for its
+// target holds no storage (it was lent before the read found out), as
+// the direct side holds no pooled buffer.
+func (r *resumable) unused() {
+	r.sendMu.Lock() // no resume is sending from the storage
+	r.mu.Lock()
+	r.lent = false
+	r.out.release(false)
+	r.mu.Unlock()
+	r.sendMu.Unlock()
+}
 
 func (r *resumable) release() {
 	r.mu.Lock()
