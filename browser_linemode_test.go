@@ -9,20 +9,12 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
-	mathrand "math/rand/v2"
 	"net"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -248,124 +240,4 @@ func browserTestTerminalPasswordEcho(t *testing.T, browserCtx context.Context) {
 	}
 	p.wait("the command shown and answered", browserTermHasLine("> look")+` && `+browserTermHas("You see nothing special."))
 	p.screenshot("terminal-password-echo.png")
-}
-
-// startTinyMUX runs a fresh TinyMUX (Debian's tinymux package, installed
-// for the test by tinymux-install) on loopback and returns its address.
-//
-// TinyMUX takes its port as a number in netmux.conf and cannot be given
-// a listening socket, so a free port cannot be taken without opening and
-// closing one first, which STYLE.md rules out (another process may take
-// it in between). Running it in a network namespace of its own (unshare
-// -n) would free 2860, but the gateway in this process could not reach
-// it there. So a random high port is tried, and another if it is taken:
-// netmux does not exit when its bind fails, so the test recognises its
-// own TinyMUX by a random word in the welcome screen (connect.txt).
-// ip_address keeps it on loopback. netmux is started as Startmux starts
-// it, but in the foreground, so that the test owns the process.
-func startTinyMUX(t *testing.T) string {
-	t.Helper()
-	const install = "/usr/games/tinymux-install"
-	if _, err := os.Stat(install); err != nil {
-		const hint = "tinymux not found; install it with: apt-get install tinymux"
-		if os.Getenv("CI") != "" {
-			t.Fatal(hint)
-		}
-		t.Skip(hint)
-	}
-	dir := t.TempDir()
-	cmd := exec.Command(install)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("tinymux-install: %v\n%s", err, out)
-	}
-	game := filepath.Join(dir, "tinymux", "game")
-	conf, err := os.ReadFile(filepath.Join(game, "netmux.conf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	word := make([]byte, 8)
-	rand.Read(word)
-	marker := "wstelnet-test-" + hex.EncodeToString(word)
-	welcome := filepath.Join(game, "text", "connect.txt")
-	os.Remove(welcome) // a link to the package's file
-	if err := os.WriteFile(welcome, []byte("Welcome to TinyMUX ("+marker+")\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for try := 0; try < 5; try++ {
-		port := 20000 + mathrand.IntN(30000)
-		c := strings.Replace(string(conf), "\nport 2860\n", fmt.Sprintf("\nport %d\nip_address 127.0.0.1\n", port), 1)
-		if err := os.WriteFile(filepath.Join(game, "netmux.conf"), []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		mux := exec.Command("./bin/netmux", "-c", "netmux.conf", "-p", "netmux.pid", "-e", ".")
-		mux.Dir = game
-		mux.Env = []string{"LD_LIBRARY_PATH=./bin", "PATH=/usr/bin:/bin"}
-		mux.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its slaves go with it
-		if err := mux.Start(); err != nil {
-			t.Fatalf("start netmux: %v", err)
-		}
-		stop := func() {
-			syscall.Kill(-mux.Process.Pid, syscall.SIGKILL)
-			mux.Wait()
-		}
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		if tinyMUXAnswers(addr, marker) {
-			t.Cleanup(stop)
-			return addr
-		}
-		stop()
-		t.Logf("TinyMUX on port %d did not answer (taken?); trying another", port)
-	}
-	t.Fatal("TinyMUX did not start on any of 5 ports; see its log in the game directory")
-	return ""
-}
-
-// tinyMUXAnswers polls addr until the TinyMUX there shows the welcome
-// screen with marker: false if another program answers or none does.
-func tinyMUXAnswers(addr, marker string) bool {
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			time.Sleep(20 * time.Millisecond) // polling for the listener, with a deadline
-			continue
-		}
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		var seen bytes.Buffer
-		buf := make([]byte, 4096)
-		for !strings.Contains(seen.String(), marker) {
-			n, err := c.Read(buf)
-			seen.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		c.Close()
-		return strings.Contains(seen.String(), marker)
-	}
-	return false
-}
-
-// browserTestTerminalTinyMUX: a real MUD that never offers ECHO. In
-// terminal mode the wizard logs in, sees what is typed, and talks.
-func browserTestTerminalTinyMUX(t *testing.T, browserCtx context.Context) {
-	addr := startTinyMUX(t)
-	p := browserSetup(t, browserCtx)
-	p.openTerminal(addr)
-	p.wait("the welcome screen", browserTermHas("Welcome to TinyMUX"))
-	p.typeKeys("connect wizx" + kb.Backspace + "ard potrzebie")
-	p.wait("what is typed, shown", browserTermHasLine("connect wizard potrzebie"))
-	p.typeKeys("\r")
-	p.wait("the wizard in the game", browserTermHas("MAIL:"))
-	p.typeKeys("say hello\r")
-	p.wait("the answer to say", browserTermHasLine(`You say, "hello"`))
-	if !browserEval[bool](p, browserTermHasLine("say hello")) {
-		t.Error("the typed command is not shown")
-	}
-	p.typeKeys("think 6 times 7 is [mul(6,7)]\r")
-	p.wait("the answer to think", browserTermHasLine("6 times 7 is 42"))
-	p.screenshot("terminal-tinymux.png")
-	p.typeKeys("QUIT\r")
-	p.wait("the end", `document.body.dataset.state === 'idle'`)
 }

@@ -1,0 +1,12 @@
+//go:build !unix
+
+package main
+
+import (
+	"context"
+	"testing"
+)
+
+func browserTestTerminalTinyMUX(t *testing.T, _ context.Context) {
+	t.Skip("TinyMUX is started as a Unix process group")
+}
