@@ -31,6 +31,34 @@ func TestBrowserResume(t *testing.T) {
 	t.Run("DisconnectWhileReconnecting", func(t *testing.T) { browserTestResumeDisconnect(t, browserCtx) })
 	t.Run("Frozen", func(t *testing.T) { browserTestResumeFrozen(t, browserCtx) })
 	t.Run("Ends", func(t *testing.T) { browserTestEnds(t, browserCtx) })
+	t.Run("GatewayShutdown", func(t *testing.T) { browserTestGatewayShutdown(t, browserCtx) })
+}
+
+// browserTestGatewayShutdown: the real gateway shuts down under a
+// resumable session (the page's default): the page says the gateway is
+// shutting down, with 1001, and does not try to resume.
+func browserTestGatewayShutdown(t *testing.T, browserCtx context.Context) {
+	p := browserSetup(t, browserCtx)
+	p.open()
+	p.connectTo(p.echoAddr)
+	p.waitConnected(1)
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), browserWait)
+		defer cancel()
+		done <- p.gw.Shutdown(ctx)
+	}()
+	p.wait("the end", `document.getElementById('connect-button').textContent === 'Connect' &&
+		document.getElementById('status').textContent.startsWith('Disconnected')`)
+	if got, want := p.text("status"), "Disconnected: the gateway is shutting down (close code 1001)."; got != want {
+		t.Errorf("status %q, want %q", got, want)
+	}
+	if !browserEval[bool](p, `document.getElementById('banner').hidden`) {
+		t.Errorf("the banner shows %q: the page tried to resume a session the gateway ended", p.text("banner-text"))
+	}
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
 }
 
 // resumeLines is how many numbered lines the target prints, one every
