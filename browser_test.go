@@ -64,6 +64,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("TerminalBareLF", func(t *testing.T) { browserTestTerminalBareLF(t, browserCtx) })
 	t.Run("TerminalPasswordEcho", func(t *testing.T) { browserTestTerminalPasswordEcho(t, browserCtx) })
 	t.Run("TerminalTinyMUX", func(t *testing.T) { browserTestTerminalTinyMUX(t, browserCtx) })
+	t.Run("LineTinyMUX", func(t *testing.T) { browserTestLineTinyMUX(t, browserCtx) })
 	t.Run("PhonePortrait", func(t *testing.T) { browserTestPhonePortrait(t, browserCtx) })
 }
 

@@ -10,3 +10,7 @@ import (
 func browserTestTerminalTinyMUX(t *testing.T, _ context.Context) {
 	t.Skip("TinyMUX is started as a Unix process group")
 }
+
+func browserTestLineTinyMUX(t *testing.T, _ context.Context) {
+	t.Skip("TinyMUX is started as a Unix process group")
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	mathrand "math/rand/v2"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,4 +140,25 @@ func browserTestTerminalTinyMUX(t *testing.T, browserCtx context.Context) {
 	p.screenshot("terminal-tinymux.png")
 	p.typeKeys("QUIT\r")
 	p.wait("the end", `document.body.dataset.state === 'idle'`)
+}
+
+// browserTestLineTinyMUX: the same game in line mode: the console shows
+// what is typed and the game's answers.
+func browserTestLineTinyMUX(t *testing.T, browserCtx context.Context) {
+	addr := startTinyMUX(t)
+	host, port, _ := net.SplitHostPort(addr)
+	p := browserSetup(t, browserCtx)
+	p.openHash(url.Values{"mode": {"line"}, "host": {host}, "port": {port}}.Encode()) // connects
+	has := func(text string) string {
+		return fmt.Sprintf(`[...document.querySelectorAll('#console .line.out')].some(l => l.textContent.includes(%s))`, browserJS(text))
+	}
+	p.wait("the welcome screen", has("Welcome to TinyMUX"))
+	p.sendLine("connect wizard potrzebie")
+	p.wait("the wizard in the game", has("MAIL:"))
+	p.sendLine("say hello")
+	p.wait("the answer to say", browserHasLine("out", `You say, "hello"`))
+	if !browserEval[bool](p, browserHasLine("in", "say hello")) {
+		t.Error("the typed command is not shown in the console")
+	}
+	p.screenshot("line-tinymux.png")
 }
