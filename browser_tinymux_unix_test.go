@@ -97,10 +97,11 @@ func startTinyMUX(t *testing.T) string {
 // screen with marker: false if another program answers or none does.
 func tinyMUXAnswers(addr, marker string) bool {
 	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	tick := time.NewTicker(20 * time.Millisecond) // polling for the listener, with a deadline
+	defer tick.Stop()
+	for ; time.Now().Before(deadline); <-tick.C {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
-			time.Sleep(20 * time.Millisecond) // polling for the listener, with a deadline
 			continue
 		}
 		c.SetDeadline(time.Now().Add(5 * time.Second))

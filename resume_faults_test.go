@@ -20,26 +20,28 @@ import (
 // (issue 15). Each of these failed on the session code before the engine
 // moved to internal/session.
 
-// stalled waits until progress stops moving for a while: the pipeline it
-// measures is full and something in it is blocked. This is not a sleep for
-// readiness: there is no event for "a write is blocked", and the test
-// only needs the state to have been reached, however long it takes.
+// stalled waits, polling with a deadline, until progress has stopped
+// moving for 400 ms: the pipeline it measures is full and a write in it
+// is blocked. There is no event for "a write is blocked"; the test only
+// needs that state to have been reached, however long it takes.
 func stalled(t *testing.T, what string, progress func() int64) int64 {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.After(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	last, since := progress(), time.Now()
-	for time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	for {
+		select {
+		case <-deadline:
+			t.Fatalf("%s never stalled", what)
+		case <-tick.C:
+		}
 		if p := progress(); p != last {
 			last, since = p, time.Now()
-			continue
-		}
-		if time.Since(since) > 400*time.Millisecond {
+		} else if time.Since(since) > 400*time.Millisecond {
 			return last
 		}
 	}
-	t.Fatalf("%s never stalled", what)
-	return 0
 }
 
 // TestResumeStuckWriteCountedOnce: the old connection's input is stuck
