@@ -58,64 +58,44 @@ type Watcher interface {
 	Ended(e End, duration time.Duration) []any
 }
 
-// watchers fans one session's events out to its observers' watchers, and
-// recovers their panics: nothing an observer does can break a session.
+// watchers fans one session's events out to its observers' watchers.
+// Nothing an observer does can break a session: its panics are recovered
+// (guard). A nil *watchers (a session that never started) does nothing.
 type watchers struct {
 	ws  []Watcher
 	log *slog.Logger
 }
 
-func (w *watchers) safely(f func(Watcher)) {
-	if w == nil {
-		return
-	}
-	for _, x := range w.ws {
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					w.log.Error("an observer failed; the session goes on", "panic", r)
-				}
-			}()
-			f(x)
-		}()
-	}
-}
-
-func (w *watchers) input(p []byte, suffix string, wire int) {
-	if w == nil {
-		return
-	}
-	for _, x := range w.ws {
-		w.guard(func() { x.Input(p, suffix, wire) })
-	}
-}
-
-func (w *watchers) output(p []byte, wire int) {
-	if w == nil {
-		return
-	}
-	for _, x := range w.ws {
-		w.guard(func() { x.Output(p, wire) })
-	}
-}
-
-// guard runs one call, recovering a panic.
-func (w *watchers) guard(f func()) {
+// guard runs one call to an observer, recovering a panic.
+func guard(log *slog.Logger, f func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			w.log.Error("an observer failed; the session goes on", "panic", r)
+			log.Error("an observer failed; the session goes on", "panic", r)
 		}
 	}()
 	f()
 }
 
-func (w *watchers) resize(cols, rows int) { w.safely(func(x Watcher) { x.Resize(cols, rows) }) }
-func (w *watchers) detached()             { w.safely(func(x Watcher) { x.Detached() }) }
-func (w *watchers) resumed()              { w.safely(func(x Watcher) { x.Resumed() }) }
+func (w *watchers) each(f func(Watcher)) {
+	if w == nil {
+		return
+	}
+	for _, x := range w.ws {
+		guard(w.log, func() { f(x) })
+	}
+}
+
+func (w *watchers) input(p []byte, suffix string, wire int) {
+	w.each(func(x Watcher) { x.Input(p, suffix, wire) })
+}
+func (w *watchers) output(p []byte, wire int) { w.each(func(x Watcher) { x.Output(p, wire) }) }
+func (w *watchers) resize(cols, rows int)     { w.each(func(x Watcher) { x.Resize(cols, rows) }) }
+func (w *watchers) detached()                 { w.each(func(x Watcher) { x.Detached() }) }
+func (w *watchers) resumed()                  { w.each(func(x Watcher) { x.Resumed() }) }
 
 func (w *watchers) ended(e End, d time.Duration) []any {
 	var attrs []any
-	w.safely(func(x Watcher) { attrs = append(attrs, x.Ended(e, d)...) })
+	w.each(func(x Watcher) { attrs = append(attrs, x.Ended(e, d)...) })
 	return attrs
 }
 
@@ -125,31 +105,22 @@ type observers struct {
 	log *slog.Logger
 }
 
-func (o observers) guard(f func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			o.log.Error("an observer failed; the session goes on", "panic", r)
-		}
-	}()
-	f()
-}
-
 func (o observers) dialed(took time.Duration, err error) {
 	for _, x := range o.os {
-		o.guard(func() { x.Dialed(took, err) })
+		guard(o.log, func() { x.Dialed(took, err) })
 	}
 }
 
 func (o observers) notStarted(e End) {
 	for _, x := range o.os {
-		o.guard(func() { x.NotStarted(e) })
+		guard(o.log, func() { x.NotStarted(e) })
 	}
 }
 
 func (o observers) started(info Info) *watchers {
 	w := &watchers{log: info.Log}
 	for _, x := range o.os {
-		o.guard(func() {
+		guard(o.log, func() {
 			if wt := x.Started(info); wt != nil {
 				w.ws = append(w.ws, wt)
 			}

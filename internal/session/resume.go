@@ -391,28 +391,27 @@ func (r *resumable) liveSocket() *wsframe.Conn {
 func (r *resumable) text(p []byte) error {
 	r.sendMu.Lock()
 	defer r.sendMu.Unlock()
-	r.mu.Lock()
-	ws := r.liveSocket()
-	r.mu.Unlock()
-	if ws != nil {
-		if err := ws.Writer().WriteFrame(wsframe.OpText, p); err != nil {
-			r.lose(ws, fmt.Errorf("write: %w", err))
-		}
-	}
+	r.toLive(wsframe.OpText, p)
 	return nil
 }
 
 // reply answers the browser on the live socket, without waiting for output.
 func (r *resumable) reply(p []byte) error {
+	r.toLive(wsframe.OpText, p)
+	return nil
+}
+
+// toLive writes one frame to the live socket, if there is one; a failed
+// write is a lost connection.
+func (r *resumable) toLive(op byte, p []byte) {
 	r.mu.Lock()
 	ws := r.liveSocket()
 	r.mu.Unlock()
 	if ws != nil {
-		if err := ws.Writer().WriteFrame(wsframe.OpText, p); err != nil {
+		if err := ws.Writer().WriteFrame(op, p); err != nil {
 			r.lose(ws, fmt.Errorf("write: %w", err))
 		}
 	}
-	return nil
 }
 
 func (r *resumable) frames(emit func(add func(op byte, p []byte) error) error) error {

@@ -205,7 +205,7 @@ func (s *Session) refuse(e End) {
 	s.cfg.WS.WriteClose(e.Code(), e.Reason()) // nothing if the browser's close was answered
 	s.cfg.WS.Linger(closeGrace)
 	s.cancel(nil)
-	observers{env(s).Observers, s.log}.notStarted(e)
+	observers{s.env.Observers, s.log}.notStarted(e)
 	attrs := []any{"reason", e.Log()}
 	if e.Text != "" && e.Text != e.Log() {
 		attrs = append(attrs, "text", e.Text)
@@ -219,8 +219,6 @@ func (s *Session) refuse(e End) {
 	s.cfg.Done()
 }
 
-func env(s *Session) *Env { return s.env }
-
 // finish is the end of a session that started: the browser's side is
 // closed (its close frame went out in the relay's end), the log line,
 // and the slot goes back. It runs once, when both directions are over.
@@ -229,7 +227,7 @@ func (s *Session) finish(e End) {
 	s.stopKeepalive()
 	s.b.finish()
 	attrs := []any{"reason", e.Log(), "bytes_up", s.up.Load(), "bytes_down", s.down.Load(), "duration", time.Since(s.start).Round(time.Millisecond)}
-	if r, ok := s.b.(*resumable); ok {
+	if r := s.res.Load(); r != nil {
 		attrs = append(attrs, "resumes", r.resumeCount())
 	}
 	if e.Err != nil {
@@ -338,9 +336,7 @@ func (s *Session) readTarget() (Target, End, bool) {
 		return Target{}, endNoTarget(s.env.FirstMessageTimeout), false
 	case err != nil:
 		e := endOfRead(err)
-		if !e.Kind.Started() || e.Kind == ClientClosed || e.Kind == ClientLost {
-			e.beforeTarget = true
-		}
+		e.beforeTarget = true
 		return Target{}, e, false
 	case !m.Text:
 		return Target{}, NewEnd(BadTarget, "the first message must be a text message host:port, not binary"), false
