@@ -5,6 +5,7 @@ package metrics
 import (
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -232,7 +233,10 @@ func (m *Metrics) Started(info session.Info) session.Watcher {
 type watch struct {
 	m        *Metrics
 	protocol string
-	detached bool // owned by the session's goroutines, which call Detached, Resumed and Ended in turn
+	// detached: the session is counted in the detached gauge. Detached,
+	// Resumed and Ended come from different goroutines (a resume runs on
+	// the new connection's), hence the atomic swap.
+	detached atomic.Bool
 }
 
 func (w *watch) Input(_ []byte, _ string, wire int) {
@@ -250,20 +254,20 @@ func (w *watch) Output(_ []byte, wire int) {
 func (w *watch) Resize(int, int) {}
 
 func (w *watch) Detached() {
-	w.detached = true
-	w.m.detached.Inc()
+	if !w.detached.Swap(true) {
+		w.m.detached.Inc()
+	}
 }
 
 func (w *watch) Resumed() {
-	if w.detached {
-		w.detached = false
+	if w.detached.Swap(false) {
 		w.m.detached.Dec()
 	}
 	w.m.resumes.Inc()
 }
 
 func (w *watch) Ended(e session.End, d time.Duration) []any {
-	if w.detached {
+	if w.detached.Swap(false) {
 		w.m.detached.Dec()
 	}
 	w.m.open.WithLabelValues(w.protocol).Dec()
