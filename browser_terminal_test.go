@@ -480,7 +480,9 @@ func browserTestPhoneKeyBar(t *testing.T, browserCtx context.Context) {
 	portrait := browserEval[int](p, `wstelnet.term.rows`)
 	p.do(chromedp.EmulateViewport(640, 360, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateLandscape, chromedp.EmulateScale(2)))
 	p.wait("the form folded", `getComputedStyle(document.getElementById('host').parentElement).display === 'none'`)
-	p.wait("the terminal refitted", `wstelnet.term.rows >= 12`)
+	// The refit follows the resize a frame later: wait for the new row count,
+	// not just any count (the upright one would pass a bare lower bound).
+	p.wait("the terminal refitted", fmt.Sprintf(`wstelnet.term.rows !== %d && wstelnet.term.rows >= 12`, portrait))
 	p.checkFits("keybar", "terminal", "connect-button", "status")
 	p.checkApart("connect-button", "form-toggle", "copy-button", "paste-button", "break-button", "save-button", "terminal")
 	rows := browserEval[int](p, `wstelnet.term.rows`)
