@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"container/list"
 	"context"
 	"crypto/rand"
 	"embed"
@@ -59,6 +60,9 @@ type gatewayOptions struct {
 	// MaxSessions and MaxPerClient cap live sessions in all and per client
 	// address. 0: no cap.
 	MaxSessions, MaxPerClient int
+	// MaxPending bounds the sockets waiting for their first message
+	// (maxPending unless set: tests make it small).
+	MaxPending int
 	// IdleTimeout ends a session without data either way for that long. 0: never.
 	IdleTimeout time.Duration
 	// PingInterval is how often the browser is pinged, so that proxies and
@@ -116,7 +120,7 @@ type Gateway struct {
 	sessions  map[*tracked]struct{} // every socket handed to the engine, until its session ends
 	slots     int                   // sessions that hold a slot (-max-sessions)
 	perClient map[string]int        // slots per client address
-	pending   int                   // sockets let in beyond the limits in case they resume (maxPendingResumes)
+	pending   list.List             // *tracked waiting for their first message, oldest first (maxPending)
 	draining  bool                  // Drain was called: new sessions are refused, /readyz says 503
 	closing   bool
 	wg        sync.WaitGroup // one count per tracked session
@@ -130,13 +134,20 @@ type Gateway struct {
 type tracked struct {
 	s       *session.Session // nil for a moment, until Start returns
 	client  string
-	slot    bool // it holds a slot
-	refused bool // it was refused at once; neither slot nor pending
+	slot    bool          // it holds a slot
+	waiting *list.Element // in Gateway.pending: no first message yet
+	evicted bool          // pushed out of pending by newer sockets: refused
 }
 
-// maxPendingResumes bounds the connections taken without a slot while
-// the gateway is full, in case they are resumes (which take none).
-const maxPendingResumes = 64
+// maxPending bounds the sockets that have not sent their first message
+// yet, beyond one for each resumable session held (which may all come
+// back at once, after a proxy in front restarts: each lost connection
+// freed the descriptor its resume takes). They hold no slot. Past the
+// bound, the one that has waited longest is refused (busy, which the page
+// retries), so that connections that say nothing cannot crowd out real
+// ones, which speak within a round trip. Each costs a descriptor and a
+// few KiB.
+const maxPending = 1024
 
 func newGateway(opts gatewayOptions) (*Gateway, error) {
 	if opts.Dial == nil {
@@ -153,6 +164,9 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	}
 	if opts.MaxMessage <= 0 {
 		opts.MaxMessage = 1 << 20
+	}
+	if opts.MaxPending <= 0 {
+		opts.MaxPending = maxPending
 	}
 	if opts.BasePath == "" {
 		opts.BasePath = "/"
@@ -377,13 +391,11 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols
 	cfg.Peer = c.addrPort()
 	user, pass, _ := r.BasicAuth() // checked by authed
 	cfg.User = user
-	t := g.admit(c.addr, cfg.Protocol.Resumable(), &cfg)
+	t := g.track(c.addr, &cfg)
+	cfg.Admit = func(resume bool) (session.End, bool) { return g.admit(t, resume) }
 	// A live session keeps its user's cached credentials from expiring, so
 	// that its resume never waits on bcrypt behind password guessers.
-	var hold credHold
-	if t.slot {
-		hold = g.opts.Auth.hold(user, pass)
-	}
+	hold := g.opts.Auth.hold(user, pass)
 	cfg.Done = func() {
 		hold.release()
 		g.untrack(t)
@@ -393,44 +405,77 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols
 	s := session.Start(g.env, cfg)
 	g.mu.Lock()
 	t.s = s
-	closing := g.closing
+	closing, evicted := g.closing, t.evicted
 	g.mu.Unlock()
-	if closing {
+	switch {
+	case closing:
 		s.Stop(session.NewEnd(session.Shutdown, ""))
+	case evicted:
+		s.Stop(endCrowded())
 	}
 }
 
-// admit takes a slot for a new session from client, and tracks it. A
-// gateway that is full or draining still lets a session come back: a
-// socket that may resume one gets in without a slot (up to
-// maxPendingResumes at once), and must resume, not open. Others, and all
-// once the gateway shuts down, are refused (cfg.Refuse).
-func (g *Gateway) admit(client string, resumable bool, cfg *session.Config) *tracked {
+// track counts a socket handed to the engine. It takes no slot yet
+// (admit does, once the first message says what the socket wants): it
+// waits among the pending, the oldest of which is refused when too many
+// wait. Once the gateway shuts down, it is refused at once.
+func (g *Gateway) track(client string, cfg *session.Config) *tracked {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	t := &tracked{client: client}
 	g.sessions[t] = struct{}{}
 	g.wg.Add(1)
-	var refusal session.End
-	switch err := g.busyLocked(client); {
-	case g.closing || g.draining:
-		refusal = session.NewEnd(session.Shutdown, "")
-	case err != nil:
-		refusal = session.NewEnd(session.Busy, err.Error())
-	default:
-		t.slot = true
-		g.slots++
-		g.perClient[client]++
+	if g.closing {
+		e := session.NewEnd(session.Shutdown, "")
+		cfg.Refuse = &e
 		return t
 	}
-	if !g.closing && resumable && g.pending < maxPendingResumes {
-		g.pending++
-		cfg.ResumeOnly = &refusal
-		return t
+	if g.pending.Len() >= g.opts.MaxPending+g.env.Resumes.Len() {
+		old := g.pending.Remove(g.pending.Front()).(*tracked)
+		old.waiting, old.evicted = nil, true
+		if old.s != nil {
+			old.s.Stop(endCrowded())
+		}
 	}
-	cfg.Refuse = &refusal
-	t.refused = true
+	t.waiting = g.pending.PushBack(t)
 	return t
+}
+
+// endCrowded refuses a socket pushed out of the pending ones: it may try
+// again (the page does, for a resume).
+func endCrowded() session.End {
+	return session.NewEnd(session.Busy, "the gateway is busy: too many connections are waiting to say what they want; try again")
+}
+
+// admit decides, once t's first message has come, whether its session may
+// go on. A resume always may while the gateway runs, even full or
+// draining: its session holds a slot already, and the resume only moves
+// it to this socket. A new session takes a slot, if there is one and the
+// gateway is not draining.
+func (g *Gateway) admit(t *tracked, resume bool) (session.End, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if t.evicted {
+		return endCrowded(), false
+	}
+	if t.waiting != nil {
+		g.pending.Remove(t.waiting)
+		t.waiting = nil
+	}
+	switch err := g.busyLocked(t.client); {
+	case g.closing:
+		return session.NewEnd(session.Shutdown, ""), false
+	case resume:
+		return session.End{}, true
+	case g.draining:
+		return session.NewEnd(session.Shutdown, ""), false
+	case err != nil:
+		return session.NewEnd(session.Busy, err.Error()), false
+	}
+	t.slot = true
+	g.slots++
+	g.perClient[t.client]++
+	return session.End{}, true
 }
 
 // checkOrigin implements the rule against cross-site WebSocket hijacking: a
@@ -503,6 +548,13 @@ func (g *Gateway) Sessions() int {
 	return g.slots
 }
 
+// Waiting is the number of sockets waiting for their first message.
+func (g *Gateway) Waiting() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.pending.Len()
+}
+
 // serveReady answers a load balancer's readiness check: 200 while the
 // gateway takes new sessions, 503 from the moment a drain begins.
 func (g *Gateway) serveReady(w http.ResponseWriter, r *http.Request) {
@@ -561,8 +613,8 @@ func (g *Gateway) untrack(t *tracked) {
 		if g.perClient[t.client]--; g.perClient[t.client] <= 0 {
 			delete(g.perClient, t.client)
 		}
-	} else if !t.refused {
-		g.pending--
+	} else if t.waiting != nil {
+		g.pending.Remove(t.waiting)
 	}
 	g.mu.Unlock()
 	g.wg.Done()

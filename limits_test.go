@@ -32,10 +32,10 @@ func TestSessionLimits(t *testing.T) {
 		ws.expectText("SUCC")
 		ws.next()
 	}
-	open("192.0.2.1").expectFail("busy", "per address")
+	open("192.0.2.1").expectFailCode(1013, "busy", "per address")
 	b := open("192.0.2.2")
 	b.expectText("SUCC")
-	open("192.0.2.3").expectFail("busy", "3 sessions")
+	open("192.0.2.3").expectFailCode(1013, "busy", "3 sessions")
 
 	// Sessions end whichever way they end, and their places come back.
 	a1.sendText("quit")

@@ -98,7 +98,7 @@ func TestMetrics(t *testing.T) {
 	want(3, "wstelnet_dial_duration_seconds", "result", "ok")
 
 	// A fourth from the same address is over -max-sessions-per-client.
-	tg.open(t, echo.Addr()).expectFail("busy")
+	tg.open(t, echo.Addr()).expectFailCode(1013, "busy")
 	want(1, "wstelnet_refusals_total", "reason", "limit")
 
 	// The browser closes one, the target another.

@@ -430,7 +430,7 @@ func TestResumeLimits(t *testing.T) {
 	waitFor(t, "the session to detach", func() bool { return strings.Contains(tg.logs(), "session detached") })
 	ws, _ := tg.dialWS(t, "/ws?resume=1", http.Header{"Origin": {tg.origin()}, "Sec-WebSocket-Protocol": {subprotocolV2}})
 	ws.sendText(echo.Addr())
-	ws.expectFail("busy")
+	ws.expectFailCode(1013, "busy")
 	c.resume()
 	c.ws.writeFrame(opBinary, []byte("at the limit\r\n"))
 	for !bytes.Contains(c.got, []byte("at the limit\r\n")) {

@@ -42,6 +42,9 @@ export const HEARTBEAT_WAIT = 5_000;
 // CLOSE_TAKEN_OVER: the gateway moved the session to another connection
 // (another tab resumed it); this one must not resume it back.
 export const CLOSE_TAKEN_OVER = 4001;
+// CLOSE_TRY_AGAIN (1013) closes a refusal that may pass: a gateway too
+// busy for the moment. A resume refused so keeps trying within the window.
+export const CLOSE_TRY_AGAIN = 1013;
 
 const CONNECTING = 0; // WebSocket.CONNECTING, which a fake socket may not define
 const PING = JSON.stringify({ type: 'ping' });
@@ -88,6 +91,7 @@ export class Connection {
     this.attempts = 0;          // reconnection attempts since the loss
     this.lostAt = 0;            // when the connection was lost (ms)
     this.resumeAnswered = false; // the resuming socket got SUCC; "resumed" is next
+    this.resumeFail = null; // the resuming socket's FAIL: text, until its close frame says if it is final
 
     // Timers, all of them here, all cleared by stopTimers.
     this.ackTimer = 0;
@@ -294,6 +298,13 @@ export class Connection {
       else this.#retryLater();
       return;
     }
+    if (this.state === 'reconnecting' && this.resumeFail !== null) {
+      const fail = this.resumeFail;
+      this.resumeFail = null;
+      if (code === CLOSE_TRY_AGAIN) this.#retryLater();
+      else this.#gone(fail);
+      return;
+    }
     if (!taken && this.state === 'reconnecting') {
       // An attempt's socket closed for a reason of its own (an error page
       // from a proxy, a gateway refusing the handshake): try again.
@@ -400,13 +411,15 @@ export class Connection {
     this.attempts++;
     const socket = this.#socket(() => {
       this.resumeAnswered = false;
+      this.resumeFail = null;
       return JSON.stringify(this.down.resumeMessage(this.id));
     });
     this.on.attempt?.(this.attempts);
     this.attemptTimer = this.clock.setTimeout(() => {
       if (this.socket !== socket) return;
       abandon(socket);
-      this.#retryLater();
+      if (this.resumeFail !== null) this.#gone(this.resumeFail); // refused, and the close never came
+      else this.#retryLater();
     }, ATTEMPT_TIMEOUT);
   }
 
@@ -418,8 +431,13 @@ export class Connection {
         this.resumeAnswered = true;
         return;
       }
-      if (typeof data === 'string' && data.startsWith('FAIL:')) this.#gone(data.slice(5));
-      else this.#gone('the gateway gave an unexpected answer');
+      if (typeof data === 'string' && data.startsWith('FAIL:')) {
+        // The close frame that follows says whether the refusal may pass
+        // (1013: a gateway too busy for the moment) or is final.
+        this.resumeFail = data.slice(5);
+        return;
+      }
+      this.#gone('the gateway gave an unexpected answer');
       return;
     }
     let m = null;

@@ -252,12 +252,43 @@ test('gone: a FAIL on a resume is final', () => {
   h.clock.advance(500);
   h.socket.accept();
   h.socket.text('FAIL:unknown session: it has ended or never existed');
+  h.socket.drop(1000);
   assert.deepEqual(h.events.at(-1), ['gone', 'unknown session: it has ended or never existed']);
   assert.equal(h.c.state, 'closed');
   const made = h.made.length;
   h.clock.advance(120_000);
   assert.equal(h.made.length, made, 'no more attempts');
   assert.equal(h.clock.pending, 0);
+});
+
+test('resume: a busy gateway (FAIL, then 1013) is asked again within the window', () => {
+  const h = setup();
+  const ws = opened(h);
+  ws.drop(1006);
+  h.clock.advance(500);
+  const first = h.socket;
+  first.accept();
+  first.text('FAIL:the gateway is busy: too many connections are waiting to say what they want; try again');
+  first.drop(1013);
+  assert.equal(h.c.state, 'reconnecting');
+  assert.ok(!h.events.some((e) => e[0] === 'gone'), 'not gone');
+  h.clock.advance(10_000);
+  assert.notEqual(h.socket, first, 'a new attempt');
+  h.socket.accept();
+  h.socket.text('SUCC');
+  h.socket.control({ type: 'resumed', offset: 0, received: 0 });
+  assert.equal(h.c.state, 'open');
+});
+
+test('gone: a FAIL on a resume whose close never comes is final at the attempt timeout', () => {
+  const h = setup();
+  const ws = opened(h);
+  ws.drop(1006);
+  h.clock.advance(500);
+  h.socket.accept();
+  h.socket.text('FAIL:unknown session: it has ended or never existed');
+  h.clock.advance(ATTEMPT_TIMEOUT);
+  assert.deepEqual(h.events.at(-1), ['gone', 'unknown session: it has ended or never existed']);
 });
 
 test('gone: the window passes without a connection', () => {

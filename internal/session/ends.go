@@ -73,7 +73,7 @@ var kinds = [...]kindInfo{
 	Expired:           {"resume window expired", wsframe.CloseNormal, "resume_expired", "", true, ""},
 	Revoked:           {"credentials revoked", wsframe.CloseNormal, "revoked", "auth", true, "your access to this gateway was withdrawn"},
 
-	Busy:          {"busy", wsframe.CloseNormal, "other", "limit", true, "the gateway is busy; try again later"},
+	Busy:          {"busy", wsframe.CloseTryAgainLater, "other", "limit", true, "the gateway is busy; try again later"},
 	NoTarget:      {"no target", wsframe.CloseNormal, "other", "no_target", true, ""},
 	BadTarget:     {"bad target", wsframe.CloseNormal, "other", "malformed", true, ""},
 	BadOptions:    {"bad options", wsframe.CloseNormal, "other", "malformed", true, ""},

@@ -179,6 +179,17 @@ func (g *Registry) add(r *resumable) {
 	g.mu.Unlock()
 }
 
+// Len is the number of resumable sessions held: each may come back on a
+// new socket at any moment.
+func (g *Registry) Len() int {
+	if g == nil {
+		return 0
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.m)
+}
+
 func (g *Registry) remove(r *resumable) {
 	g.mu.Lock()
 	if g.m[r.idHash] == r {

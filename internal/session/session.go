@@ -91,10 +91,14 @@ type Config struct {
 	// Fixed is the target of an endpoint without a first message
 	// (/websockify), or the end that refuses it.
 	Fixed func() (Target, End)
-	// ResumeOnly, when set, is the refusal for anything but a resume: the
-	// gateway was full and let the socket in only in case it resumes one.
-	ResumeOnly *End
-	// Refuse, when set, refuses the session at once (a full gateway).
+	// Admit, when set, is asked once the first message has come (at once
+	// on an endpoint without one) whether the session may go on: resume
+	// says the message asks to resume a session, which holds its slot
+	// already. A socket takes no slot until then, so that a full or
+	// draining gateway can still take back every session it holds, and a
+	// socket that says nothing never takes one.
+	Admit func(resume bool) (End, bool)
+	// Refuse, when set, refuses the session at once (a gateway shutting down).
 	Refuse *End
 	// Done is called once when the session has ended, to give back its slot.
 	Done func()
@@ -315,6 +319,9 @@ func (s *Session) open() (net.Conn, End, bool) {
 // /websockify the URL names it instead.
 func (s *Session) readTarget() (Target, End, bool) {
 	if s.cfg.Fixed != nil {
+		if e, ok := s.admit(false); !ok {
+			return Target{}, e, false
+		}
 		t, e := s.cfg.Fixed()
 		return t, e, e.zero()
 	}
@@ -342,14 +349,24 @@ func (s *Session) readTarget() (Target, End, bool) {
 		return Target{}, NewEnd(BadTarget, "the first message must be a text message host:port, not binary"), false
 	}
 	ws.SetReadDeadline(time.Time{})
-	if s.cfg.Protocol.Resumable() && len(m.Data) > 0 && m.Data[0] == '{' {
-		return Target{}, s.resumeOther(m.Data), false
+	resume := s.cfg.Protocol.Resumable() && len(m.Data) > 0 && m.Data[0] == '{'
+	if e, ok := s.admit(resume); !ok {
+		return Target{}, e, false
 	}
-	if s.cfg.ResumeOnly != nil { // let in only to resume
-		return Target{}, *s.cfg.ResumeOnly, false
+	if resume {
+		return Target{}, s.resumeOther(m.Data), false
 	}
 	t, e := s.cfg.Choose(string(m.Data))
 	return t, e, e.zero()
+}
+
+// admit asks the gateway, through Config.Admit, whether the session may
+// go on now that its first message has come.
+func (s *Session) admit(resume bool) (End, bool) {
+	if s.cfg.Admit == nil {
+		return End{}, true
+	}
+	return s.cfg.Admit(resume)
 }
 
 // resumeOther hands this socket, whose first message asked to resume a

@@ -44,6 +44,7 @@ const (
 	ClosePolicy          = 1008
 	CloseTooBig          = 1009
 	CloseInternalError   = 1011
+	CloseTryAgainLater   = 1013 // IANA's registry: a refusal that may pass, such as a full server
 )
 
 // MaxControlPayload is the largest payload of a control frame.
