@@ -113,7 +113,7 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "the private key for -tls-cert, in `file` (PEM)")
 	fs.BoolVar(&cfg.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS and WSS with a self-signed certificate made at start-up (for quick tries; its SHA-256 fingerprint is printed)")
 
-	fs.IntVar(&cfg.maxSessions, "max-sessions", 1000, "most sessions open at once (0: no limit)")
+	fs.IntVar(&cfg.maxSessions, "max-sessions", 0, "most sessions open at once (0: as many as the open-file limit allows, two descriptors each; a larger number is lowered to that)")
 	fs.IntVar(&cfg.maxPerClient, "max-sessions-per-client", 20, "most sessions open at once from one client address (0: no limit)")
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", 30*time.Minute, "close a session after this long without data either way (0: never)")
 	fs.DurationVar(&cfg.writeTimeout, "write-timeout", 30*time.Second, "drop a browser that has not taken our data for this long")

@@ -60,6 +60,9 @@ type gatewayOptions struct {
 	// MaxSessions and MaxPerClient cap live sessions in all and per client
 	// address. 0: no cap.
 	MaxSessions, MaxPerClient int
+	// ExtraDescriptors is what a session holds besides its browser's
+	// connection: 1 (the target), 2 while recorded. Descriptors counts with it.
+	ExtraDescriptors int
 	// MaxPending bounds the sockets waiting for their first message
 	// (maxPending unless set: tests make it small).
 	MaxPending int
@@ -546,6 +549,16 @@ func (g *Gateway) Sessions() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.slots
+}
+
+// Descriptors is how many descriptors the sessions hold: a browser's
+// connection for every socket handed to the engine, and the target's (and
+// a recording's) for every slot. A few moments' lag is fine: it bounds,
+// with a reserve, what the listener takes (shed.go).
+func (g *Gateway) Descriptors() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.sessions) + g.slots*max(1, g.opts.ExtraDescriptors)
 }
 
 // Waiting is the number of sockets waiting for their first message.

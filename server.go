@@ -128,26 +128,47 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		return nil, err
 	}
 
+	// The sessions the process can hold: past them a new session is
+	// refused (busy), and past its descriptors a new connection gets a 503
+	// (shed.go), never "too many open files" in accept.
+	perSession := 2
+	if rec != nil {
+		perSession = 3
+	}
+	fdLimit, fdKnown := openFileLimit()
+	if fdKnown {
+		hold := sessionCapacity(fdLimit, perSession)
+		switch {
+		case cfg.maxSessions == 0:
+			cfg.maxSessions = max(1, hold)
+			logger.Info("-max-sessions set from the open-file limit", "max_sessions", cfg.maxSessions, "open_file_limit", fdLimit, "descriptors_per_session", perSession)
+		case cfg.maxSessions > hold:
+			logger.Warn("-max-sessions lowered to what the open-file limit allows; raise the limit (LimitNOFILE= in systemd, ulimit -n) to hold more", "asked", cfg.maxSessions, "max_sessions", max(1, hold), "open_file_limit", fdLimit, "descriptors_per_session", perSession)
+			cfg.maxSessions = max(1, hold)
+		}
+	}
+
 	s.gw, err = newGateway(gatewayOptions{
-		Logger:       logger,
-		Dial:         (&policy.Dialer{Policy: targets}).DialContext,
-		DialTimeout:  cfg.dialTimeout,
-		Origins:      cfg.origins,
-		LoopbackOnly: loopback,
-		EchoAddr:     echoAddr,
-		WriteTimeout: cfg.writeTimeout,
-		MaxMessage:   cfg.maxMessage,
-		MaxSessions:  cfg.maxSessions,
-		MaxPerClient: cfg.maxPerClient,
-		IdleTimeout:  cfg.idleTimeout,
-		PingInterval: cfg.pingInterval,
-		Auth:         auth,
-		BasePath:     cfg.basePath,
-		TrustProxy:   cfg.trustProxy,
-		ResumeWindow: cfg.resumeWindow,
-		ResumeBuffer: cfg.resumeBuffer,
-		Recorder:     rec,
-		Metrics:      m,
+		Logger:           logger,
+		Dial:             (&policy.Dialer{Policy: targets}).DialContext,
+		DialTimeout:      cfg.dialTimeout,
+		Origins:          cfg.origins,
+		LoopbackOnly:     loopback,
+		EchoAddr:         echoAddr,
+		WriteTimeout:     cfg.writeTimeout,
+		MaxMessage:       cfg.maxMessage,
+		MaxSessions:      cfg.maxSessions,
+		MaxPerClient:     cfg.maxPerClient,
+		ExtraDescriptors: perSession - 1,
+		IdleTimeout:      cfg.idleTimeout,
+		PingInterval:     cfg.pingInterval,
+		Auth:             auth,
+		BasePath:         cfg.basePath,
+		TrustProxy:       cfg.trustProxy,
+		ResumeWindow:     cfg.resumeWindow,
+		ResumeBuffer:     cfg.resumeBuffer,
+		Recorder:         rec,
+		Metrics:          m,
 
 		Targets:              named.set,
 		FreeTargets:          cfg.targets == "" || len(cfg.allow) > 0,
@@ -161,8 +182,26 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		return nil, err
 	}
 	s.http = newHTTPServer(s.gw, defaultHTTPTimeouts, logger)
+	if fdKnown {
+		var conns httpConns
+		s.http.ConnState = conns.track
+		gw := s.gw
+		s.ln = &shedListener{
+			Listener: ln,
+			room: func() bool {
+				held := int(conns.n.Load()) + gw.Descriptors() + fdReserve
+				if s.echo != nil {
+					held += s.echo.Conns() // -echo's side of its sessions is in this process too
+				}
+				return held < fdLimit
+			},
+			plain: tc == nil,
+			log:   logger,
+			shed:  func() { m.Refuse("overload") },
+		}
+	}
 	if tc != nil {
-		s.ln = tls.NewListener(ln, tc)
+		s.ln = tls.NewListener(s.ln, tc)
 	}
 
 	s.reload = newReloader(logger, targetsPollInterval, auth, keys, func(users []string) {

@@ -44,6 +44,14 @@ func Start(addr string, log *slog.Logger) (*Server, error) {
 // Addr is the address the echo server listens on.
 func (e *Server) Addr() string { return e.ln.Addr().String() }
 
+// Conns is the number of connections open now: each holds a descriptor
+// of the process the server runs in.
+func (e *Server) Conns() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.conns)
+}
+
 // Close stops the listener, closes every connection and waits for them.
 func (e *Server) Close() error {
 	err := e.ln.Close()

@@ -68,7 +68,7 @@ func endLabels() []string {
 // authentication refuse HTTP requests (the page's too); the others refuse
 // sessions, with FAIL:.
 func refusalLabels() []string {
-	out := []string{"origin", "host", "auth"}
+	out := []string{"origin", "host", "auth", "overload"}
 	for _, k := range session.Kinds() {
 		if l := k.Refusal(); l != "" && l != "dial" && !slices.Contains(out, l) {
 			out = append(out, l)
@@ -100,7 +100,7 @@ func New() *Metrics {
 		}, []string{"protocol"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wstelnet_refusals_total",
-			Help: "Requests and sessions refused, by reason: origin, host, auth (wrong credentials), limit, shutting_down, malformed (first message or options), no_target (none in time), target_rule, unknown_name (the target's name does not exist).",
+			Help: "Requests and sessions refused, by reason: origin, host, auth (wrong credentials), overload (a connection shed with 503: no descriptors left), limit, shutting_down, malformed (first message or options), no_target (none in time), target_rule, unknown_name (the target's name does not exist).",
 		}, []string{"reason"}),
 		dialFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wstelnet_dial_failures_total",
