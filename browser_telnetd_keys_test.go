@@ -61,7 +61,10 @@ func browserTestTelnetdBreak(t *testing.T, browserCtx context.Context) {
 	p.wait("the flood", browserTermHas("flood"))
 	p.click("break-button")
 	p.typeKeys("c", chromedp.KeyModifiers(chromedp.ModifierCtrl))
-	p.typeKeys("\recho o''k\r")
+	// The prompt first: typed ahead during the flood's tail, the command
+	// would be echoed by the tty and share a line with the prompts.
+	p.wait("the prompt after the flood", `(() => { const b = wstelnet.term.buffer.active; return b.getLine(b.baseY + b.cursorY).translateToString(true).trimEnd().endsWith('#'); })()`)
+	p.typeKeys("echo o''k\r")
 	p.wait("the shell again", browserTermHasLine("ok"))
 	// Everything on the screen is what yes, the shell and the tty wrote:
 	// printable ASCII. A byte of the telnet Synch would show as something else.
