@@ -39,6 +39,7 @@ type config struct {
 	pingInterval              time.Duration
 	resumeWindow              time.Duration
 	resumeBuffer              int
+	resumeMemory              int64
 
 	basePath   string
 	trustProxy []netip.Prefix
@@ -121,6 +122,7 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 	fs.DurationVar(&cfg.pingInterval, "ping-interval", 25*time.Second, "send WebSocket pings this often, so that proxies and NATs keep idle sessions open (0: never)")
 
 	fs.DurationVar(&cfg.resumeWindow, "resume-window", time.Minute, "keep a v2 session opened with resume=1 this long after its connection is lost, for the page to resume it (0: resume off)")
+	fs.Int64Var(&cfg.resumeMemory, "resume-memory", defaultResumeMemory(), "most `bytes` of memory all resumable sessions together may hold for output not yet acknowledged (default: a quarter of the machine's or the cgroup's memory, at least 64 MiB); when it is reached, sessions whose buffers are full wait, their targets unread, instead of memory growing (0: no limit)")
 	fs.IntVar(&cfg.resumeBuffer, "resume-buffer", 1<<20, "most output `bytes` a resumable session keeps until the browser acknowledges them; when full, the target is not read (at least 65536)")
 	fs.StringVar(&cfg.basePath, "base-path", "/", "serve everything under this `prefix`, e.g. /telnet/, for a reverse proxy")
 	fs.StringVar(&raw.trustProxy, "trust-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
@@ -235,6 +237,8 @@ func (cfg *config) complete(fs *flag.FlagSet, raw rawFlags) error {
 		return usagef("-record-total must be 0 (no limit) or more bytes")
 	case cfg.resumeWindow < 0:
 		return usagef("-resume-window must be 0 (off) or more, e.g. 60s")
+	case cfg.resumeMemory < 0:
+		return usagef("-resume-memory must be 0 (no limit) or a number of bytes")
 	case cfg.resumeBuffer < session.MinResumeBuffer:
 		return usagef("-resume-buffer must be at least %d bytes: browsers acknowledge every 64 KiB", session.MinResumeBuffer)
 	case cfg.writeTimeout <= 0 || cfg.shutdownTimeout <= 0:

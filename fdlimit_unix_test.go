@@ -3,12 +3,10 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,21 +25,9 @@ func TestOpenFileLimit(t *testing.T) {
 	bin := buildWstelnet(t)
 	const limit = 1500
 	want := sessionCapacity(limit, 2)
-	var logs lockedBuffer
 	// sh's ulimit sets the soft and the hard limit, so the runtime cannot raise it.
-	cmd := exec.Command("sh", "-c", `ulimit -n 1500 && exec "$0" "$@"`, bin, "-listen", "127.0.0.1:0", "-echo", "127.0.0.1:0", "-log-format", "json", "-max-sessions-per-client", "0")
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("first line %q: %v\n%s", line, err, logs.String())
-	}
-	go io.Copy(io.Discard, stdout)
-	addr := strings.TrimSuffix(strings.TrimPrefix(regexp.MustCompile(`http://\S+/`).FindString(line), "http://"), "/")
+	gw := startGatewayProcess(t, bin, "ulimit -n 1500 &&", "-listen", "127.0.0.1:0", "-echo", "127.0.0.1:0", "-log-format", "json", "-max-sessions-per-client", "0")
+	addr, logs := gw.addr, gw.logs
 	if !strings.Contains(logs.String(), `"max_sessions":`+strconv.Itoa(want)) {
 		t.Fatalf("want a log line saying max_sessions %d, got:\n%s", want, logs.String())
 	}

@@ -85,6 +85,9 @@ type gatewayOptions struct {
 	// ResumeBuffer bounds the output a resumable session keeps until the
 	// browser acknowledges it (at least 64 KiB).
 	ResumeBuffer int
+	// ResumeMemory bounds the storage all resumable sessions' buffers
+	// take together (session.Budget); 0: no bound.
+	ResumeMemory int64
 	// Recorder, when set, records every session (-record). nil: off.
 	Recorder *recording.Recorder
 	// Metrics, when set, counts sessions for Prometheus (-metrics-listen). nil: off.
@@ -187,12 +190,14 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		PingInterval:        opts.PingInterval,
 		ResumeWindow:        opts.ResumeWindow,
 		ResumeBuffer:        opts.ResumeBuffer,
+		Budget:              session.NewBudget(opts.ResumeMemory),
 		Resumes:             session.NewRegistry(),
 	}
 	// Only observers that are on: the engine calls each without a check.
 	if opts.Metrics != nil {
 		g.env.Observers = append(g.env.Observers, opts.Metrics)
 		opts.Metrics.Ready(g.Draining)
+		opts.Metrics.Capacity(g.env.Budget.Used, g.env.Budget.Limit(), g.Waiting, g.Descriptors)
 	}
 	if opts.Recorder != nil {
 		g.env.Observers = append(g.env.Observers, opts.Recorder)

@@ -167,6 +167,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		TrustProxy:       cfg.trustProxy,
 		ResumeWindow:     cfg.resumeWindow,
 		ResumeBuffer:     cfg.resumeBuffer,
+		ResumeMemory:     cfg.resumeMemory,
 		Recorder:         rec,
 		Metrics:          m,
 

@@ -182,6 +182,30 @@ func (m *Metrics) Ready(draining func() bool) {
 	}))
 }
 
+// Capacity exports what the gateway holds against its limits: the
+// resume budget's use and size, the sockets waiting for a first message,
+// and the descriptors the sessions hold.
+func (m *Metrics) Capacity(budgetUsed func() int64, budgetLimit int64, waiting, descriptors func() int) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wstelnet_resume_memory_bytes",
+			Help: "Memory resumable sessions hold for output not yet acknowledged, beyond the first 4 KiB each, against -resume-memory.",
+		}, func() float64 { return float64(budgetUsed()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wstelnet_resume_memory_limit_bytes",
+			Help: "-resume-memory: past it, sessions whose buffers are full wait, their targets unread (0: no limit).",
+		}, func() float64 { return float64(budgetLimit) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wstelnet_sockets_waiting",
+			Help: "WebSockets that have not sent their first message yet (a target, or a resume).",
+		}, func() float64 { return float64(waiting()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wstelnet_session_descriptors",
+			Help: "File descriptors the sessions hold (browser connections, targets, recordings); compare with the process's open-file limit (process_max_fds).",
+		}, func() float64 { return float64(descriptors()) }),
+	)
+}
+
 // Gatherer is the registry, for tests that read the values back.
 func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
 

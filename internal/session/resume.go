@@ -89,8 +89,9 @@ type resumable struct {
 	// into its free part (lent: the target reader holds that part now).
 	out     ring
 	lent    bool
-	lentLen int // how much was lent
-	want    int // the room the next read should get: minRead, doubling for floods
+	lentLen int  // how much was lent
+	stalled bool // full, and the budget has no room to grow: waits for Budget.wake or an ack
+	want    int  // the room the next read should get: minRead, doubling for floods
 
 	in, inAcked int64 // browser bytes taken (counted as read, before they are handed to the target), and acknowledged
 	ackTimer    *time.Timer
@@ -124,6 +125,7 @@ func newResumable(s *Session, ws *wsframe.Conn) (*resumable, error) {
 		live:   true,
 		want:   minRead,
 	}
+	r.out.budget = s.env.Budget
 	r.idHash = sha256.Sum256([]byte(r.id))
 	r.cond.L = &r.mu
 	return r, nil
@@ -306,14 +308,19 @@ func (r *resumable) lose(ws *wsframe.Conn, cause error) {
 // for (back-pressure: the target is not read while the browser has not
 // acknowledged -resume-buffer bytes).
 func (r *resumable) fill(tr *targetReader) ([]byte, error) {
-	r.mu.Lock()
-	for r.out.n >= r.limit && !r.stopping {
-		r.cond.Wait()
-	}
-	stopping := r.stopping
-	r.mu.Unlock()
-	if stopping {
-		return nil, net.ErrClosed
+	for {
+		r.mu.Lock()
+		for (r.out.n >= r.limit || r.stalled) && !r.stopping {
+			r.cond.Wait()
+		}
+		stopping := r.stopping
+		r.mu.Unlock()
+		if stopping {
+			return nil, net.ErrClosed
+		}
+		if r.makeRoom() {
+			break
+		}
 	}
 	p, err := tr.read(r)
 	// Reads that fill what was lent ask for more room next time, up to a
@@ -328,6 +335,34 @@ func (r *resumable) fill(tr *targetReader) ([]byte, error) {
 	}
 	r.mu.Unlock()
 	return p, err
+}
+
+// makeRoom makes sure the next read has room: free storage, or more
+// within the budget (Budget). Without, the session stalls until room
+// comes back, its target unread, and makeRoom reports false.
+func (r *resumable) makeRoom() bool {
+	r.sendMu.Lock() // growing moves the bytes kept: no resume may be sending them
+	defer r.sendMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.out.full() {
+		return true
+	}
+	r.out.free(1, 1, r.limit)
+	if !r.out.full() {
+		return true
+	}
+	r.stalled = true
+	r.s.env.Budget.stall(r)
+	return false
+}
+
+// unstall: the budget may have room again (Budget.wake).
+func (r *resumable) unstall() {
+	r.mu.Lock()
+	r.stalled = false
+	r.cond.Broadcast()
+	r.mu.Unlock()
 }
 
 // lend gives the target reader the free part of the buffer after what
@@ -452,6 +487,7 @@ func (r *resumable) acked(offset int64) bool {
 // beyond what was sent are ignored. Call with mu held.
 func (r *resumable) ackLocked(offset int64) {
 	if r.out.ack(offset) {
+		r.stalled = false // room of its own
 		r.cond.Broadcast()
 	}
 }

@@ -12,11 +12,15 @@ import (
 // limit) only when more is unacknowledged than it holds, and is let go
 // when the session is idle. Its user holds the locks.
 type ring struct {
-	buf  []byte
-	head int
-	n    int
-	base int64
+	buf    []byte
+	head   int
+	n      int
+	base   int64
+	budget *Budget // what all sessions' storage may add up to; nil: no bound
 }
+
+// full reports whether no byte fits without more storage.
+func (g *ring) full() bool { return len(g.buf) > 0 && g.n == len(g.buf) }
 
 // tail is where the next byte goes.
 func (g *ring) tail() int {
@@ -36,11 +40,16 @@ func (g *ring) free(need, most, limit int) []byte {
 		// Doubling while little is kept (a chatty session stays small);
 		// past a whole read's worth, a flood: straight to the limit, so
 		// that its bytes are not moved again at every doubling.
-		c := pow2(max(2*len(g.buf), g.n+need, minRead))
+		d := pow2(max(2*len(g.buf), g.n+need, minRead))
+		c := d
 		if c > readBufSize {
 			c = limit
 		}
-		g.grow(min(limit, c))
+		// Within the budget: the whole step, else a doubling, else
+		// nothing (the caller has what is free, and stalls on none).
+		if !g.grow(min(limit, c), false) && d < c {
+			g.grow(min(limit, d), false)
+		}
 	}
 	t := g.tail()
 	end := len(g.buf)
@@ -51,13 +60,19 @@ func (g *ring) free(need, most, limit int) []byte {
 }
 
 // grow moves the bytes kept to new storage of size c, and gives the old
-// back to the pool: call it where no writer may still send from it.
-func (g *ring) grow(c int) {
+// back to the pool: call it where no writer may still send from it. It
+// reports false, changing nothing, when the budget has no room (force
+// takes it anyway).
+func (g *ring) grow(c int, force bool) bool {
+	if !g.budget.grow(len(g.buf), c, force) {
+		return false
+	}
 	nb := getStorage(c)
 	a, b := g.slices(g.base, g.n)
 	copy(nb[copy(nb, a):], b)
 	putStorage(g.buf)
 	g.buf, g.head = nb, 0
+	return true
 }
 
 // added takes k bytes written at the tail.
@@ -66,7 +81,7 @@ func (g *ring) added(k int) { g.n += k }
 // appended copies p in (for output not read into the ring), growing as needed.
 func (g *ring) appended(p []byte) {
 	if len(g.buf)-g.n < len(p) {
-		g.grow(pow2(max(2*len(g.buf), g.n+len(p), minRead)))
+		g.grow(pow2(max(2*len(g.buf), g.n+len(p), minRead)), true) // taken from the target: kept whatever the budget
 	}
 	for len(p) > 0 {
 		t := g.tail()
@@ -119,6 +134,7 @@ func (g *ring) from(offset int64) (a, b []byte) {
 // send from it.
 func (g *ring) release(always bool) {
 	if g.n == 0 || always {
+		g.budget.give(len(g.buf))
 		putStorage(g.buf)
 		g.buf, g.head, g.n = nil, 0, 0
 	}

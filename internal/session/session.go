@@ -52,6 +52,7 @@ type Env struct {
 	PingInterval        time.Duration // pings the browser; 0: never
 	ResumeWindow        time.Duration // keeps a lost resumable session; 0: resume is off
 	ResumeBuffer        int           // the output a resumable session keeps unacknowledged (at least 64 KiB)
+	Budget              *Budget       // bounds that storage across sessions; nil: no bound
 	Observers           []Observer    // metrics, recordings
 	Resumes             *Registry     // resumable sessions by id; required when ResumeWindow > 0
 	// ResumeGuard, when set, counts resumes of unknown sessions per
