@@ -161,21 +161,30 @@ func floodPings(c net.Conn) {
 }
 
 // TestPingFloodCannotPinASlot: a client that completes the handshake,
-// floods pings and never reads, before sending host:port, is dropped
+// floods pings and never reads, before sending host:port, takes no slot
+// (a socket takes one only when its first message opens a session): the
+// same address opens a session meanwhile, and the flooder is dropped
 // within -write-timeout (its pongs have a deadline) or the first-message
-// timeout (pings do not move it), and its slot is free again.
+// timeout (pings do not move it).
 func TestPingFloodCannotPinASlot(t *testing.T) {
 	echo := startTestEcho(t)
 	tg := newTestGateway(t, gatewayOptions{MaxPerClient: 1, WriteTimeout: 300 * time.Millisecond, FirstMessageTimeout: 2 * time.Second})
 	ws, _ := tg.dialWS(t, "/ws", nil)
 	done := make(chan struct{})
 	go func() { floodPings(ws.c); close(done) }()
-	waitFor(t, "the flooding client to take its slot", func() bool { return tg.gw.Sessions() == 1 })
-	waitFor(t, "the flooding client to be dropped", func() bool { return tg.gw.Sessions() == 0 })
+	waitFor(t, "the flooding client to wait for its first message", func() bool { return tg.gw.Waiting() == 1 })
+	if n := tg.gw.Sessions(); n != 0 {
+		t.Errorf("the flooder holds %d slots, want none", n)
+	}
+	// The address opens a session while the flood goes on.
+	other := tg.connect(t, echo.Addr())
+	other.expectText(strings.TrimSuffix(echoGreeting, "\r\n"))
+	waitFor(t, "the flooding client to be dropped", func() bool { return tg.gw.Waiting() == 0 })
 	ws.c.Close()
 	<-done
-	// The address may open a session again.
-	tg.connect(t, echo.Addr()).expectText(strings.TrimSuffix(echoGreeting, "\r\n"))
+	if n := tg.gw.Sessions(); n != 1 {
+		t.Errorf("%d sessions after the flooder left, want the other one", n)
+	}
 }
 
 // TestVanishedClientWhileUploadBlocked: the browser's upload is blocked on
