@@ -51,10 +51,10 @@ func TestBudget(t *testing.T) {
 // the whole step does not fit, and not at all when nothing does; what it
 // gives back returns to the budget.
 func TestRingWithinBudget(t *testing.T) {
-	b := NewBudget(28 << 10) // room for 32 KiB of storage in all
+	b := NewBudget(32<<10 - minRead) // room for 32 KiB of storage in all
 	g := ring{budget: b}
-	g.free(minRead, minRead, 1<<20)
-	g.added(minRead)
+	g.free(4<<10, 4<<10, 1<<20)
+	g.added(4 << 10)
 	g.free(1, 1, 1<<20) // a doubling to 8 KiB
 	if len(g.buf) != 8<<10 {
 		t.Fatalf("storage %d, want 8 KiB", len(g.buf))
@@ -63,8 +63,8 @@ func TestRingWithinBudget(t *testing.T) {
 	g.free(1, 1, 1<<20) // 16 KiB
 	g.added(len(g.buf) - g.n)
 	g.free(1, 1, 1<<20) // 32 KiB: the whole step (to the limit) does not fit, a doubling does
-	if len(g.buf) != 32<<10 || b.Used() != 28<<10 {
-		t.Fatalf("storage %d, used %d; want 32 KiB and 28 KiB", len(g.buf), b.Used())
+	if len(g.buf) != 32<<10 || b.Used() != 32<<10-minRead {
+		t.Fatalf("storage %d, used %d; want 32 KiB and %d", len(g.buf), b.Used(), 32<<10-minRead)
 	}
 	g.added(len(g.buf) - g.n)
 	if p := g.free(1, 1, 1<<20); len(p) != 0 || !g.full() {

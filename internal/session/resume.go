@@ -45,8 +45,13 @@ const (
 	// comes at least every 64 KiB, so a smaller buffer could stall.
 	MinResumeBuffer = 64 << 10
 	// minRead is the least room a read of the target gets before the
-	// buffer is compacted or grown, and the buffer's first size.
-	minRead = 4 << 10
+	// buffer is compacted or grown, and the buffer's first size. A chatty
+	// session holds its storage from one line until the browser's ack a
+	// second later, nearly always: 512 bytes hold a few lines, and reads
+	// that fill it ask for twice as much next time (fill), so a flood
+	// reaches whole reads in a few steps. At 4 KiB, 9,000 chatty sessions
+	// held 32 MiB more for the same lines.
+	minRead = 512
 	// CloseResumedElsewhere is the close code for a socket whose session
 	// moved to a newer one (RFC 6455 leaves 4000-4999 to applications).
 	CloseResumedElsewhere = 4001
