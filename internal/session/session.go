@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wstelnet/internal/deadline"
 	"wstelnet/internal/policy"
 	"wstelnet/internal/proxyproto"
 	"wstelnet/internal/wsframe"
@@ -122,6 +123,7 @@ type Session struct {
 	cancel context.CancelCauseFunc
 
 	target  net.Conn
+	writes  deadline.Writes           // target's write deadline, renewed a quarter of -write-timeout at a time
 	started bool                      // SUCC was sent: the relay runs
 	res     atomic.Pointer[resumable] // b, once it is resumable, for Cut
 
@@ -435,7 +437,7 @@ func (s *Session) sendProxyHeader(target net.Conn, t Target) error {
 // writeTarget writes p to the target within -write-timeout: a target that
 // takes nothing for that long is as gone as a browser that does not read.
 func (s *Session) writeTarget(p []byte) (int, error) {
-	s.target.SetWriteDeadline(time.Now().Add(s.env.WriteTimeout))
+	s.writes.Renew(s.target, s.env.WriteTimeout)
 	return s.target.Write(p)
 }
 

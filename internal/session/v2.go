@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"wstelnet/internal/deadline"
 	"wstelnet/internal/telnet"
 	"wstelnet/internal/wsframe"
 )
@@ -115,6 +116,7 @@ func (c Control) encode() []byte {
 type v2 struct {
 	opts         V2Options
 	writeTimeout time.Duration
+	writes       deadline.Writes // the target's write deadline, renewed a quarter of writeTimeout at a time
 	mu           sync.Mutex
 	tel          *telnet.Decoder // nil when telnet=off
 	cols, rows   int             // the window size the target was last told
@@ -173,7 +175,7 @@ func (c *v2) writeTarget(target net.Conn, compute func() []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	target.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	c.writes.Renew(target, c.writeTimeout)
 	return target.Write(b)
 }
 

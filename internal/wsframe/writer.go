@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"time"
+	"wstelnet/internal/deadline"
 )
 
 // ErrCloseSent is returned by writes after a close frame went out: RFC 6455
@@ -26,6 +27,7 @@ type Writer struct {
 	closed  bool       // a close frame went out
 	err     error      // a write failed: the stream may end mid-frame, so nothing more goes out
 	pending []byte     // gathered frames
+	writes  deadline.Writes
 	iov     net.Buffers
 }
 
@@ -108,6 +110,7 @@ func (w *Writer) TryWriteClose(code int, reason string, timeout time.Duration) b
 	var buf [2 + MaxCloseReason]byte
 	w.pending = w.appendFrame(w.pending, OpClose, AppendClosePayload(buf[:0], code, reason))
 	w.conn.SetWriteDeadline(time.Now().Add(timeout))
+	w.writes.Forget()
 	_, err := w.conn.Write(w.pending)
 	w.pending = w.pending[:0]
 	w.closed = true
@@ -181,7 +184,5 @@ func (w *Writer) writePending() error {
 }
 
 func (w *Writer) deadline() {
-	if w.timeout > 0 {
-		w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
-	}
+	w.writes.Renew(w.conn, w.timeout)
 }
