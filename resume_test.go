@@ -239,6 +239,45 @@ func TestResumeUpstream(t *testing.T) {
 	}
 }
 
+// TestResumeAckRidesWithOutput: what the browser typed is acknowledged in
+// the same write as the answer it gets (an echo here), not by a timer a
+// second later; with no answer, the timer still acknowledges it.
+func TestResumeAckRidesWithOutput(t *testing.T) {
+	echo := startTestEcho(t)
+	tg := newTestGateway(t, gatewayOptions{ResumeWindow: time.Minute})
+	c := tg.openResumable(t, echo.Addr(), nil)
+	c.ws.writeFrame(opBinary, []byte("hello\r\n"))
+	for !bytes.Contains(c.got, []byte("hello\r\n")) {
+		if op := c.read(); op != opBinary {
+			t.Fatalf("got op %d before the echo, want output", op)
+		}
+	}
+	// The ack timer waits a second (ackDelay); this waits half of it.
+	op, p, err := c.ws.read(500 * time.Millisecond)
+	if err != nil || op != opText || string(p) != `{"type":"ack","offset":7}` {
+		t.Fatalf("after the echo got op %d %q (%v), want the ack of the 7 bytes typed with it", op, p, err)
+	}
+	if m := (session.Control{Type: "ack", Offset: new(int64(7))}); string(p) != string(mustJSON(t, m)) {
+		t.Fatalf("the ack %q is not what encoding/json makes of it", p)
+	}
+
+	quiet := startTarget(t, func(c net.Conn) { io.Copy(io.Discard, c) }) // answers nothing
+	q := tg.openResumable(t, quiet, nil)
+	q.ws.writeFrame(opBinary, []byte("typed"))
+	for q.gwAck < 5 {
+		q.read()
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestResumeBackPressure: a client that reads but does not acknowledge
 // holds the gateway at -resume-buffer while the target tries to send
 // 64 MB; the gateway's memory stays flat; once the client acknowledges,

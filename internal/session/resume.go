@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -98,8 +99,10 @@ type resumable struct {
 	stalled bool // full, and the budget has no room to grow: waits for Budget.wake or an ack
 	want    int  // the room the next read should get: minRead, doubling for floods
 
-	in, inAcked int64 // browser bytes taken (counted as read, before they are handed to the target), and acknowledged
-	ackTimer    *time.Timer
+	in, inAcked int64       // browser bytes taken (counted as read, before they are handed to the target), and acknowledged
+	ackTimer    *time.Timer // made once, then reset: a chatty session would make one a line
+	ackArmed    bool        // ackTimer runs for bytes not yet acknowledged
+	ackBuf      []byte      // the ack message, appended anew each time
 
 	// The end, once decided by the gateway: its closed message goes out
 	// after the last output, on the attached socket or the next one.
@@ -253,8 +256,13 @@ func (r *resumable) read() (wsframe.Message, error) {
 		if !m.Text {
 			r.in += int64(len(m.Data))
 			due = r.in-r.inAcked >= ackEvery
-			if !due && r.ackTimer == nil {
-				r.ackTimer = time.AfterFunc(ackDelay, r.sendAck)
+			if !due && !r.ackArmed {
+				r.ackArmed = true
+				if r.ackTimer == nil {
+					r.ackTimer = time.AfterFunc(ackDelay, r.sendAck)
+				} else {
+					r.ackTimer.Reset(ackDelay)
+				}
 			}
 		}
 		r.mu.Unlock()
@@ -420,13 +428,51 @@ func (r *resumable) output(p []byte) error {
 	}
 	r.lent = false
 	ws := r.liveSocket()
+	var ack []byte
+	if ws != nil && len(p) > 0 && r.in > r.inAcked {
+		ack = r.takeAck() // rides with the output: no timer, no write of its own
+	}
 	r.mu.Unlock()
-	if ws != nil && len(p) > 0 {
-		if err := ws.Writer().WriteFrame(wsframe.OpBinary, p); err != nil {
-			r.lose(ws, fmt.Errorf("write: %w", err))
-		}
+	if ws == nil || len(p) == 0 {
+		return nil
+	}
+	var err error
+	if ack == nil {
+		err = ws.Writer().WriteFrame(wsframe.OpBinary, p)
+	} else {
+		err = batch(ws.Writer(), func(add func(op byte, p []byte) error) error {
+			if err := add(wsframe.OpBinary, p); err != nil {
+				return err
+			}
+			return add(wsframe.OpText, ack)
+		})
+	}
+	if err != nil {
+		r.lose(ws, fmt.Errorf("write: %w", err))
 	}
 	return nil
+}
+
+// takeAck acknowledges the browser's bytes taken so far and returns the
+// message that says so. Call with mu and sendMu held, for the live socket.
+// An echo or an answer to what was typed usually follows within
+// milliseconds, and the ack goes out with it: a chatty session's acks
+// cost no write and no timer of their own.
+func (r *resumable) takeAck() []byte {
+	if r.ackArmed {
+		r.ackTimer.Stop()
+		r.ackArmed = false
+	}
+	r.inAcked = r.in
+	r.ackBuf = appendAck(r.ackBuf[:0], r.in)
+	return r.ackBuf
+}
+
+// appendAck appends {"type":"ack","offset":n}, as Control.encode would
+// write it, without reflection or allocation.
+func appendAck(b []byte, n int64) []byte {
+	b = append(b, `{"type":"ack","offset":`...)
+	return append(strconv.AppendInt(b, n, 10), '}')
 }
 
 // liveSocket is the attached socket if output may go to it. Call with mu held.
@@ -503,19 +549,21 @@ func (r *resumable) sendAck() {
 	r.sendMu.Lock()
 	defer r.sendMu.Unlock()
 	r.mu.Lock()
-	if r.ackTimer != nil {
-		r.ackTimer.Stop()
-		r.ackTimer = nil
-	}
-	in, ws := r.in, r.liveSocket()
-	if ws != nil {
-		r.inAcked = in
-	}
-	r.mu.Unlock()
-	if ws != nil {
-		if err := ws.Writer().WriteFrame(wsframe.OpText, Control{Type: "ack", Offset: &in}.encode()); err != nil {
-			r.lose(ws, fmt.Errorf("write: %w", err))
+	ws := r.liveSocket()
+	if ws == nil || r.in == r.inAcked {
+		// Detached (the resume's "received" says it), or the ack went
+		// out with output while this waited for the lock.
+		if r.ackArmed {
+			r.ackTimer.Stop()
+			r.ackArmed = false
 		}
+		r.mu.Unlock()
+		return
+	}
+	ack := r.takeAck()
+	r.mu.Unlock()
+	if err := ws.Writer().WriteFrame(wsframe.OpText, ack); err != nil {
+		r.lose(ws, fmt.Errorf("write: %w", err))
 	}
 }
 
