@@ -25,6 +25,7 @@ import (
 // file the README shows), in front of three gateway processes, and checks
 // what the README's "Several gateways" promises:
 //   - browsers' sessions spread over all three;
+//   - a browser without the cookie resumes on its gateway too;
 //   - the gateway logs the visitor's address from X-Forwarded-For, not
 //     HAProxy's or one the visitor wrote itself;
 //   - a session cut (a reset, no close frame) in the middle of traffic
@@ -99,6 +100,10 @@ func TestHAProxy(t *testing.T) {
 	// rightmost one it does not trust; HAProxy replaces the forged https,
 	// or the origin check would refuse the http page's session.
 	h.visitor(on[0].cookie, echo)
+
+	// A browser that refuses cookies: HAProxy hashes its address instead,
+	// so its resume finds its gateway too.
+	h.cookieless(echo)
 
 	// A cut and a resume on each gateway, with traffic both ways.
 	for i := range on {
@@ -239,6 +244,19 @@ func (h *haproxyHarness) visitor(cookie, target string) {
 		h.t.Errorf("the visitor's session logged as %q, want client=127.0.0.2", line)
 	}
 	ws.sendClose()
+}
+
+// cookieless opens a session without a cookie, cuts it and resumes it.
+func (h *haproxyHarness) cookieless(target string) {
+	h.t.Helper()
+	s := h.open("", target)
+	h.echo(s, "hello without a cookie")
+	detached := h.count("session detached")[s.gw]
+	s.c.cut()
+	waitFor(h.t, "the session to detach", func() bool { return h.count("session detached")[s.gw] > detached })
+	s.c.resume()
+	h.echo(s, "resumed without a cookie")
+	s.c.ws.sendClose()
 }
 
 // cutAndResume runs a session on gateway i that downloads and uploads a
