@@ -126,7 +126,7 @@ func TestHAProxy(t *testing.T) {
 // haproxyDrainDelay is the gateways' -drain-delay: long enough for HAProxy's
 // checks (every haproxyCheckInterval, out after two failures) to take a
 // draining gateway out, and for the test to see new sessions go elsewhere.
-const haproxyDrainDelay = 3 * time.Second
+const haproxyDrainDelay = 4 * time.Second
 
 // haproxyCheckInterval replaces deploy/haproxy.cfg's check interval (2s),
 // so that a drain shows within a second.
@@ -389,16 +389,18 @@ func (h *haproxyHarness) drain(d int, s *haproxySession, echo string) {
 		h.echo(n, "on another gateway")
 		n.c.ws.sendClose()
 	}
-	for range 6 {
+	for range 4 {
 		n := h.open(h.browser(), echo)
 		if n.gw == d {
 			t.Fatalf("a new browser's session went to the drained gateway")
 		}
 		n.c.ws.sendClose()
 	}
-	if time.Since(began) > haproxyDrainDelay-500*time.Millisecond {
-		t.Fatalf("the checks above took %v, too close to -drain-delay %v to mean anything", time.Since(began), haproxyDrainDelay)
+	// And the drain was still on meanwhile (it was not a gateway gone).
+	if d := time.Since(began); d > haproxyDrainDelay-500*time.Millisecond {
+		t.Fatalf("the checks above took %v, too close to -drain-delay %v to show a drain; is the machine that slow?", d, haproxyDrainDelay)
 	}
+	h.echo(s, "still here after new sessions went elsewhere")
 
 	// At the end of the delay the gateway ends the session with 1001 (the
 	// page says it is shutting down), and exits.
@@ -420,7 +422,7 @@ func (h *haproxyHarness) drain(d int, s *haproxySession, echo string) {
 func (h *haproxyHarness) kill(k int, s, kept *haproxySession, echo string) {
 	t := h.t
 	t.Helper()
-	keptLogs := len(h.gws[kept.gw].logs.String())
+	keptDetached := h.count("session detached")[kept.gw]
 	if err := h.gws[k].cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -457,10 +459,10 @@ func (h *haproxyHarness) kill(k int, s, kept *haproxySession, echo string) {
 		t.Errorf("the resume of the killed gateway's session got FAIL %q, want unknown session", fail)
 	}
 
-	// The other gateway's session goes on, and its gateway noticed nothing.
+	// The other gateway's session goes on, and never lost its connection.
 	h.echo(kept, "untouched by the crash of another gateway")
-	if after := h.gws[kept.gw].logs.String()[keptLogs:]; strings.Contains(after, `msg="session detached"`) || strings.Contains(after, `msg="session ended"`) {
-		t.Errorf("the surviving gateway lost a session:\n%s", after)
+	if n := h.count("session detached")[kept.gw]; n != keptDetached {
+		t.Errorf("sessions of the surviving gateway lost their connections (%d detached)", n-keptDetached)
 	}
 	// New sessions land on the gateway left.
 	if n := h.open(h.browser(), echo); n.gw != kept.gw {
