@@ -271,11 +271,13 @@ func (h *haproxyHarness) cutAndResume(i int, cookie, otherCookie string) {
 	down, up := both[:total], both[total:] // different bytes each way
 	gotUp := make(chan []byte, 1)
 	target := startTarget(t, func(c net.Conn) {
-		go c.Write(down) // ends with an error when the cleanup closes c
+		wrote := make(chan struct{})
+		go func() { c.Write(down); close(wrote) }() // both ways at once
 		b := make([]byte, len(up))
 		n, _ := io.ReadFull(c, b)
 		gotUp <- b[:n]
 		io.Copy(io.Discard, c) // stay open: the last acks are still to come
+		<-wrote                // done, or failed when the session or the cleanup closed c
 	})
 	s := h.open(cookie, target)
 	if s.gw != i {
