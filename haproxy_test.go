@@ -75,6 +75,14 @@ func TestHAProxy(t *testing.T) {
 	t.Cleanup(h.client.CloseIdleConnections)
 	echo := startTestEcho(t).Addr()
 
+	// /telnet is passed on, and the gateway redirects it to the page.
+	noFollow := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := nginxGet(t, noFollow, h.addr, "http://"+h.addr+"/telnet")
+	noFollow.CloseIdleConnections()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusMovedPermanently || !strings.HasSuffix(loc, "/telnet/") {
+		t.Errorf("GET /telnet through HAProxy: %s to %q, want a redirect to /telnet/", resp.Status, loc)
+	}
+
 	// Browsers load the page (which sets their cookie) and open a session,
 	// until each gateway holds one. With random cookies each lands on a
 	// given gateway with a chance of about a third, so 100 browsers miss
