@@ -159,19 +159,27 @@ func nginxFind(t *testing.T) string {
 }
 
 // nginxReadmeShows checks that the nginx configuration in README.md is
-// the tested one: every line of its nginx block is in deploy/nginx.conf, in
-// the same order (the file has more: comments, and lines the README leaves out).
+// the tested one (see readmeShows).
 func nginxReadmeShows(t *testing.T, site string) {
+	t.Helper()
+	readmeShows(t, "nginx", "deploy/nginx.conf", site)
+}
+
+// readmeShows checks that README.md's first ```lang block is the tested
+// configuration: every line of it is in text, the file name's contents, in
+// the same order (the file has more: comments, and lines the README leaves
+// out).
+func readmeShows(t *testing.T, lang, name, text string) {
 	t.Helper()
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)\n```nginx\n(.*?)\n```").FindStringSubmatch(string(readme))
+	m := regexp.MustCompile("(?s)\n```" + regexp.QuoteMeta(lang) + "\n(.*?)\n```").FindStringSubmatch(string(readme))
 	if m == nil {
-		t.Fatal("README.md has no nginx block")
+		t.Fatalf("README.md has no %s block", lang)
 	}
-	rest := strings.Split(site, "\n")
+	rest := strings.Split(text, "\n")
 	for _, line := range strings.Split(m[1], "\n") {
 		if line = strings.TrimSpace(line); line == "" {
 			continue
@@ -180,7 +188,7 @@ func nginxReadmeShows(t *testing.T, site string) {
 			rest = rest[1:]
 		}
 		if len(rest) == 0 {
-			t.Fatalf("README.md's nginx block says %q, which deploy/nginx.conf does not (in that order)", line)
+			t.Fatalf("README.md's %s block says %q, which %s does not (in that order)", lang, line, name)
 		}
 		rest = rest[1:]
 	}
@@ -620,17 +628,20 @@ func TestNginxResume(t *testing.T) {
 	}
 }
 
-// nginxOpenResumable opens a resumable v2 session through nginx to target,
-// as the page does, with the browser's cookie.
+// nginxOpenResumable opens a resumable v2 session through a proxy (nginx,
+// HAProxy) at addr to target, as the page does, with the browser's cookie.
 func nginxOpenResumable(t *testing.T, addr, cookie, target string) *rclient {
 	t.Helper()
-	hdr := http.Header{"Origin": {"http://" + addr}, "Sec-Websocket-Protocol": {subprotocolV2}, "Cookie": {cookie}}
+	hdr := http.Header{"Origin": {"http://" + addr}, "Sec-Websocket-Protocol": {subprotocolV2}}
+	if cookie != "" { // "": a browser that refuses cookies
+		hdr.Set("Cookie", cookie)
+	}
 	dial := func(path string, hdr http.Header) (*wsClient, *http.Response) {
 		return dialWSAt(t, addr, nil, path, hdr)
 	}
 	ws, resp := dial("/telnet/ws?resume=1&telnet=off", hdr)
 	if ws == nil {
-		t.Fatalf("WebSocket through nginx refused: %s", resp.Status)
+		t.Fatalf("WebSocket through the proxy refused: %s", resp.Status)
 	}
 	ws.sendText(target)
 	ws.expectText("SUCC")

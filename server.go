@@ -279,8 +279,12 @@ func (s *server) shutdown() error {
 		s.log.Info("cut HTTP requests still unfinished at -shutdown-timeout")
 		s.http.Close()
 	}
+	// The sessions first, then the rest: -echo is the target of some of
+	// them, and closing it while their Stop is still on its way would end
+	// them as "target closed" (code 1000) instead of 1001.
+	err := <-gwErr
 	s.close()
-	if err := <-gwErr; err != nil {
+	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
