@@ -461,8 +461,11 @@ func (d *Decoder) collect(b []byte) {
 		d.sbKeep = false
 		return
 	}
-	if d.sb == nil {
-		d.sb = make([]byte, 0, min(limit, max(sbMax, 2*len(b))))
+	if cap(d.sb)-len(d.sb) < len(b) {
+		// Grown by hand, so that the buffer never exceeds the bound.
+		nb := make([]byte, len(d.sb), min(limit, max(sbMax, 2*cap(d.sb), len(d.sb)+len(b))))
+		copy(nb, d.sb)
+		d.sb = nb
 	}
 	d.sb = append(d.sb, b...)
 }
