@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -359,5 +360,127 @@ func TestGMCPRefused(t *testing.T) {
 	tg.connect(t, target)
 	if got := <-answers; !bytes.Contains(got, b(tIAC, tDONT, oGMCP)) {
 		t.Errorf("v1: the game got %q", got)
+	}
+}
+
+// TestGMCPResume: a page that comes back after a lost connection gets at
+// once the last message of each package, in no offset; a flood of
+// packages keeps only the most recent 64.
+func TestGMCPResume(t *testing.T) {
+	more := make(chan struct{})
+	wrote := make(chan int, 1)
+	target := startTarget(t, func(c net.Conn) {
+		g := newGame(t, c)
+		first := [][]byte{b(tIAC, tWILL, oGMCP), b(tIAC, tSB, oGMCP, `Char.Vitals {"hp":10}`, tIAC, tSE, "one\r\n")}
+		g.write(first[0])
+		g.await(b(tIAC, tDO, oGMCP))
+		g.write(first[1])
+		<-more
+		var flood []byte
+		for i := range 100 {
+			flood = append(flood, b(tIAC, tSB, oGMCP, fmt.Sprintf(`Flood.P%d {"i":%d,"pad":%q}`, i, i, strings.Repeat("x", 100)), tIAC, tSE)...)
+		}
+		second := [][]byte{flood, b(tIAC, tSB, oGMCP, `Char.Vitals {"hp":9}`, tIAC, tSE), b(tIAC, tSB, oGMCP, `Room.Info {"name":"Temple"}`, tIAC, tSE, "two\r\n")}
+		g.write(second...)
+		wrote <- len(bytes.Join(append(first, second...), nil))
+		io.Copy(io.Discard, c)
+	})
+	m := metrics.New()
+	tg := newTestGateway(t, gatewayOptions{ResumeWindow: time.Minute, Metrics: m})
+	c := tg.openResumableWith(t, "telnet=auto&gmcp=1", target, nil)
+	for !bytes.Contains(c.got, []byte("one\r\n")) {
+		c.read()
+	}
+	c.cut()
+	waitFor(t, "the session to detach", func() bool { return strings.Contains(tg.logs(), "session detached") })
+	close(more) // while detached: the browser misses these messages
+	// Wait until the gateway has read it all (the output is kept for the resume).
+	n := <-wrote
+	waitFor(t, "the game's output", func() bool {
+		return metricValue(t, m, "wstelnet_relayed_bytes_total", "direction", "to_client") >= float64(n)
+	})
+	c.ctrl = nil
+	c.resume()
+	for !bytes.Contains(c.got, []byte("two\r\n")) {
+		c.read()
+	}
+	var pkgs []string
+	vitals := ""
+	for _, m := range c.ctrl {
+		if m.Type == "gmcp" {
+			pkgs = append(pkgs, m.Package)
+			if m.Package == "Char.Vitals" {
+				vitals = string(m.Data)
+			}
+		}
+	}
+	if vitals != `{"hp":9}` {
+		t.Errorf("after the resume Char.Vitals is %q, want the last, hp 9 (packages %q)", vitals, pkgs)
+	}
+	if len(pkgs) > 64 || !slices.Contains(pkgs, "Room.Info") || slices.Contains(pkgs, "Flood.P0") {
+		t.Errorf("replayed %d packages: %q", len(pkgs), pkgs)
+	}
+	if !bytes.Equal(c.got, []byte("one\r\ntwo\r\n")) {
+		t.Errorf("data %q: GMCP must count in no offset", c.got)
+	}
+}
+
+// TestMUDNegotiation: what the game learns of the player: TTYPE's MTTS
+// cycle, NEW-ENVIRON with MNES (IPADDRESS only for a target that opts
+// in), CHARSET UTF-8 for a UTF-8 page; MSDP both ways; and in BINARY to a
+// game that does not echo (TinyMUX, once CHARSET is UTF-8), the page's
+// CR LF as it is.
+func TestMUDNegotiation(t *testing.T) {
+	results := make(chan []byte, 2)
+	target := startTarget(t, func(c net.Conn) {
+		g := newGame(t, c)
+		g.write(b(tIAC, tDO, oTTYPE, tIAC, tDO, oNewEnviron, tIAC, tWILL, oCharset, tIAC, tWILL, oMSDP, tIAC, tDO, oBinary))
+		g.await(b(tIAC, tWILL, oBinary))
+		for range 4 {
+			g.write(b(tIAC, tSB, oTTYPE, 1, tIAC, tSE))
+		}
+		g.write(b(tIAC, tSB, oNewEnviron, 1, tIAC, tSE))
+		g.write(b(tIAC, tSB, oCharset, 1, ";ISO-8859-1;UTF-8", tIAC, tSE))
+		g.write(b(tIAC, tSB, oMSDP, 1, "ROOM", 2, 3, 1, "VNUM", 2, "6008", 1, "EXITS", 2, 5, 2, "n", 2, "s", 6, 4, tIAC, tSE, "ready\r\n"))
+		g.await([]byte("say hi\r\n"))
+		g.await(b(tIAC, tSB, oMSDP, 1, "REPORT", 2, 5, 2, "HEALTH", 6, tIAC, tSE))
+		results <- g.got
+		io.Copy(io.Discard, c)
+	})
+	tg := newTestGateway(t, gatewayOptions{Targets: staticTargets(t, "plain: "+target+"\nmud: "+target+" ipaddress\n")})
+	for _, name := range []string{"plain", "mud"} {
+		t.Run(name, func(t *testing.T) {
+			ws := tg.connectV2(t, "?msdp=1&mtts=137&charset=utf-8&term=XTERM-256COLOR", name)
+			_, controls := ws.readStream([]byte("ready\r\n"))
+			var msdp string
+			for _, m := range controls {
+				if m.Type == "msdp" {
+					msdp = string(m.Data)
+				}
+			}
+			if msdp != `{"ROOM":{"VNUM":"6008","EXITS":["n","s"]}}` {
+				t.Errorf("msdp %s", msdp)
+			}
+			ws.writeFrame(opBinary, []byte("say hi\r\n"))
+			ws.sendControl(session.Control{Type: "msdp", Data: json.RawMessage(`{"REPORT":["HEALTH"]}`)})
+			got := <-results
+			// 137 (ANSI, 256 colours, proxy) + UTF-8 4 + MNES 512 + proxy 128.
+			const bits = "MTTS 653"
+			for _, want := range [][]byte{
+				b(tIAC, tSB, oTTYPE, 0, "WSTELNET", tIAC, tSE, tIAC, tSB, oTTYPE, 0, "XTERM-256COLOR", tIAC, tSE,
+					tIAC, tSB, oTTYPE, 0, bits, tIAC, tSE, tIAC, tSB, oTTYPE, 0, bits, tIAC, tSE),
+				b(tIAC, tSB, oCharset, 2, "UTF-8", tIAC, tSE),
+				b(0, "CLIENT_NAME", 1, "WSTELNET", 0, "CLIENT_VERSION", 1),
+				b(0, "TERMINAL_TYPE", 1, "XTERM-256COLOR", 0, "MTTS", 1, "653", 0, "CHARSET", 1, "UTF-8"),
+				b("say hi\r\n"),
+			} {
+				if !bytes.Contains(got, want) {
+					t.Errorf("the game did not get %q in %q", want, got)
+				}
+			}
+			if ip := bytes.Contains(got, []byte("IPADDRESS\x01127.0.0.1")); ip != (name == "mud") {
+				t.Errorf("IPADDRESS sent %v to %s: %q", ip, name, got)
+			}
+		})
 	}
 }
