@@ -25,7 +25,7 @@ import (
 
 const (
 	oBinary, oEOR, oCharset, oMSDP, oCompress2, oGMCP, oNewEnviron = 0, 25, 42, 69, 86, 201, 39
-	tEOR, tGA                                                       = 239, 249
+	tEOR, tGA                                                      = 239, 249
 )
 
 // game is the fake game's side of one connection.
