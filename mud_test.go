@@ -484,3 +484,21 @@ func TestMUDNegotiation(t *testing.T) {
 		})
 	}
 }
+
+// TestTelnetdMUDOptions: a Unix telnetd behind a page that asks for the
+// MUD options (as the page does for every target) still gets a terminal:
+// TERM is the terminal type, not the client name MTTS answers first, and
+// NEW-ENVIRON and CHARSET change nothing it relies on.
+func TestTelnetdMUDOptions(t *testing.T) {
+	addr := startTelnetd(t)
+	tg := newTestGateway(t, gatewayOptions{})
+	sh := &telnetdShell{t: t, ws: tg.connectV2(t, "?cols=80&rows=24&gmcp=1&msdp=1&mtts=2349&charset=utf-8", addr)}
+	sh.run("echo READY$((1+1))", "READY2")
+	if out := sh.run(`echo "[$TERM]" T$((1+1))`, "T2"); !bytes.Contains(out, []byte("[xterm-256color] T2")) {
+		t.Errorf("TERM: %q", out)
+	}
+	sh.send("printf '\\303\\251' | od -An -tx1; echo E$((1+1))\r")
+	if out := sh.wait("E2"); !bytes.Contains(out, []byte("c3 a9")) {
+		t.Errorf("é: %q", out)
+	}
+}
