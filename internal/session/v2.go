@@ -349,7 +349,11 @@ func (c *v2) control(s *Session, data []byte) (End, bool) {
 			if !validPackage(m.Package) {
 				return complain(`gmcp: want {"type":"gmcp","package":"Core.Hello","data":...} with a package name of letters, digits and dots`)
 			}
-			msg, opt = telnet.GMCP(nil, m.Package, m.Data), telnet.OptGMCP
+			data := m.Data
+			if string(data) == "null" {
+				data = nil // as if absent: a message without data
+			}
+			msg, opt = telnet.GMCP(nil, m.Package, data), telnet.OptGMCP
 		default:
 			var err error
 			if msg, err = telnet.MSDP(nil, m.Data); err != nil {
