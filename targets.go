@@ -139,6 +139,10 @@ func (ts *targetStore) logLoaded(set *tokens.Set, why string) {
 			ts.log.Info("named target gets a PROXY protocol header: it sees each visitor's address and port",
 				"name", t.Name, "target", t.Addr, "source", t.Source)
 		}
+		if t.IPAddress {
+			ts.log.Info("named target gets each visitor's address in NEW-ENVIRON (IPADDRESS) when it asks",
+				"name", t.Name, "target", t.Addr, "source", t.Source)
+		}
 	}
 }
 
