@@ -247,6 +247,9 @@ func (s *Session) finish(e End) {
 	if r := s.res.Load(); r != nil {
 		attrs = append(attrs, "resumes", r.resumeCount())
 	}
+	if m := &s.tr.mccp; m.compressed > 0 { // both directions are over: nothing reads it now
+		attrs = append(attrs, "mccp_compressed", m.compressed, "mccp_inflated", m.inflated)
+	}
 	if e.Err != nil {
 		attrs = append(attrs, "err", e.Err)
 	}

@@ -47,7 +47,9 @@ type mccp struct {
 	z     *telnet.Inflater
 	rest  []byte                         // what followed the end of the last stream, not yet given out
 	count func(compressed, inflated int) // the metrics' share: bytes since the last count
-	c, i  int64                          // the counts already given to count
+	c, i  int64                          // the counts of this stream already given to count
+	// All streams' bytes, compressed and inflated, for the session's log line.
+	compressed, inflated int64
 }
 
 // inflate starts inflating: first is what followed the stream's start in
@@ -77,8 +79,12 @@ func (r *targetReader) next(st storage) ([]byte, error) {
 		p := st.lend()
 		n, err := m.z.Read(p)
 		r.urgent = false
-		if c, i := m.z.Counts(); m.count != nil && (c != m.c || i != m.i) {
-			m.count(int(c-m.c), int(i-m.i))
+		if c, i := m.z.Counts(); c != m.c || i != m.i {
+			m.compressed += c - m.c
+			m.inflated += i - m.i
+			if m.count != nil {
+				m.count(int(c-m.c), int(i-m.i))
+			}
 			m.c, m.i = c, i
 		}
 		if err == io.EOF {
