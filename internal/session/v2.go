@@ -430,13 +430,19 @@ func (c *v2) toBrowser(s *Session, p []byte, urgent bool) (End, bool) {
 		return End{}, true
 	}
 	src, dst := p, p[:0]
+	first := true
 	for len(src) > 0 {
 		var data, msg []byte
 		var n int
 		var ev telnet.Event
 		echo := c.remoteEcho
 		_, err := c.writeTarget(s.target, func() []byte {
-			c.tel.Urgent(urgent)
+			if first {
+				// Once per read: the Synch's mark may lie before an
+				// event, and the data after it is not to be discarded.
+				c.tel.Urgent(urgent)
+				first = false
+			}
 			data, c.reply, n, ev = c.tel.DecodeEvent(dst, c.reply[:0], src)
 			echo = c.tel.RemoteEcho()
 			c.seen = c.tel.SeenCommand()
