@@ -24,6 +24,13 @@
 //     [Decoder.Start] makes the opening requests; [Decoder.SetWindowSize]
 //     reports resizes.
 //
+// Config.MUD turns on the MUD options (mud.go): MCCP2, END-OF-RECORD,
+// GMCP, MSDP, MSSP, CHARSET and NEW-ENVIRON; with MUD.Only, those alone
+// (protocol v1). [Decoder.DecodeEvent] is Decode that stops at what the
+// caller must act on in order with the data: a prompt's end (IAC GA, IAC
+// EOR), a GMCP, MSDP or MSSP message, the start of a compressed stream,
+// which [Inflater] inflates.
+//
 // Both modes run the same RFC 1143 "Q method" state machine (per option, for
 // "us" and "him"), which never answers a message that does not change the
 // state and so cannot loop; the zero Decoder simply agrees to nothing, which
@@ -33,7 +40,9 @@
 // sees the same stream:
 //
 //   - Subnegotiations (IAC SB ... IAC SE) are dropped without buffering,
-//     except TTYPE once we have agreed to it (bounded by sbMax). An IAC
+//     except those of options we have agreed to and answer or pass on
+//     (TTYPE, NEW-ENVIRON, CHARSET: bounded by sbMax; GMCP, MSDP, MSSP:
+//     by MaxPayload, a longer one dropped whole). An IAC
 //     inside one followed by anything except SE or IAC ends the
 //     subnegotiation and is then processed as an ordinary command, so a lost
 //     SE cannot swallow the rest of the session.
