@@ -63,7 +63,9 @@ func (g *game) await(want []byte) {
 	g.c.SetReadDeadline(time.Time{})
 }
 
-func b(parts ...any) []byte {
+// wire builds bytes from strings, byte slices and numbers (command and
+// option bytes), so that a game's bytes read as the telnet they are.
+func wire(parts ...any) []byte {
 	var out []byte
 	for _, p := range parts {
 		switch p := p.(type) {
@@ -74,7 +76,7 @@ func b(parts ...any) []byte {
 		case int:
 			out = append(out, byte(p))
 		default:
-			panic(fmt.Sprintf("b: %T", p))
+			panic(fmt.Sprintf("wire: %T", p))
 		}
 	}
 	return out
@@ -90,8 +92,8 @@ func deflateTest(t testing.TB, data []byte) []byte {
 	return buf.Bytes()
 }
 
-// text is n bytes of readable lines that compress well but not absurdly.
-func text(n int) []byte {
+// mudText is n bytes of readable lines that compress well but not absurdly.
+func mudText(n int) []byte {
 	var s bytes.Buffer
 	for i := 0; s.Len() < n; i++ {
 		fmt.Fprintf(&s, "%06d The Temple of Midgaard. You are in the southern end of the temple hall.\r\n", i)
@@ -122,27 +124,27 @@ func readData(ws *wsClient, n int) (data []byte, controls []session.Control) {
 // same write, and a second stream starts later. The browser gets every
 // byte, inflated, in order; v1 gets the lines.
 func TestMCCP2(t *testing.T) {
-	long := text(300 << 10)
+	long := mudText(300 << 10)
 	z1 := deflateTest(t, long)
 	z2 := deflateTest(t, []byte("second stream\r\n"))
-	want := b("before\r\n", long, "after\r\n", "second stream\r\n", "plain at last\r\n")
+	want := wire("before\r\n", long, "after\r\n", "second stream\r\n", "plain at last\r\n")
 	target := startTarget(t, func(c net.Conn) {
 		g := newGame(t, c)
-		g.write(b(tIAC, tWILL, oCompress2))
-		g.await(b(tIAC, tDO, oCompress2))
+		g.write(wire(tIAC, tWILL, oCompress2))
+		g.await(wire(tIAC, tDO, oCompress2))
 		// The marker split at every byte, the stream in uneven pieces,
 		// the first plain bytes in the stream's last write.
-		g.write(b("before\r\n", tIAC), b(tSB), b(oCompress2), b(tIAC), b(tSE, z1[:1]), z1[1:100])
+		g.write(wire("before\r\n", tIAC), wire(tSB), wire(oCompress2), wire(tIAC), wire(tSE, z1[:1]), z1[1:100])
 		for rest := z1[100:]; len(rest) > 0; {
 			k := min(len(rest), 7777)
 			if k == len(rest) {
-				g.write(b(rest, "after\r\n", tIAC, tSB, oCompress2, tIAC, tSE, z2[:3]))
+				g.write(wire(rest, "after\r\n", tIAC, tSB, oCompress2, tIAC, tSE, z2[:3]))
 			} else {
 				g.write(rest[:k])
 			}
 			rest = rest[k:]
 		}
-		g.write(b(z2[3:], "plain at last\r\n"))
+		g.write(wire(z2[3:], "plain at last\r\n"))
 		io.Copy(io.Discard, c)
 	})
 	m := metrics.New()
@@ -181,8 +183,8 @@ func TestMCCP2Refused(t *testing.T) {
 	answers := make(chan []byte, 2)
 	target := startTarget(t, func(c net.Conn) {
 		g := newGame(t, c)
-		g.write(b(tIAC, tWILL, oCompress2, tIAC, tWILL, oEcho))
-		g.await(b(tIAC, tDO, oEcho))
+		g.write(wire(tIAC, tWILL, oCompress2, tIAC, tWILL, oEcho))
+		g.await(wire(tIAC, tDO, oEcho))
 		answers <- g.got
 		g.write([]byte("plain\r\n"))
 		io.Copy(io.Discard, c)
@@ -190,7 +192,7 @@ func TestMCCP2Refused(t *testing.T) {
 	tg := newTestGateway(t, gatewayOptions{NoMCCP: true})
 	ws := tg.connectV2(t, "", target)
 	ws.readStream([]byte("plain\r\n"))
-	if got := <-answers; !bytes.Contains(got, b(tIAC, tDONT, oCompress2)) {
+	if got := <-answers; !bytes.Contains(got, wire(tIAC, tDONT, oCompress2)) {
 		t.Errorf("with -mccp=false the game got %q, want DONT COMPRESS2", got)
 	}
 }
@@ -198,14 +200,14 @@ func TestMCCP2Refused(t *testing.T) {
 // TestMCCP2Corrupt: a stream zlib refuses ends the session with words
 // that say so, after the output before it.
 func TestMCCP2Corrupt(t *testing.T) {
-	z := deflateTest(t, text(10000))
+	z := deflateTest(t, mudText(10000))
 	z[len(z)/2] ^= 0x5a
 	z[len(z)/2+1] ^= 0xa5
 	target := startTarget(t, func(c net.Conn) {
 		g := newGame(t, c)
-		g.write(b(tIAC, tWILL, oCompress2))
-		g.await(b(tIAC, tDO, oCompress2))
-		g.write(b("welcome\r\n", tIAC, tSB, oCompress2, tIAC, tSE, z))
+		g.write(wire(tIAC, tWILL, oCompress2))
+		g.await(wire(tIAC, tDO, oCompress2))
+		g.write(wire("welcome\r\n", tIAC, tSB, oCompress2, tIAC, tSE, z))
 		io.Copy(io.Discard, c)
 	})
 	tg := newTestGateway(t, gatewayOptions{})
@@ -237,9 +239,9 @@ func TestMCCP2Bomb(t *testing.T) {
 	bomb := zbuf.Bytes()
 	target := startTarget(t, func(c net.Conn) {
 		g := newGame(t, c)
-		g.write(b(tIAC, tWILL, oCompress2))
-		g.await(b(tIAC, tDO, oCompress2))
-		g.write(b(tIAC, tSB, oCompress2, tIAC, tSE), bomb, []byte("end of the bomb\r\n"))
+		g.write(wire(tIAC, tWILL, oCompress2))
+		g.await(wire(tIAC, tDO, oCompress2))
+		g.write(wire(tIAC, tSB, oCompress2, tIAC, tSE), bomb, []byte("end of the bomb\r\n"))
 		io.Copy(io.Discard, c)
 	})
 	const buffer = 256 << 10
@@ -296,13 +298,13 @@ func TestGMCP(t *testing.T) {
 		g := newGame(t, c)
 		// The page's hello comes before the game offers GMCP.
 		g.await([]byte("?")) // the browser's sign that it has sent it
-		g.write(b(tIAC, tWILL, oGMCP, tIAC, tWILL, oEOR))
-		g.await(b(tIAC, tSB, oGMCP, `Core.Hello {"client":"test"}`, tIAC, tSE))
-		g.write(b("Welcome\r\n", tIAC, tSB, oGMCP, `Char.Vitals {"hp":10,"maxhp":12}`, tIAC, tSE),
-			b("HP 10> ", tIAC, tEOR),
-			b(tIAC, tSB, oGMCP, `Room.Info {"name": broken`, tIAC, tSE, tIAC, tSB, oGMCP, "Core.Goodbye", tIAC, tSE),
-			b("login: ", tIAC, tGA))
-		g.await(b(tIAC, tSB, oGMCP, `Char.Skills.Get {"group":"é"}`, tIAC, tSE))
+		g.write(wire(tIAC, tWILL, oGMCP, tIAC, tWILL, oEOR))
+		g.await(wire(tIAC, tSB, oGMCP, `Core.Hello {"client":"test"}`, tIAC, tSE))
+		g.write(wire("Welcome\r\n", tIAC, tSB, oGMCP, `Char.Vitals {"hp":10,"maxhp":12}`, tIAC, tSE),
+			wire("HP 10> ", tIAC, tEOR),
+			wire(tIAC, tSB, oGMCP, `Room.Info {"name": broken`, tIAC, tSE, tIAC, tSB, oGMCP, "Core.Goodbye", tIAC, tSE),
+			wire("login: ", tIAC, tGA))
+		g.await(wire(tIAC, tSB, oGMCP, `Char.Skills.Get {"group":"é"}`, tIAC, tSE))
 		gameGot <- g.got
 		io.Copy(io.Discard, c)
 	})
@@ -344,14 +346,14 @@ func TestGMCPRefused(t *testing.T) {
 	answers := make(chan []byte, 2)
 	target := startTarget(t, func(c net.Conn) {
 		g := newGame(t, c)
-		g.write(b(tIAC, tWILL, oGMCP, tIAC, tWILL, oMSDP, tIAC, tWILL, oEcho))
-		g.await(b(tIAC, tDONT, oMSDP))
+		g.write(wire(tIAC, tWILL, oGMCP, tIAC, tWILL, oMSDP, tIAC, tWILL, oEcho))
+		g.await(wire(tIAC, tDONT, oMSDP))
 		answers <- g.got
 		io.Copy(io.Discard, c)
 	})
 	tg := newTestGateway(t, gatewayOptions{})
 	ws := tg.connectV2(t, "", target)
-	if got := <-answers; !bytes.Contains(got, b(tIAC, tDONT, oGMCP)) {
+	if got := <-answers; !bytes.Contains(got, wire(tIAC, tDONT, oGMCP)) {
 		t.Errorf("v2 without gmcp=1: the game got %q", got)
 	}
 	ws.sendControl(session.Control{Type: "gmcp", Package: "Core.Hello"})
@@ -359,7 +361,7 @@ func TestGMCPRefused(t *testing.T) {
 		t.Errorf("error %q", m.Message)
 	}
 	tg.connect(t, target)
-	if got := <-answers; !bytes.Contains(got, b(tIAC, tDONT, oGMCP)) {
+	if got := <-answers; !bytes.Contains(got, wire(tIAC, tDONT, oGMCP)) {
 		t.Errorf("v1: the game got %q", got)
 	}
 }
@@ -372,16 +374,16 @@ func TestGMCPResume(t *testing.T) {
 	wrote := make(chan int, 1)
 	target := startTarget(t, func(c net.Conn) {
 		g := newGame(t, c)
-		first := [][]byte{b(tIAC, tWILL, oGMCP), b(tIAC, tSB, oGMCP, `Char.Vitals {"hp":10}`, tIAC, tSE, "one\r\n")}
+		first := [][]byte{wire(tIAC, tWILL, oGMCP), wire(tIAC, tSB, oGMCP, `Char.Vitals {"hp":10}`, tIAC, tSE, "one\r\n")}
 		g.write(first[0])
-		g.await(b(tIAC, tDO, oGMCP))
+		g.await(wire(tIAC, tDO, oGMCP))
 		g.write(first[1])
 		<-more
 		var flood []byte
 		for i := range 100 {
-			flood = append(flood, b(tIAC, tSB, oGMCP, fmt.Sprintf(`Flood.P%d {"i":%d,"pad":%q}`, i, i, strings.Repeat("x", 100)), tIAC, tSE)...)
+			flood = append(flood, wire(tIAC, tSB, oGMCP, fmt.Sprintf(`Flood.P%d {"i":%d,"pad":%q}`, i, i, strings.Repeat("x", 100)), tIAC, tSE)...)
 		}
-		second := [][]byte{flood, b(tIAC, tSB, oGMCP, `Char.Vitals {"hp":9}`, tIAC, tSE), b(tIAC, tSB, oGMCP, `Room.Info {"name":"Temple"}`, tIAC, tSE, "two\r\n")}
+		second := [][]byte{flood, wire(tIAC, tSB, oGMCP, `Char.Vitals {"hp":9}`, tIAC, tSE), wire(tIAC, tSB, oGMCP, `Room.Info {"name":"Temple"}`, tIAC, tSE, "two\r\n")}
 		g.write(second...)
 		wrote <- len(bytes.Join(append(first, second...), nil))
 		io.Copy(io.Discard, c)
@@ -435,16 +437,16 @@ func TestMUDNegotiation(t *testing.T) {
 	results := make(chan []byte, 2)
 	target := startTarget(t, func(c net.Conn) {
 		g := newGame(t, c)
-		g.write(b(tIAC, tDO, oTTYPE, tIAC, tDO, oNewEnviron, tIAC, tWILL, oCharset, tIAC, tWILL, oMSDP, tIAC, tDO, oBinary))
-		g.await(b(tIAC, tWILL, oBinary))
+		g.write(wire(tIAC, tDO, oTTYPE, tIAC, tDO, oNewEnviron, tIAC, tWILL, oCharset, tIAC, tWILL, oMSDP, tIAC, tDO, oBinary))
+		g.await(wire(tIAC, tWILL, oBinary))
 		for range 4 {
-			g.write(b(tIAC, tSB, oTTYPE, 1, tIAC, tSE))
+			g.write(wire(tIAC, tSB, oTTYPE, 1, tIAC, tSE))
 		}
-		g.write(b(tIAC, tSB, oNewEnviron, 1, tIAC, tSE))
-		g.write(b(tIAC, tSB, oCharset, 1, ";ISO-8859-1;UTF-8", tIAC, tSE))
-		g.write(b(tIAC, tSB, oMSDP, 1, "ROOM", 2, 3, 1, "VNUM", 2, "6008", 1, "EXITS", 2, 5, 2, "n", 2, "s", 6, 4, tIAC, tSE, "ready\r\n"))
+		g.write(wire(tIAC, tSB, oNewEnviron, 1, tIAC, tSE))
+		g.write(wire(tIAC, tSB, oCharset, 1, ";ISO-8859-1;UTF-8", tIAC, tSE))
+		g.write(wire(tIAC, tSB, oMSDP, 1, "ROOM", 2, 3, 1, "VNUM", 2, "6008", 1, "EXITS", 2, 5, 2, "n", 2, "s", 6, 4, tIAC, tSE, "ready\r\n"))
 		g.await([]byte("say hi\r\n"))
-		g.await(b(tIAC, tSB, oMSDP, 1, "REPORT", 2, 5, 2, "HEALTH", 6, tIAC, tSE))
+		g.await(wire(tIAC, tSB, oMSDP, 1, "REPORT", 2, 5, 2, "HEALTH", 6, tIAC, tSE))
 		results <- g.got
 		io.Copy(io.Discard, c)
 	})
@@ -468,12 +470,12 @@ func TestMUDNegotiation(t *testing.T) {
 			// 137 (ANSI, 256 colours, proxy) + UTF-8 4 + MNES 512 + proxy 128.
 			const bits = "MTTS 653"
 			for _, want := range [][]byte{
-				b(tIAC, tSB, oTTYPE, 0, "WSTELNET", tIAC, tSE, tIAC, tSB, oTTYPE, 0, "XTERM-256COLOR", tIAC, tSE,
+				wire(tIAC, tSB, oTTYPE, 0, "WSTELNET", tIAC, tSE, tIAC, tSB, oTTYPE, 0, "XTERM-256COLOR", tIAC, tSE,
 					tIAC, tSB, oTTYPE, 0, bits, tIAC, tSE, tIAC, tSB, oTTYPE, 0, bits, tIAC, tSE),
-				b(tIAC, tSB, oCharset, 2, "UTF-8", tIAC, tSE),
-				b(0, "CLIENT_NAME", 1, "WSTELNET", 0, "CLIENT_VERSION", 1),
-				b(0, "TERMINAL_TYPE", 1, "XTERM-256COLOR", 0, "MTTS", 1, "653", 0, "CHARSET", 1, "UTF-8"),
-				b("say hi\r\n"),
+				wire(tIAC, tSB, oCharset, 2, "UTF-8", tIAC, tSE),
+				wire(0, "CLIENT_NAME", 1, "WSTELNET", 0, "CLIENT_VERSION", 1),
+				wire(0, "TERMINAL_TYPE", 1, "XTERM-256COLOR", 0, "MTTS", 1, "653", 0, "CHARSET", 1, "UTF-8"),
+				wire("say hi\r\n"),
 			} {
 				if !bytes.Contains(got, want) {
 					t.Errorf("the game did not get %q in %q", want, got)
@@ -514,9 +516,9 @@ func TestMSSPPoll(t *testing.T) {
 		g := newGame(t, c)
 		g.await([]byte("\r\n"))
 		header <- string(g.got)
-		g.write(b(tIAC, tWILL, 70))
-		g.await(b(tIAC, tDO, 70))
-		g.write(b(tIAC, tSB, 70, 1, "NAME", 2, "Fake MUD", 1, "PLAYERS", 2, "7", 1, "PORT", 2, "23", 2, "4000", tIAC, tSE))
+		g.write(wire(tIAC, tWILL, 70))
+		g.await(wire(tIAC, tDO, 70))
+		g.write(wire(tIAC, tSB, 70, 1, "NAME", 2, "Fake MUD", 1, "PLAYERS", 2, "7", 1, "PORT", 2, "23", 2, "4000", tIAC, tSE))
 		io.Copy(io.Discard, c)
 	})
 	other := startTarget(t, func(c net.Conn) { t.Error("a target without mssp was dialled") })
@@ -559,8 +561,8 @@ func TestGMCPHeldBound(t *testing.T) {
 	target := startTarget(t, func(c net.Conn) {
 		g := newGame(t, c)
 		<-agree
-		g.write(b(tIAC, tWILL, oGMCP))
-		g.await(b(`Test.N {"n":14`))
+		g.write(wire(tIAC, tWILL, oGMCP))
+		g.await(wire(`Test.N {"n":14`))
 		got <- g.got
 		io.Copy(io.Discard, c)
 	})

@@ -37,8 +37,8 @@ func TestTinyMUXMUDOptions(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	for _, want := range [][]byte{
-		b(tIAC, tSB, oCharset, 2, "UTF-8", tIAC, tSE), // CHARSET ACCEPTED
-		b(tIAC, tWILL, oBinary),
+		wire(tIAC, tSB, oCharset, 2, "UTF-8", tIAC, tSE), // CHARSET ACCEPTED
+		wire(tIAC, tWILL, oBinary),
 		[]byte("say héllo\r\n"),
 	} {
 		if !bytes.Contains(sent, want) {
