@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,6 +109,11 @@ type gatewayOptions struct {
 	// FrameAncestors are the CSP frame-ancestors sources of the page
 	// (-frame-ancestors); none: nobody may frame it.
 	FrameAncestors []string
+	// NoMCCP refuses MCCP2 compression on every target (-mccp=false).
+	NoMCCP bool
+	// MSSPInterval is how often a named target with the mssp option is
+	// asked about itself (0: every 5 minutes).
+	MSSPInterval time.Duration
 }
 
 // Gateway is the HTTP handler: the page, /healthz, /readyz and the
@@ -134,6 +140,7 @@ type Gateway struct {
 	// Wrong passwords and resumes of unknown sessions, per client address (auth.go).
 	authFailures, resumeFailures *faillimit.Limiter
 	targetList                   targetListCache // /targets.json (targets.go)
+	mssp                         *msspPoller     // games' MSSP answers for /targets.json (mssp.go); nil without -targets
 }
 
 // tracked is a session as the gateway counts it.
@@ -192,6 +199,8 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		ResumeBuffer:        opts.ResumeBuffer,
 		Budget:              session.NewBudget(opts.ResumeMemory),
 		Resumes:             session.NewRegistry(),
+		NoMCCP:              opts.NoMCCP,
+		Version:             version(),
 	}
 	// Only observers that are on: the engine calls each without a check.
 	if opts.Metrics != nil {
@@ -203,6 +212,9 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		g.env.Observers = append(g.env.Observers, opts.Recorder)
 	}
 	g.csp = contentSecurityPolicy(opts.FrameAncestors)
+	if opts.Targets != nil {
+		g.mssp = newMSSPPoller(g, opts.MSSPInterval)
+	}
 	g.newLimiters()
 	g.env.ResumeGuard = g.resumeFailures
 
@@ -397,6 +409,7 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols
 	cfg.ID = g.newSessionID()
 	cfg.Client = c.addr
 	cfg.Peer = c.addrPort()
+	cfg.TLS = c.scheme == "https"
 	user, pass, _ := r.BasicAuth() // checked by authed
 	cfg.User = user
 	t := g.track(c.addr, &cfg)
@@ -643,6 +656,9 @@ func (g *Gateway) untrack(t *tracked) {
 // first, the sessions still open (a browser that does not take its close
 // frame) are cut without one.
 func (g *Gateway) Shutdown(ctx context.Context) error {
+	if g.mssp != nil {
+		g.mssp.stop()
+	}
 	g.mu.Lock()
 	g.closing = true
 	for t := range g.sessions {
@@ -694,4 +710,23 @@ func (g *Gateway) EndSessionsOf(users []string) int {
 		}
 	}
 	return n
+}
+
+// version is the gateway's version as the build recorded it (a module
+// version, or the VCS revision), for MUDs that ask (NEW-ENVIRON's
+// CLIENT_VERSION); "dev" when the build says nothing.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return s.Value[:12]
+		}
+	}
+	return "dev"
 }

@@ -139,6 +139,10 @@ func (ts *targetStore) logLoaded(set *tokens.Set, why string) {
 			ts.log.Info("named target gets a PROXY protocol header: it sees each visitor's address and port",
 				"name", t.Name, "target", t.Addr, "source", t.Source)
 		}
+		if t.IPAddress {
+			ts.log.Info("named target gets each visitor's address in NEW-ENVIRON (IPADDRESS) when it asks",
+				"name", t.Name, "target", t.Addr, "source", t.Source)
+		}
 	}
 }
 
@@ -292,6 +296,7 @@ func (g *Gateway) target(addr string, named *tokens.Target) session.Target {
 	t := session.Target{Addr: addr, Dial: g.opts.Dial}
 	if named != nil {
 		t.Name, t.Dial = named.Name, g.opts.DialNamed
+		t.NoMCCP, t.SendAddress = named.NoMCCP, named.IPAddress
 	}
 	t.ProxyHeader = func(dialled netip.AddrPort) int { return g.proxyHeaderVersion(addr, named, dialled) }
 	return t
@@ -377,6 +382,9 @@ func (g *Gateway) serveEmbed(w http.ResponseWriter, r *http.Request) {
 type targetListEntry struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
+	// MSSP is what the game last said about itself (mssp.go), for a
+	// target with the mssp option: {"NAME":"...","PLAYERS":"3",...}.
+	MSSP json.RawMessage `json:"mssp,omitempty"`
 }
 
 // targetListCache is /targets.json's body for one set of named targets:
@@ -384,6 +392,7 @@ type targetListEntry struct {
 type targetListCache struct {
 	mu   sync.Mutex
 	set  *tokens.Set // the set body was made from
+	gen  int64       // and the MSSP answers' generation
 	body []byte
 }
 
@@ -404,7 +413,8 @@ func (g *Gateway) targetListBody() []byte {
 	c := &g.targetList
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.body != nil && c.set == set {
+	gen := g.mssp.generation()
+	if c.body != nil && c.set == set && c.gen == gen {
 		return c.body
 	}
 	list := struct {
@@ -412,9 +422,14 @@ func (g *Gateway) targetListBody() []byte {
 		Targets []targetListEntry `json:"targets"`
 	}{Free: g.opts.Targets == nil || g.opts.FreeTargets, Targets: []targetListEntry{}}
 	for _, t := range set.All() {
-		list.Targets = append(list.Targets, targetListEntry{Name: t.Name, Description: t.Description})
+		e := targetListEntry{Name: t.Name, Description: t.Description}
+		if t.MSSP {
+			g.mssp.start()
+			e.MSSP = g.mssp.answer(t.Name)
+		}
+		list.Targets = append(list.Targets, e)
 	}
 	body, _ := json.Marshal(list)
-	c.set, c.body = set, append(body, '\n')
+	c.set, c.gen, c.body = set, gen, append(body, '\n')
 	return c.body
 }

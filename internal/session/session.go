@@ -56,6 +56,11 @@ type Env struct {
 	Budget              *Budget       // bounds that storage across sessions; nil: no bound
 	Observers           []Observer    // metrics, recordings
 	Resumes             *Registry     // resumable sessions by id; required when ResumeWindow > 0
+	// NoMCCP refuses MCCP2 (compression) on every target (-mccp=false);
+	// otherwise a target may compress unless its own option refuses it.
+	NoMCCP bool
+	// Version is the gateway's version, for NEW-ENVIRON's CLIENT_VERSION.
+	Version string
 	// ResumeGuard, when set, counts resumes of unknown sessions per
 	// client address and refuses an address that guesses: it gets the
 	// same answer as an unknown id, and the guard logs in aggregate.
@@ -78,6 +83,11 @@ type Target struct {
 	// ProxyHeader is the PROXY protocol version to start the connection
 	// with, given the address dialled (0: none).
 	ProxyHeader func(dialled netip.AddrPort) int
+	// NoMCCP refuses MCCP2 for this target (its no-mccp option).
+	NoMCCP bool
+	// SendAddress: tell the target the visitor's address in NEW-ENVIRON
+	// (IPADDRESS, MNES), as the target's option asks.
+	SendAddress bool
 }
 
 // Config is one session's own: its socket, protocol and client.
@@ -88,6 +98,7 @@ type Config struct {
 	Client   string         // the client's address, for the log
 	Peer     netip.AddrPort // the client's address and port, for a PROXY header
 	User     string         // the -htpasswd user; only they may resume the session
+	TLS      bool           // the browser reached the gateway over TLS (https, wss)
 	// Choose reads the first message: a target, or the end that refuses it.
 	Choose func(first string) (Target, End)
 	// Fixed is the target of an endpoint without a first message
@@ -124,6 +135,7 @@ type Session struct {
 
 	target  net.Conn
 	writes  deadline.Writes           // target's write deadline, renewed a quarter of -write-timeout at a time
+	tr      *targetReader             // the target's reader, targetToBrowser's: codecs start inflating on it
 	started bool                      // SUCC was sent: the relay runs
 	res     atomic.Pointer[resumable] // b, once it is resumable, for Cut
 
@@ -237,6 +249,9 @@ func (s *Session) finish(e End) {
 	if r := s.res.Load(); r != nil {
 		attrs = append(attrs, "resumes", r.resumeCount())
 	}
+	if m := &s.tr.mccp; m.compressed > 0 { // both directions are over: nothing reads it now
+		attrs = append(attrs, "mccp_compressed", m.compressed, "mccp_inflated", m.inflated)
+	}
 	if e.Err != nil {
 		attrs = append(attrs, "err", e.Err)
 	}
@@ -307,6 +322,11 @@ func (s *Session) open() (net.Conn, End, bool) {
 			return fail(withErr(ClientWriteFailed, err))
 		}
 	}
+	m := mudSettings{mccp: !s.env.NoMCCP && !t.NoMCCP, tls: s.cfg.TLS, version: s.env.Version}
+	if t.SendAddress && s.cfg.Peer.IsValid() {
+		m.address = s.cfg.Peer.Addr().Unmap().String()
+	}
+	s.codec.configure(m)
 	if err := s.codec.start(target); err != nil {
 		return fail(End{Kind: DialFailed, Text: "the target closed the connection at once", Err: err, DialKind: "other"})
 	}
