@@ -4,6 +4,7 @@
 // (webtest/); wstelnet.js wires it to the page.
 
 import { newDecoder } from './charset.js';
+import { mttsBits } from './mud.js';
 
 // A prompt like "Password:" makes the next line secret: masked, not shown, not remembered.
 export const SECRET_PROMPT = /\b(password|passphrase|passwd|pin)\b[^:]{0,20}:\s*$/i;
@@ -59,8 +60,11 @@ export function writeHash({ target, host, port, mode, charset, embed }) {
 }
 
 // socketURL is the gateway's WebSocket address for a session, next to the
-// page (so that the gateway also works under a prefix), with its options.
-export function socketURL(pageHref, mode, size) {
+// page (so that the gateway also works under a prefix), with its options:
+// the view's mode and size, the session's charset, and whether the
+// page's screen reader mode is on (opts).
+export function socketURL(pageHref, mode, size, opts = {}) {
+  const charset = opts.charset ?? 'utf-8';
   const url = new URL('ws', pageHref);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.hash = '';
@@ -74,6 +78,13 @@ export function socketURL(pageHref, mode, size) {
     // The session may outlive a lost connection (PROTOCOL.md, "Resuming a
     // session"); a gateway with resume off ignores it.
     resume: '1',
+    // MUDs (PROTOCOL.md, "MUDs"): the game's GMCP and MSDP come to the
+    // page as control messages; the charset is the one the page decodes
+    // (for CHARSET); mtts says what the page really does (mud.js).
+    gmcp: '1',
+    msdp: '1',
+    charset,
+    mtts: mttsBits({ mode, charset, screenReader: opts.screenReader === true }),
   });
   return url.href;
 }

@@ -27,10 +27,15 @@ test('the socket URL sits next to the page and names the terminal', () => {
   const u = new URL(socketURL('https://gw.example/telnet/?x#mode=line', 'terminal', { cols: 80, rows: 24 }));
   assert.equal(u.origin + u.pathname, 'wss://gw.example/telnet/ws');
   assert.equal(u.hash, '');
-  assert.deepEqual(Object.fromEntries(u.searchParams), { telnet: 'auto', cols: '80', rows: '24', term: 'XTERM-256COLOR', resume: '1' });
-  const l = new URL(socketURL('http://127.0.0.1:8000/', 'line', { cols: 100, rows: 30 }));
+  assert.deepEqual(Object.fromEntries(u.searchParams), {
+    telnet: 'auto', cols: '80', rows: '24', term: 'XTERM-256COLOR', resume: '1',
+    gmcp: '1', msdp: '1', charset: 'utf-8', mtts: '319',
+  });
+  const l = new URL(socketURL('http://127.0.0.1:8000/', 'line', { cols: 100, rows: 30 }, { charset: 'cp437', screenReader: true }));
   assert.equal(l.protocol, 'ws:');
   assert.equal(l.searchParams.get('term'), 'ANSI,DUMB');
+  assert.equal(l.searchParams.get('charset'), 'cp437');
+  assert.equal(l.searchParams.get('mtts'), String(1 + 8 + 256 + 64), 'line mode: colours, no UTF-8 in CP437, a screen reader');
 });
 
 test('a session decodes output in its charset, afresh after SUCC', () => {
