@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -206,7 +207,7 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	g.newLimiters()
 	g.env.ResumeGuard = g.resumeFailures
 
-	index, err := renderIndex(opts.EchoAddr)
+	index, err := renderIndex(opts.EchoAddr, opts.FrameAncestors)
 	if err != nil {
 		return nil, err
 	}
@@ -259,13 +260,19 @@ func (g *Gateway) newSessionID() string {
 }
 
 // renderIndex fills the echo server's address into the page, so that a new
-// user only has to click Connect.
-func renderIndex(echoAddr string) ([]byte, error) {
+// user only has to click Connect, and tells the page the gateway's
+// version (for GMCP Core.Hello) and the -frame-ancestors, the only
+// origins the page posts a game's data to and takes messages from when
+// it is framed.
+func renderIndex(echoAddr string, frameAncestors []string) ([]byte, error) {
 	t, err := template.ParseFS(staticFiles, "static/index.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse embedded page: %w", err)
 	}
-	var data struct{ EchoHost, EchoPort string }
+	data := struct{ EchoHost, EchoPort, Version, FrameAncestors string }{
+		Version:        buildVersion(),
+		FrameAncestors: strings.Join(frameAncestors, " "),
+	}
 	if echoAddr != "" {
 		data.EchoHost, data.EchoPort, _ = net.SplitHostPort(echoAddr)
 	}
@@ -274,6 +281,32 @@ func renderIndex(echoAddr string) ([]byte, error) {
 		return nil, fmt.Errorf("render embedded page: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// buildVersion is wstelnet's version as the build recorded it: the
+// module's version for a "go install wstelnet@v1.2.3", else "devel" and
+// the commit it was built from, if known.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var revision, dirty string
+	for _, s := range info.Settings {
+		switch {
+		case s.Key == "vcs.revision" && len(s.Value) >= 12:
+			revision = "+" + s.Value[:12]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if revision == "" {
+		return "devel"
+	}
+	return "devel" + revision + dirty
 }
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {

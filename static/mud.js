@@ -191,7 +191,8 @@ export function originAllowed(origin, sources, selfOrigin) {
 // shows it, if it is allowed; else the only exact origin of the list.
 export function parentOrigin({ sources, selfOrigin, ancestor, learned, referrer }) {
   const ok = (o) => typeof o === 'string' && o !== '' && originAllowed(o, sources, selfOrigin);
-  if (ancestor !== undefined && ancestor !== null) return ok(ancestor) ? ancestor : null;
+  // "null": the parent hides its origin (an iframe with referrerpolicy="no-referrer").
+  if (ancestor !== undefined && ancestor !== null && ancestor !== 'null') return ok(ancestor) ? ancestor : null;
   if (ok(learned)) return learned;
   try {
     const r = referrer ? new URL(referrer).origin : '';
@@ -264,7 +265,25 @@ function label(k) {
   const key = norm(k);
   if (LABELS[key]) return LABELS[key];
   if (key.length <= 3) return key.toUpperCase();
-  return k.charAt(0).toUpperCase() + k.slice(1).replace(/[_-]/g, ' ');
+  return k.charAt(0).toUpperCase() + k.slice(1).toLowerCase().replace(/[_-]/g, ' ');
+}
+
+// MSDP_VITALS are the standard MSDP variables of the vitals bar.
+const MSDP_VITALS = ['HEALTH', 'HEALTH_MAX', 'MANA', 'MANA_MAX', 'MOVEMENT', 'MOVEMENT_MAX'];
+
+// msdpVitals merges an MSDP message's vitals (HEALTH, HEALTH_MAX, MANA...)
+// into held, the ones received before (MSDP sends each as it changes),
+// and says whether any came.
+export function msdpVitals(held, data) {
+  let any = false;
+  if (data === null || typeof data !== 'object') return false;
+  for (const name of MSDP_VITALS) {
+    if (data[name] !== undefined && number(data[name]) !== null) {
+      held[name] = data[name];
+      any = true;
+    }
+  }
+  return any;
 }
 
 // fraction is how full an entry's bar is, from 0 to 1 (null: no maximum).

@@ -30,7 +30,8 @@ export function parseTarget(hostText, portText, mode) {
 }
 
 // readHash reads the page's hash: #mode=...&charset=...&host=...&port=...,
-// or #target=NAME for a named target, with embed=1 for the embedded view.
+// or #target=NAME for a named target, with embed=1 for the embedded view
+// and vitals=0 to hide the vitals bar (vitals: false).
 // Only what is there is returned; target wins over host and port.
 export function readHash(hash) {
   const h = new URLSearchParams(String(hash).replace(/^#/, ''));
@@ -44,18 +45,20 @@ export function readHash(hash) {
     out.port = h.get('port') ?? '';
   }
   out.embed = h.get('embed') === '1';
+  out.vitals = h.get('vitals') !== '0';
   return out;
 }
 
 // writeHash is the hash of a session: {target} or {host, port}, and the
-// mode and charset, and embed=1 when embedded.
-export function writeHash({ target, host, port, mode, charset, embed }) {
+// mode and charset, embed=1 when embedded, vitals=0 without the vitals bar.
+export function writeHash({ target, host, port, mode, charset, embed, vitals = true }) {
   const h = new URLSearchParams();
   if (target) h.set('target', target);
   else h.set('host', host ?? ''), h.set('port', port ?? '');
   h.set('mode', mode);
   h.set('charset', charset);
   if (embed) h.set('embed', '1');
+  if (!vitals) h.set('vitals', '0');
   return '#' + h;
 }
 

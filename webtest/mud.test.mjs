@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DEFAULT_SUPPORTS, MAX_FROM_PARENT, MAX_VITALS, MTTS, fraction, fromParent, helloMessages, msspSummary,
-  mttsBits, mudEvent, originAllowed, parentOrigin, readSources, supportsList, toParent, vitals,
+  msdpVitals, mttsBits, mudEvent, originAllowed, parentOrigin, readSources, supportsList, toParent, vitals,
 } from '../static/mud.js';
 
 test('MTTS: the bits say what each mode really does', () => {
@@ -105,6 +105,8 @@ test('the page posts to one origin, never to "*"', () => {
   assert.equal(parentOrigin({ sources, selfOrigin: self, ancestor: 'https://bbs.example.org' }), 'https://bbs.example.org');
   assert.equal(parentOrigin({ sources, selfOrigin: self, ancestor: 'https://x.games.example' }), 'https://x.games.example');
   assert.equal(parentOrigin({ sources, selfOrigin: self, ancestor: 'https://evil.example', learned: 'https://bbs.example.org' }), null);
+  // "null": a parent that hides its origin; then as without ancestorOrigins.
+  assert.equal(parentOrigin({ sources, selfOrigin: self, ancestor: 'null' }), 'https://bbs.example.org');
   // Without ancestorOrigins (Firefox): learned, then the referrer, then the one exact origin.
   assert.equal(parentOrigin({ sources, selfOrigin: self, learned: 'https://y.games.example' }), 'https://y.games.example');
   assert.equal(parentOrigin({ sources, selfOrigin: self, learned: 'https://evil.example' }), 'https://bbs.example.org');
@@ -134,6 +136,13 @@ test('vitals: numbers and their maxima, however a game names them', () => {
   // Aardwolf: the maxima in Char.MaxStats
   assert.deepEqual(vitals({ hp: 90, mana: 80 }, { maxhp: 100, maxmana: 200 }).map((v) => [v.label, v.value, v.max, v.kind]),
     [['HP', 90, 100, 'hp'], ['Mana', 80, 200, 'mp']]);
+  // MSDP: each variable as it changes, merged; others left out.
+  const held = {};
+  assert.equal(msdpVitals(held, { HEALTH: '10', HEALTH_MAX: '20', ROOM: { VNUM: '1' }, LEVEL: '5' }), true);
+  assert.equal(msdpVitals(held, { MANA: '3' }), true);
+  assert.equal(msdpVitals(held, { ROOM_NAME: 'x' }), false);
+  assert.equal(msdpVitals(held, 'x'), false);
+  assert.deepEqual(vitals(held).map((v) => [v.label, v.value, v.max, v.kind]), [['Health', 10, 20, 'hp'], ['Mana', 3, null, 'mp']]);
   assert.deepEqual(vitals(null), []);
   assert.deepEqual(vitals('hp 10'), []);
   assert.deepEqual(vitals([1, 2]), []);

@@ -100,11 +100,13 @@ test('each end keeps its own words: the closed message, the close frame and its 
 
 test('the hash names a target, or a host and port, and the embedded view', () => {
   assert.deepEqual(readHash('#target=mybbs&mode=Terminal&charset=cp437&embed=1'),
-    { target: 'mybbs', mode: 'terminal', charset: 'cp437', embed: true });
-  assert.deepEqual(readHash('#host=bbs.example.org&port=23'), { host: 'bbs.example.org', port: '23', embed: false });
-  assert.deepEqual(readHash('#target=%20&host=h'), { host: 'h', port: '', embed: false });
-  assert.deepEqual(readHash('#target=a&host=h&port=1'), { target: 'a', embed: false });
-  assert.deepEqual(readHash(''), { embed: false });
+    { target: 'mybbs', mode: 'terminal', charset: 'cp437', embed: true, vitals: true });
+  assert.deepEqual(readHash('#host=bbs.example.org&port=23'), { host: 'bbs.example.org', port: '23', embed: false, vitals: true });
+  assert.deepEqual(readHash('#target=%20&host=h'), { host: 'h', port: '', embed: false, vitals: true });
+  assert.deepEqual(readHash('#target=a&host=h&port=1'), { target: 'a', embed: false, vitals: true });
+  assert.deepEqual(readHash(''), { embed: false, vitals: true });
+  assert.equal(readHash('#target=a&embed=1&vitals=0').vitals, false, 'the vitals bar off');
+  assert.equal(writeHash({ target: 'a', mode: 'line', charset: 'utf-8', embed: true, vitals: false }), '#target=a&mode=line&charset=utf-8&embed=1&vitals=0');
   assert.equal(writeHash({ target: 'my bbs', mode: 'line', charset: 'utf-8' }), '#target=my+bbs&mode=line&charset=utf-8');
   assert.equal(writeHash({ host: 'h', port: '23', mode: 'terminal', charset: 'cp437', embed: true }), '#host=h&port=23&mode=terminal&charset=cp437&embed=1');
   for (const s of [{ target: 'x', mode: 'terminal', charset: 'cp437', embed: true }, { host: '::1', port: '', mode: 'line', charset: 'utf-8', embed: false }]) {
