@@ -60,6 +60,7 @@ type config struct {
 	frameAncestors       []string      // CSP frame-ancestors sources
 	proxyProtocol        []policy.Rule // targets that get a PROXY protocol header
 	proxyProtocolVersion int
+	mccp                 bool // agree to MCCP2 compression
 }
 
 // usageError is a bad command line: main exits 2 on it.
@@ -107,6 +108,7 @@ func newFlagSet(cfg *config, raw *rawFlags) *flag.FlagSet {
 	fs.StringVar(&cfg.targets, "targets", "", "read named targets from `file` (or every file of a directory) in websockify's token file format, 'name: host:port [proxy-protocol] [# description]'; re-read on SIGHUP and when it changes. Without -allow only these can be reached")
 	fs.StringVar(&raw.proxyProtocol, "proxy-protocol", "", "comma-separated target `rules` (as -allow) whose connections start with a PROXY protocol header carrying the visitor's address and port (default none: no target learns it)")
 	fs.IntVar(&cfg.proxyProtocolVersion, "proxy-protocol-version", 1, "PROXY protocol `version`: 1 (text) or 2 (binary)")
+	fs.BoolVar(&cfg.mccp, "mccp", true, "agree when a target offers MCCP2 compression (a MUD), and inflate its output in the gateway; false refuses it everywhere (a named target's no-mccp option refuses it for that target)")
 	fs.StringVar(&raw.frameAncestors, "frame-ancestors", "", "space- or comma-separated `origins` whose pages may show the page in a frame (CSP frame-ancestors), e.g. https://bbs.example.org (default none: nobody may frame it)")
 
 	fs.StringVar(&cfg.htpasswd, "htpasswd", "", "require HTTP Basic authentication with the bcrypt entries of `file` (made with htpasswd -B)")

@@ -109,6 +109,8 @@ type gatewayOptions struct {
 	// FrameAncestors are the CSP frame-ancestors sources of the page
 	// (-frame-ancestors); none: nobody may frame it.
 	FrameAncestors []string
+	// NoMCCP refuses MCCP2 compression on every target (-mccp=false).
+	NoMCCP bool
 }
 
 // Gateway is the HTTP handler: the page, /healthz, /readyz and the
@@ -193,6 +195,8 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		ResumeBuffer:        opts.ResumeBuffer,
 		Budget:              session.NewBudget(opts.ResumeMemory),
 		Resumes:             session.NewRegistry(),
+		NoMCCP:              opts.NoMCCP,
+		Version:             version(),
 	}
 	// Only observers that are on: the engine calls each without a check.
 	if opts.Metrics != nil {
@@ -430,6 +434,7 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, protocols
 	cfg.ID = g.newSessionID()
 	cfg.Client = c.addr
 	cfg.Peer = c.addrPort()
+	cfg.TLS = c.scheme == "https"
 	user, pass, _ := r.BasicAuth() // checked by authed
 	cfg.User = user
 	t := g.track(c.addr, &cfg)
@@ -727,4 +732,23 @@ func (g *Gateway) EndSessionsOf(users []string) int {
 		}
 	}
 	return n
+}
+
+// version is the gateway's version as the build recorded it (a module
+// version, or the VCS revision), for MUDs that ask (NEW-ENVIRON's
+// CLIENT_VERSION); "dev" when the build says nothing.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return s.Value[:12]
+		}
+	}
+	return "dev"
 }

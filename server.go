@@ -177,6 +177,7 @@ func newServer(cfg config, stdout io.Writer, logger *slog.Logger) (*server, erro
 		ProxyProtocol:        cfg.proxyProtocol,
 		ProxyProtocolVersion: cfg.proxyProtocolVersion,
 		FrameAncestors:       cfg.frameAncestors,
+		NoMCCP:               !cfg.mccp,
 	})
 	if err != nil {
 		s.close()

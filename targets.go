@@ -292,6 +292,7 @@ func (g *Gateway) target(addr string, named *tokens.Target) session.Target {
 	t := session.Target{Addr: addr, Dial: g.opts.Dial}
 	if named != nil {
 		t.Name, t.Dial = named.Name, g.opts.DialNamed
+		t.NoMCCP, t.SendAddress = named.NoMCCP, named.IPAddress
 	}
 	t.ProxyHeader = func(dialled netip.AddrPort) int { return g.proxyHeaderVersion(addr, named, dialled) }
 	return t

@@ -35,6 +35,8 @@ type Metrics struct {
 	dialDuration *prometheus.HistogramVec // by result
 	abandoned    prometheus.Counter
 	up, down     prometheus.Counter // bytes, resolved once for the relay
+	mccpIn       prometheus.Counter // MCCP2: compressed bytes read from targets
+	mccpOut      prometheus.Counter // MCCP2: what they inflated to
 	recordFails  prometheus.Counter
 
 	// Session resume: sessions detached from a lost WebSocket,
@@ -134,6 +136,12 @@ func New() *Metrics {
 	}, []string{"direction"})
 	m.up = bytes.WithLabelValues("to_target")
 	m.down = bytes.WithLabelValues("to_client")
+	mccp := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wstelnet_mccp_bytes_total",
+		Help: "Targets' output compressed with MCCP2, by stage: compressed (read from targets) and inflated (what it inflated to).",
+	}, []string{"stage"})
+	m.mccpIn = mccp.WithLabelValues("compressed")
+	m.mccpOut = mccp.WithLabelValues("inflated")
 	for _, p := range protocols {
 		m.open.WithLabelValues(p)
 		m.started.WithLabelValues(p)
@@ -151,7 +159,7 @@ func New() *Metrics {
 	m.dialDuration.WithLabelValues("ok")
 	m.dialDuration.WithLabelValues("error")
 	m.reg.MustRegister(m.open, m.started, m.ended, m.duration, m.refused, m.dialFailures, m.dialDuration,
-		m.abandoned, bytes, m.recordFails, m.detached, m.resumes,
+		m.abandoned, bytes, mccp, m.recordFails, m.detached, m.resumes,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -276,6 +284,12 @@ func (w *watch) Output(_ []byte, wire int) {
 }
 
 func (w *watch) Resize(int, int) {}
+
+// Compressed counts a target's compressed output (session.CompressionWatcher).
+func (w *watch) Compressed(compressed, inflated int) {
+	w.m.mccpIn.Add(float64(compressed))
+	w.m.mccpOut.Add(float64(inflated))
+}
 
 func (w *watch) Detached() {
 	if !w.detached.Swap(true) {

@@ -56,7 +56,7 @@ type direct struct {
 
 func (d *direct) read() (wsframe.Message, error) { return d.ws.ReadMessage() }
 
-func (d *direct) fill(tr *targetReader) ([]byte, error) { return tr.read(d) }
+func (d *direct) fill(tr *targetReader) ([]byte, error) { return tr.next(d) }
 
 // lend and unused make direct a storage: pooled buffers.
 func (d *direct) lend() []byte {

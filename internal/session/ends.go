@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"wstelnet/internal/telnet"
 	"wstelnet/internal/wsframe"
 )
 
@@ -32,6 +33,7 @@ const (
 	Shutdown                          // the gateway shuts down (also refuses new sessions)
 	Expired                           // a detached session's -resume-window passed
 	Revoked                           // the gateway withdrew the session's credentials
+	TargetCorrupt                     // the target's compressed output (MCCP2) cannot be inflated
 
 	// Sessions that never started.
 	Busy          // -max-sessions or -max-sessions-per-client
@@ -72,6 +74,8 @@ var kinds = [...]kindInfo{
 	Shutdown:          {"shutdown", wsframe.CloseGoingAway, "shutdown", "shutting_down", true, "the gateway is shutting down"},
 	Expired:           {"resume window expired", wsframe.CloseNormal, "resume_expired", "", true, ""},
 	Revoked:           {"credentials revoked", wsframe.CloseNormal, "revoked", "auth", true, "your access to this gateway was withdrawn"},
+	TargetCorrupt: {"target's compressed output corrupt", wsframe.CloseNormal, "target_lost", "", true,
+		"the game's compressed output (MCCP2) is corrupt, so the gateway ended the session; connect again, and if it happens again, ask the gateway's operator to turn compression off for this game (the target option no-mccp)"},
 
 	Busy:          {"busy", wsframe.CloseTryAgainLater, "other", "limit", true, "the gateway is busy; try again later"},
 	NoTarget:      {"no target", wsframe.CloseNormal, "other", "no_target", true, ""},
@@ -228,6 +232,8 @@ func endOfTargetRead(err error) (e End, ok bool) {
 		return End{}, false
 	case err == io.EOF:
 		return NewEnd(TargetClosed, ""), true
+	case errors.Is(err, telnet.ErrCorrupt):
+		return withErr(TargetCorrupt, err), true
 	default:
 		return withErr(TargetLost, err), true
 	}

@@ -91,7 +91,21 @@ func (w *watchers) input(p []byte, suffix string, wire int) {
 func (w *watchers) output(p []byte, wire int) { w.each(func(x Watcher) { x.Output(p, wire) }) }
 func (w *watchers) resize(cols, rows int)     { w.each(func(x Watcher) { x.Resize(cols, rows) }) }
 func (w *watchers) detached()                 { w.each(func(x Watcher) { x.Detached() }) }
-func (w *watchers) resumed()                  { w.each(func(x Watcher) { x.Resumed() }) }
+
+// CompressionWatcher is a Watcher that also counts a target's compressed
+// output (MCCP2): the bytes read from the target, and what they inflated to.
+type CompressionWatcher interface {
+	Compressed(compressed, inflated int)
+}
+
+func (w *watchers) mccp(compressed, inflated int) {
+	w.each(func(x Watcher) {
+		if c, ok := x.(CompressionWatcher); ok {
+			c.Compressed(compressed, inflated)
+		}
+	})
+}
+func (w *watchers) resumed() { w.each(func(x Watcher) { x.Resumed() }) }
 
 func (w *watchers) ended(e End, d time.Duration) []any {
 	var attrs []any

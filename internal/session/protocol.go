@@ -61,13 +61,16 @@ func (p Protocol) codec(writeTimeout time.Duration) codec {
 	case "websockify":
 		return &raw{base64: p.base64}
 	}
-	return &v1{}
+	return newV1()
 }
 
 // codec is one protocol's part of the relay.
 type codec interface {
 	// answers reports whether the start is answered with SUCC or FAIL:.
 	answers() bool
+	// configure sets what the gateway and the target allow of the MUD
+	// options (mud.go), once the target is known and before start.
+	configure(m mudSettings)
 	// start sends what the protocol sends the target first.
 	start(target net.Conn) error
 	// fromBrowser handles one message from the browser.

@@ -23,6 +23,7 @@ type raw struct {
 }
 
 func (c *raw) answers() bool         { return false }
+func (c *raw) configure(mudSettings) {} // bytes as they are: the client does its own telnet
 func (c *raw) start(net.Conn) error  { return nil }
 func (c *raw) telnet() bool          { return false }
 func (c *raw) quiet() time.Duration  { return 0 }

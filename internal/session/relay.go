@@ -76,10 +76,12 @@ func (s *Session) browserToTarget() End {
 // to send it by.
 func (s *Session) targetToBrowser() End {
 	tr := newTargetReader(s.target)
+	tr.mccp.count = s.obs.mccp
+	s.tr = tr
 	armed := false // a read deadline is set for the codec's quiet spell
 	for {
 		switch wait := s.codec.quiet(); {
-		case wait > 0:
+		case wait > 0 && !tr.inflating(): // a deadline would break the inflater's read
 			s.target.SetReadDeadline(time.Now().Add(wait))
 			armed = true
 		case armed:

@@ -322,7 +322,7 @@ func (r *resumable) fill(tr *targetReader) ([]byte, error) {
 			break
 		}
 	}
-	p, err := tr.read(r)
+	p, err := tr.next(r)
 	// Reads that fill what was lent ask for more room next time, up to a
 	// whole read; short ones for less: a chatty session keeps a small
 	// buffer, a flood gets reads as large as the direct side's.
@@ -400,7 +400,8 @@ func (r *resumable) release() {
 }
 
 // output keeps p, which the target was read into (buf[tail:] as lent, or
-// its beginning after telnet decoding), and sends it to the attached
+// its beginning after telnet decoding, or the part after the last
+// output's), and sends it to the attached
 // socket, if it is live. A failed write is a lost connection.
 func (r *resumable) output(p []byte) error {
 	r.sendMu.Lock()
@@ -413,7 +414,9 @@ func (r *resumable) output(p []byte) error {
 			r.out.appended(p) // not read into the buffer: not the v2 codec's way
 		}
 	}
-	r.lent = false
+	// What was lent stays lent until release: a codec may send a read in
+	// several pieces (the data before a GMCP message, the data after),
+	// each decoded in place right after the last.
 	ws := r.liveSocket()
 	r.mu.Unlock()
 	if ws != nil && len(p) > 0 {

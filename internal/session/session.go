@@ -55,6 +55,11 @@ type Env struct {
 	Budget              *Budget       // bounds that storage across sessions; nil: no bound
 	Observers           []Observer    // metrics, recordings
 	Resumes             *Registry     // resumable sessions by id; required when ResumeWindow > 0
+	// NoMCCP refuses MCCP2 (compression) on every target (-mccp=false);
+	// otherwise a target may compress unless its own option refuses it.
+	NoMCCP bool
+	// Version is the gateway's version, for NEW-ENVIRON's CLIENT_VERSION.
+	Version string
 	// ResumeGuard, when set, counts resumes of unknown sessions per
 	// client address and refuses an address that guesses: it gets the
 	// same answer as an unknown id, and the guard logs in aggregate.
@@ -77,6 +82,11 @@ type Target struct {
 	// ProxyHeader is the PROXY protocol version to start the connection
 	// with, given the address dialled (0: none).
 	ProxyHeader func(dialled netip.AddrPort) int
+	// NoMCCP refuses MCCP2 for this target (its no-mccp option).
+	NoMCCP bool
+	// SendAddress: tell the target the visitor's address in NEW-ENVIRON
+	// (IPADDRESS, MNES), as the target's option asks.
+	SendAddress bool
 }
 
 // Config is one session's own: its socket, protocol and client.
@@ -87,6 +97,7 @@ type Config struct {
 	Client   string         // the client's address, for the log
 	Peer     netip.AddrPort // the client's address and port, for a PROXY header
 	User     string         // the -htpasswd user; only they may resume the session
+	TLS      bool           // the browser reached the gateway over TLS (https, wss)
 	// Choose reads the first message: a target, or the end that refuses it.
 	Choose func(first string) (Target, End)
 	// Fixed is the target of an endpoint without a first message
@@ -122,6 +133,7 @@ type Session struct {
 	cancel context.CancelCauseFunc
 
 	target  net.Conn
+	tr      *targetReader             // the target's reader, targetToBrowser's: codecs start inflating on it
 	started bool                      // SUCC was sent: the relay runs
 	res     atomic.Pointer[resumable] // b, once it is resumable, for Cut
 
@@ -305,6 +317,11 @@ func (s *Session) open() (net.Conn, End, bool) {
 			return fail(withErr(ClientWriteFailed, err))
 		}
 	}
+	m := mudSettings{mccp: !s.env.NoMCCP && !t.NoMCCP, tls: s.cfg.TLS, version: s.env.Version}
+	if t.SendAddress && s.cfg.Peer.IsValid() {
+		m.address = s.cfg.Peer.Addr().Unmap().String()
+	}
+	s.codec.configure(m)
 	if err := s.codec.start(target); err != nil {
 		return fail(End{Kind: DialFailed, Text: "the target closed the connection at once", Err: err, DialKind: "other"})
 	}

@@ -1,6 +1,12 @@
 package session
 
-import "sync"
+import (
+	"bytes"
+	"io"
+	"sync"
+
+	"wstelnet/internal/telnet"
+)
 
 // storage lends the target reader the memory for one read: the direct
 // side lends a pooled buffer, the resumable side a free part of its
@@ -29,4 +35,61 @@ func (r *targetReader) readHolding(st storage) ([]byte, error) {
 		return nil, err
 	}
 	return p[:n], err
+}
+
+// mccp is the target's output while it is compressed (MCCP2): the codec
+// finds the stream's start (inflate) and the target reader inflates it
+// into the memory the browser side lends, as much as fits, so that a
+// stream inflating 1000 to 1 is read under the same back-pressure as
+// plain output. At the stream's end the bytes that followed it in the
+// last read (plain again) come next, then the socket.
+type mccp struct {
+	z     *telnet.Inflater
+	rest  []byte                         // what followed the end of the last stream, not yet given out
+	count func(compressed, inflated int) // the metrics' share: bytes since the last count
+	c, i  int64                          // the counts already given to count
+}
+
+// inflate starts inflating: first is what followed the stream's start in
+// the read that found it.
+func (r *targetReader) inflate(first []byte) {
+	r.mccp.z = telnet.NewInflater(r.c, first)
+	r.mccp.c, r.mccp.i = 0, 0
+}
+
+// inflating reports whether a compressed stream is running: reads then
+// block inside the inflater, which a read deadline would break, so no
+// quiet spell may be timed with one.
+func (r *targetReader) inflating() bool { return r.mccp.z != nil || len(r.mccp.rest) > 0 }
+
+// next reads the target's next output into st's memory: inflated while
+// a stream runs, what followed its end, or else the socket as read does.
+func (r *targetReader) next(st storage) ([]byte, error) {
+	m := &r.mccp
+	switch {
+	case len(m.rest) > 0:
+		p := st.lend()
+		n := copy(p, m.rest)
+		m.rest = m.rest[n:]
+		r.urgent = false
+		return p[:n], nil
+	case m.z != nil:
+		p := st.lend()
+		n, err := m.z.Read(p)
+		r.urgent = false
+		if c, i := m.z.Counts(); m.count != nil && (c != m.c || i != m.i) {
+			m.count(int(c-m.c), int(i-m.i))
+			m.c, m.i = c, i
+		}
+		if err == io.EOF {
+			// The stream ended; the target's bytes are plain again.
+			m.rest, m.z, err = bytes.Clone(m.z.Rest()), nil, nil
+		}
+		if n == 0 {
+			st.unused()
+			return nil, err
+		}
+		return p[:n], err
+	}
+	return r.read(st)
 }

@@ -9,6 +9,8 @@ import "net"
 type targetReader struct {
 	c                   net.Conn
 	watchUrgent, urgent bool // urgent data is not detected here
+
+	mccp mccp // an MCCP2 stream being inflated (targetreader.go)
 }
 
 func newTargetReader(c net.Conn) *targetReader { return &targetReader{c: c} }

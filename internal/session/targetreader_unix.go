@@ -27,6 +27,8 @@ type targetReader struct {
 
 	watchUrgent bool // set by the caller: after each read, ask whether urgent data lies ahead
 	urgent      bool // the answer for the last read (urgent_linux.go)
+
+	mccp mccp // an MCCP2 stream being inflated (targetreader.go)
 }
 
 func newTargetReader(c net.Conn) *targetReader {

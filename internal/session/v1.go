@@ -20,11 +20,17 @@ const promptDelay = 50 * time.Millisecond
 type v1 struct {
 	up []byte // browserToTarget's scratch
 
-	dec   telnet.Decoder
+	dec   *telnet.Decoder // refuses every option until configure allows the MUD ones
 	reply []byte
 	fr    lineFramer
 	add   func(op byte, p []byte) error // the batch being written, for fr.emit
 }
+
+func newV1() *v1 { return &v1{dec: new(telnet.Decoder)} }
+
+// configure lets the target compress its output (MCCP2) and mark its
+// prompts (EOR), if allowed; every other option stays refused.
+func (c *v1) configure(m mudSettings) { c.dec = telnet.NewDecoder(m.v1Config()) }
 
 func (c *v1) answers() bool        { return true }
 func (c *v1) start(net.Conn) error { return nil }
@@ -55,20 +61,49 @@ func (c *v1) fromBrowser(s *Session, m wsframe.Message) (End, bool) {
 }
 
 // toBrowser answers and removes telnet commands, and sends each line the
-// read completes as a text frame; the lines of one read leave in one write.
+// read completes as a text frame; the lines of one read leave in one
+// write. A prompt marked by the target (IAC GA, IAC EOR) is sent at once,
+// without its quiet spell. At the start of a compressed stream the rest
+// of the read goes to the target reader to inflate; while it runs, no
+// read deadline can time a quiet spell (it would break the inflater's
+// read), so a partial line waits for its end, a prompt mark, or the
+// stream's end: MUDs that compress mark their prompts.
 func (c *v1) toBrowser(s *Session, p []byte, urgent bool) (End, bool) {
 	wire := len(p)
 	c.dec.Urgent(urgent)
-	var data []byte
-	data, c.reply = c.dec.Decode(p[:0], c.reply[:0], p)
-	if len(c.reply) > 0 {
-		if _, err := s.writeTarget(c.reply); err != nil {
-			return withErr(TargetWriteFailed, err), false
+	src := p
+	for len(src) > 0 {
+		var data []byte
+		var n int
+		var ev telnet.Event
+		data, c.reply, n, ev = c.dec.DecodeEvent(src[:0], c.reply[:0], src)
+		src = src[n:]
+		if len(c.reply) > 0 {
+			if _, err := s.writeTarget(c.reply); err != nil {
+				return withErr(TargetWriteFailed, err), false
+			}
 		}
-	}
-	s.obs.output(data, wire)
-	if err := c.lines(s, func() error { return c.fr.Write(data) }); err != nil {
-		return withErr(ClientWriteFailed, err), false
+		if len(data) > 0 || wire > 0 {
+			s.obs.output(data, wire)
+			wire = 0
+		}
+		step := func() error { return c.fr.Write(data) }
+		if ev == telnet.EventPrompt {
+			step = func() error {
+				if err := c.fr.Write(data); err != nil {
+					return err
+				}
+				return c.fr.Flush()
+			}
+		}
+		if err := c.lines(s, step); err != nil {
+			return withErr(ClientWriteFailed, err), false
+		}
+		if ev == telnet.EventCompress {
+			s.tr.inflate(src)
+			s.log.Debug("the target compresses its output (MCCP2)")
+			break
+		}
 	}
 	return End{}, true
 }

@@ -34,18 +34,55 @@ type V2Options struct {
 	Term       []string // answers to TTYPE SEND, in turn
 	Cols, Rows int      // the window size, 0 if unknown, for NAWS
 	Resume     bool     // resume=1: the session may outlive its socket (resume.go)
+	GMCP       bool     // gmcp=1: agree to GMCP and pass its messages both ways (mud.go)
+	MSDP       bool     // msdp=1: the same for MSDP
+	// MTTS is mtts=N, the MTTS bits the client supports (0 to 4095), or -1
+	// without it: then TTYPE answers with Term alone and NEW-ENVIRON is refused.
+	MTTS int
+	// Charset is charset=NAME in lower case ("utf-8"), or "" if the client
+	// did not say: CHARSET (RFC 2066) is agreed to only for UTF-8.
+	Charset string
 }
 
+// UTF8 reports whether the client decodes the target's output as UTF-8.
+func (o V2Options) UTF8() bool { return o.Charset == "utf-8" || o.Charset == "utf8" }
+
 // ParseV2Options reads telnet=auto|on|off, term=NAME[,NAME...], cols=N,
-// rows=N and resume=1. Its errors are for a person, after FAIL:.
+// rows=N, resume=1, gmcp=1, msdp=1, mtts=N and charset=NAME. Its errors
+// are for a person, after FAIL:.
 func ParseV2Options(q url.Values) (V2Options, error) {
-	o := V2Options{Term: []string{"XTERM-256COLOR"}}
-	switch v := q.Get("resume"); v {
-	case "", "0":
-	case "1":
-		o.Resume = true
-	default:
-		return o, fmt.Errorf("resume=%q: use 1 to make the session resumable, or leave it out", v)
+	o := V2Options{Term: []string{"XTERM-256COLOR"}, MTTS: -1}
+	for _, f := range []struct {
+		name string
+		dst  *bool
+		what string
+	}{
+		{"resume", &o.Resume, "make the session resumable"},
+		{"gmcp", &o.GMCP, "receive and send GMCP messages"},
+		{"msdp", &o.MSDP, "receive and send MSDP messages"},
+	} {
+		switch v := q.Get(f.name); v {
+		case "", "0":
+		case "1":
+			*f.dst = true
+		default:
+			return o, fmt.Errorf("%s=%q: use 1 to %s, or leave it out", f.name, v, f.what)
+		}
+	}
+	if v := q.Get("mtts"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > telnet.MTTSAllDefined {
+			return o, fmt.Errorf("mtts=%q: want the MTTS bits the client supports, a number from 0 to 4095", v)
+		}
+		o.MTTS = n
+	}
+	if v := q.Get("charset"); v != "" {
+		if len(v) > 40 || strings.IndexFunc(v, func(r rune) bool {
+			return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == ':')
+		}) >= 0 {
+			return o, fmt.Errorf("charset=%q: want the name of the charset the client decodes, e.g. utf-8", v)
+		}
+		o.Charset = strings.ToLower(v)
 	}
 	switch v := q.Get("telnet"); v {
 	case "", "auto":
@@ -100,6 +137,9 @@ type Control struct {
 	Window   int    `json:"window,omitempty"`   // session: seconds
 	Offset   *int64 `json:"offset,omitempty"`   // ack, resume, resumed
 	Received *int64 `json:"received,omitempty"` // resumed
+	Package  string `json:"package,omitempty"`  // gmcp
+	// Data is gmcp's JSON (absent when the message has none) and msdp's object.
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 func (c Control) encode() []byte {
@@ -123,10 +163,15 @@ type v2 struct {
 
 	up []byte // browserToTarget's scratch
 
+	// held is GMCP and MSDP for the target that the browser sent before
+	// the target agreed to the option (mu), sent once it does.
+	held []byte
+
 	// targetToBrowser's
 	reply      []byte
 	remoteEcho bool // what the browser was last told
 	echoMu     sync.Mutex
+	gmcp       gmcpState // the last GMCP message of each package, for a resume (echoMu)
 }
 
 func newV2(o V2Options, writeTimeout time.Duration) *v2 {
@@ -135,6 +180,14 @@ func newV2(o V2Options, writeTimeout time.Duration) *v2 {
 		c.tel = telnet.NewDecoder(telnet.Config{TerminalTypes: o.Term, Width: o.Cols, Height: o.Rows})
 	}
 	return c
+}
+
+// configure sets the MUD options (mud.go) once the target is known.
+func (c *v2) configure(m mudSettings) {
+	if c.tel == nil {
+		return // telnet=off: raw TCP
+	}
+	c.tel = telnet.NewDecoder(m.v2Config(c.opts))
 }
 
 func (c *v2) answers() bool         { return true }
@@ -150,14 +203,16 @@ func (c *v2) closed(e End) []byte {
 	return Control{Type: "closed", Reason: e.Reason()}.encode()
 }
 
-// replay tells a resumed connection that the target has echo, if it has.
+// replay tells a resumed connection that the target has echo, if it has,
+// and the last GMCP message of each package (vitals, room, ...).
 func (c *v2) replay() [][]byte {
 	c.echoMu.Lock()
 	defer c.echoMu.Unlock()
-	if !c.remoteEcho {
-		return nil
+	var out [][]byte
+	if c.remoteEcho {
+		out = append(out, echoMessage(true))
 	}
-	return [][]byte{echoMessage(true)}
+	return c.gmcp.append(out)
 }
 
 func echoMessage(remote bool) []byte { return Control{Type: "echo", Remote: &remote}.encode() }
@@ -280,6 +335,47 @@ func (c *v2) control(s *Session, data []byte) (End, bool) {
 			}
 			return telnet.Break(nil)
 		}
+	case "gmcp", "msdp":
+		var msg []byte
+		var opt byte
+		switch {
+		case m.Type == "gmcp" && !c.opts.GMCP:
+			return complain("gmcp: open the session with gmcp=1 to send GMCP")
+		case m.Type == "msdp" && !c.opts.MSDP:
+			return complain("msdp: open the session with msdp=1 to send MSDP")
+		case c.tel == nil:
+			return complain(m.Type + ": this session relays raw TCP (telnet=off)")
+		case m.Type == "gmcp":
+			if !validPackage(m.Package) {
+				return complain(`gmcp: want {"type":"gmcp","package":"Core.Hello","data":...} with a package name of letters, digits and dots`)
+			}
+			msg, opt = telnet.GMCP(nil, m.Package, m.Data), telnet.OptGMCP
+		default:
+			var err error
+			if msg, err = telnet.MSDP(nil, m.Data); err != nil {
+				return complain(`msdp: want {"type":"msdp","data":{"VARIABLE":value,...}}: ` + err.Error())
+			}
+			opt = telnet.OptMSDP
+		}
+		held := false
+		cmd = func() []byte {
+			if c.tel.Enabled(telnet.Remote, opt) {
+				return msg
+			}
+			// Not agreed yet (a page sends Core.Hello at once): held, and
+			// sent once the target agrees.
+			if len(c.held)+len(msg) > maxHeld {
+				held = true
+				return nil
+			}
+			c.held = append(c.held, msg...)
+			return nil
+		}
+		defer func() {
+			if held {
+				complain(fmt.Sprintf("%s: the target has not agreed to %s yet, and %d KiB wait for it already; the message was dropped", m.Type, strings.ToUpper(m.Type), maxHeld>>10))
+			}
+		}()
 	default:
 		return complain(fmt.Sprintf("unknown control message type %q", m.Type))
 	}
@@ -318,22 +414,40 @@ func quickAck(data []byte) (int64, bool) {
 
 // toBrowser sends the target's bytes on as read: telnet commands answered
 // and removed (in place), lines neither split nor joined. It tells the
-// browser when the target takes over or gives back echo.
+// browser when the target takes over or gives back echo, and passes on
+// the MUD options' events in order with the data: a prompt's end, GMCP
+// and MSDP messages; at the start of a compressed stream it hands the
+// rest of the read to the target reader to inflate.
 func (c *v2) toBrowser(s *Session, p []byte, urgent bool) (End, bool) {
 	wire := len(p)
-	data := p
-	if c.tel != nil {
+	if c.tel == nil {
+		s.obs.output(p, wire)
+		if err := s.b.output(p); err != nil {
+			return withErr(ClientWriteFailed, err), false
+		}
+		return End{}, true
+	}
+	src, dst := p, p[:0]
+	for len(src) > 0 {
+		var data, msg []byte
+		var n int
+		var ev telnet.Event
 		echo := c.remoteEcho
 		_, err := c.writeTarget(s.target, func() []byte {
 			c.tel.Urgent(urgent)
-			data, c.reply = c.tel.Decode(p[:0], c.reply[:0], p)
+			data, c.reply, n, ev = c.tel.DecodeEvent(dst, c.reply[:0], src)
 			echo = c.tel.RemoteEcho()
 			c.seen = c.tel.SeenCommand()
+			if len(c.held) > 0 {
+				c.reply = c.sendHeld(c.reply)
+			}
+			msg = c.event(ev)
 			return c.reply
 		})
 		if err != nil {
 			return withErr(TargetWriteFailed, err), false
 		}
+		src, dst = src[n:], data[len(data):]
 		if echo != c.remoteEcho {
 			c.echoMu.Lock()
 			c.remoteEcho = echo
@@ -342,10 +456,97 @@ func (c *v2) toBrowser(s *Session, p []byte, urgent bool) (End, bool) {
 				return withErr(ClientWriteFailed, err), false
 			}
 		}
-	}
-	s.obs.output(data, wire)
-	if err := s.b.output(data); err != nil {
-		return withErr(ClientWriteFailed, err), false
+		if len(data) > 0 || wire > 0 {
+			s.obs.output(data, wire)
+			wire = 0
+		}
+		if err := s.b.output(data); err != nil {
+			return withErr(ClientWriteFailed, err), false
+		}
+		if msg != nil {
+			if err := s.b.text(msg); err != nil {
+				return withErr(ClientWriteFailed, err), false
+			}
+		}
+		if ev == telnet.EventCompress {
+			s.tr.inflate(src)
+			s.log.Debug("the target compresses its output (MCCP2)")
+			break
+		}
 	}
 	return End{}, true
+}
+
+// event is the control message for a MUD option's event, or nil; the
+// last GMCP message of each package is kept for a resume. Call with mu
+// held: the payload is the decoder's.
+func (c *v2) event(ev telnet.Event) []byte {
+	switch ev {
+	case telnet.EventPrompt:
+		return promptMessage
+	case telnet.EventGMCP:
+		pkg, data := telnet.ParseGMCP(c.tel.Payload())
+		msg := Control{Type: "gmcp", Package: pkg, Data: data}.encode()
+		c.echoMu.Lock()
+		c.gmcp.keep(pkg, msg)
+		c.echoMu.Unlock()
+		return msg
+	case telnet.EventMSDP:
+		return Control{Type: "msdp", Data: telnet.MSDPToJSON(c.tel.Payload())}.encode()
+	}
+	return nil
+}
+
+var promptMessage = Control{Type: "prompt"}.encode()
+
+// sendHeld appends the held messages whose option the target now agrees
+// to, keeping the others. Call with mu held.
+func (c *v2) sendHeld(reply []byte) []byte {
+	gmcp, msdp := c.tel.Enabled(telnet.Remote, telnet.OptGMCP), c.tel.Enabled(telnet.Remote, telnet.OptMSDP)
+	if !gmcp && !msdp {
+		return reply
+	}
+	keep := c.held[:0:0]
+	for m := c.held; len(m) > 0; {
+		k := subnegLen(m)
+		if (m[2] == telnet.OptGMCP && gmcp) || (m[2] == telnet.OptMSDP && msdp) {
+			reply = append(reply, m[:k]...)
+		} else {
+			keep = append(keep, m[:k]...)
+		}
+		m = m[k:]
+	}
+	c.held = keep
+	return reply
+}
+
+// subnegLen is the length of the subnegotiation IAC SB ... IAC SE that m
+// starts with (IAC doubled inside, as telnet.GMCP and telnet.MSDP write it).
+func subnegLen(m []byte) int {
+	for i := 3; i+1 < len(m); i++ {
+		if m[i] == telnet.IAC {
+			if m[i+1] == telnet.SE {
+				return i + 2
+			}
+			i++
+		}
+	}
+	return len(m)
+}
+
+// maxHeld bounds what the browser may send for an option the target has
+// not agreed to yet.
+const maxHeld = 16 << 10
+
+// validPackage: a GMCP package name is letters, digits, dots, '-' and '_'.
+func validPackage(p string) bool {
+	if p == "" || len(p) > 128 {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -19,6 +19,14 @@ const (
 	OptOldEnviron byte = 36 // RFC 1408
 	OptAuth       byte = 37 // RFC 2941: authentication
 	OptNewEnviron byte = 39 // RFC 1572
+	OptEOR        byte = 25 // RFC 885: end of record (prompts)
+
+	// The MUD options (mud.go).
+	OptCharset   byte = 42  // RFC 2066
+	OptMSDP      byte = 69  // MUD Server Data Protocol
+	OptMSSP      byte = 70  // MUD Server Status Protocol
+	OptCompress2 byte = 86  // MCCP2: the server's output compressed
+	OptGMCP      byte = 201 // Generic MUD Communication Protocol
 )
 
 // TTYPE subnegotiation commands (RFC 1091).
@@ -43,6 +51,9 @@ type Config struct {
 	// known yet (we still agree to NAWS, and send the size once
 	// SetWindowSize gives one).
 	Width, Height int
+
+	// The MUD options (mud.go); each is refused unless set.
+	MUD MUD
 }
 
 // Side says who performs an option: RFC 1143 calls them "us" and "him".
@@ -67,7 +78,7 @@ func (s Side) String() string {
 // Only the options a Decoder may accept need a state of their own; every
 // other option stays NO for ever. slot maps the first to their index in
 // Decoder.q, so that a Decoder stays small (one per session).
-const nSlots = 5
+const nSlots = 12
 
 func slot(opt byte) int {
 	switch opt {
@@ -81,6 +92,20 @@ func slot(opt byte) int {
 		return 3
 	case OptNAWS:
 		return 4
+	case OptEOR:
+		return 5
+	case OptCharset:
+		return 6
+	case OptMSDP:
+		return 7
+	case OptMSSP:
+		return 8
+	case OptCompress2:
+		return 9
+	case OptGMCP:
+		return 10
+	case OptNewEnviron:
+		return 11
 	}
 	return -1
 }
@@ -111,6 +136,7 @@ const (
 // itself performs NAWS, SGA, BINARY and (with TerminalTypes) TTYPE.
 func NewDecoder(cfg Config) *Decoder {
 	d := &Decoder{negotiate: true, width: clampSize(cfg.Width), height: clampSize(cfg.Height)}
+	d.mud = newMUDConfig(cfg.MUD)
 	// Copied as []byte once, so that answering a SEND never converts (or
 	// allocates), and the caller may reuse its slice.
 	for _, t := range cfg.TerminalTypes {
@@ -127,12 +153,19 @@ func NewDecoder(cfg Config) *Decoder {
 //	Remote  ECHO, SGA, BINARY                         everything else (DONT)
 //	Local   NAWS, SGA, BINARY, TTYPE (if configured)  everything else (WONT)
 //
+// plus the MUD options that Config.MUD turns on (mudAccepts); with
+// MUD.Only, those alone.
+//
 // Our BINARY is what a Unix telnetd needs to take 8-bit input (without it
 // the pty keeps istrip, and é arrives as "C)"); BSD telnet and PuTTY agree
-// to it too. Encode then sends the NVT end of line as CR alone.
+// to it too. Encode then sends the NVT end of line as CR alone to a host
+// that echoes.
 func (d *Decoder) accepts(s Side, opt byte) bool {
 	if !d.negotiate {
 		return false
+	}
+	if ok, mud := d.mudAccepts(s, opt); mud || d.mud.only {
+		return ok
 	}
 	switch {
 	case s == Remote:
@@ -207,12 +240,16 @@ func (d *Decoder) naws(reply []byte) []byte {
 //   - NVT (not BINARY): CR LF is sent as CR LF, and any other CR as CR NUL
 //     (RFC 854: a bare CR on the wire is CR NUL). A CR at the very end of src
 //     counts as bare.
-//   - BINARY: the NVT end of line CR LF is sent as CR alone, any other CR as
-//     CR and LF as LF. A server in binary mode passes bytes to its program
+//   - BINARY, to a host that echoes (it agreed to ECHO, as a Unix telnetd
+//     does for its pty): the NVT end of line CR LF is sent as CR alone, any
+//     other CR as CR and LF as LF. Such a server passes bytes to its program
 //     unchanged, and on a Unix pty CR LF would be two line ends; a lone CR is
 //     what BSD telnet and PuTTY send for Enter in binary mode. A CR LF split
 //     between two calls (src ending in CR, the next starting with LF) is
 //     still one end of line: Encode remembers the CR.
+//   - BINARY, to a host that does not echo: bytes as they are, CR LF
+//     included. A line-oriented server (a MUD: TinyMUX agrees to BINARY once
+//     CHARSET settled on UTF-8) reads lines, and a lone CR would never end one.
 //
 // On the zero Decoder BINARY is never on, so Encode always applies the NVT
 // rule; the v1 protocol uses Escape instead.
@@ -220,6 +257,10 @@ func (d *Decoder) Encode(dst, src []byte) []byte {
 	if *d.qstate(Local, OptBinary) != qYes {
 		d.encCR = false
 		return d.encodeNVT(dst, src)
+	}
+	if !d.RemoteEcho() {
+		d.encCR = false
+		return Escape(dst, src)
 	}
 	if len(src) == 0 {
 		return dst
@@ -400,39 +441,72 @@ func (d *Decoder) changed(reply []byte, s Side, opt byte, was bool) []byte {
 }
 
 // collect adds b to the subnegotiation being buffered, if any. The first
-// byte is the option: unless it is one we answer, buffering stops at once and
-// the rest is skipped unread. Buffering also stops, dropping the whole
-// subnegotiation, once it outgrows sbMax.
+// byte is the option: unless it is one we answer or pass on, buffering
+// stops at once and the rest is skipped unread. Buffering also stops,
+// dropping the whole subnegotiation, once it outgrows the option's bound
+// (sbLimit).
 func (d *Decoder) collect(b []byte) {
 	if !d.sbKeep || len(b) == 0 {
 		return
 	}
-	if d.sbLen == 0 && b[0] != OptTTYPE {
+	limit := d.sbLimit(b[0])
+	if len(d.sb) == 0 && limit == 0 {
 		d.sbKeep = false
 		return
 	}
-	if len(b) > sbMax-d.sbLen {
+	if len(d.sb) > 0 {
+		limit = d.sbLimit(d.sb[0])
+	}
+	if len(b) > limit-len(d.sb) {
 		d.sbKeep = false
 		return
 	}
-	if d.sb == nil {
-		d.sb = new([sbMax]byte)
+	if cap(d.sb)-len(d.sb) < len(b) {
+		// Grown by hand, so that the buffer never exceeds the bound.
+		nb := make([]byte, len(d.sb), min(limit, max(sbMax, 2*cap(d.sb), len(d.sb)+len(b))))
+		copy(nb, d.sb)
+		d.sb = nb
 	}
-	d.sbLen += copy(d.sb[d.sbLen:], b)
+	d.sb = append(d.sb, b...)
 }
 
-// wantsSB reports whether a subnegotiation starting now could be one we
-// answer, so that it is worth buffering. Only TTYPE SEND is, once TTYPE is
-// enabled on our side; everything else is skipped without buffering.
-func (d *Decoder) wantsSB() bool {
-	return *d.qstate(Local, OptTTYPE) == qYes && len(d.ttypes) > 0
+// sbLimit is the most of a subnegotiation of opt worth buffering: 0 for
+// one we neither answer nor pass on (not enabled, or not ours).
+func (d *Decoder) sbLimit(opt byte) int {
+	switch opt {
+	case OptTTYPE:
+		if *d.qstate(Local, OptTTYPE) == qYes && len(d.ttypes) > 0 {
+			return sbMax
+		}
+	case OptNewEnviron:
+		if *d.qstate(Local, OptNewEnviron) == qYes {
+			return sbMax
+		}
+	case OptCharset:
+		if d.Enabled(Local, OptCharset) || d.Enabled(Remote, OptCharset) {
+			return sbMax
+		}
+	case OptCompress2:
+		if d.Enabled(Remote, OptCompress2) {
+			return 1
+		}
+	case OptGMCP, OptMSDP, OptMSSP:
+		if d.Enabled(Remote, opt) {
+			return MaxPayload + 1
+		}
+	}
+	return 0
 }
 
-// subnegotiation answers the complete, unescaped subnegotiation sb (option
-// byte first): IAC SB TTYPE SEND IAC SE gets IAC SB TTYPE IS <name> IAC SE.
-func (d *Decoder) subnegotiation(reply, sb []byte) []byte {
-	if len(sb) != 2 || sb[0] != OptTTYPE || sb[1] != ttypeSEND || !d.wantsSB() {
-		return reply
+// subnegotiation answers or passes on the complete, unescaped
+// subnegotiation sb (option byte first): IAC SB TTYPE SEND IAC SE gets IAC
+// SB TTYPE IS <name> IAC SE; the MUD options are in mud.go.
+func (d *Decoder) subnegotiation(reply, sb []byte) ([]byte, Event) {
+	if sb[0] != OptTTYPE {
+		return d.mudSubnegotiation(reply, sb)
+	}
+	if len(sb) != 2 || sb[1] != ttypeSEND || d.sbLimit(OptTTYPE) == 0 {
+		return reply, EventNone
 	}
 	name := d.ttypes[d.ttypeNext]
 	if d.ttypeNext < len(d.ttypes)-1 {
@@ -440,5 +514,5 @@ func (d *Decoder) subnegotiation(reply, sb []byte) []byte {
 	}
 	reply = append(reply, IAC, SB, OptTTYPE, ttypeIS)
 	reply = Escape(reply, name)
-	return append(reply, IAC, SE)
+	return append(reply, IAC, SE), EventNone
 }

@@ -275,7 +275,7 @@ var negCases = []negCase{
 		cfg:  stdConfig,
 		steps: []negStep{
 			{in: cat(IAC, DO, OptBinary), reply: cat(IAC, WILL, OptBinary),
-				check: checks(checkEncode("a\r\n\r", "a\r\r"), checkEnabled([]byte{OptBinary}, nil))},
+				check: checks(checkEncode("a\r\n\r", "a\r\n\r") /* no echo: as sent */, checkEnabled([]byte{OptBinary}, nil))},
 			{in: cat(IAC, WILL, OptBinary), reply: cat(IAC, DO, OptBinary),
 				check: checkEnabled([]byte{OptBinary}, []byte{OptBinary})},
 		},
@@ -292,7 +292,7 @@ var negCases = []negCase{
 			{in: cat("\xfe", IAC, IAC, "\r\n"), data: "\xfe\xff\r\n"},
 			// Our output becomes raw too.
 			{in: cat(IAC, DO, OptBinary), reply: cat(IAC, WILL, OptBinary),
-				check: checks(checkEncode("a\rb\xff\r\n", "a\rb\xff\xff\r"), checkEnabled([]byte{OptBinary}, []byte{OptBinary}))},
+				check: checks(checkEncode("a\rb\xff\r\n", "a\rb\xff\xff\r\n") /* no echo: as sent */, checkEnabled([]byte{OptBinary}, []byte{OptBinary}))},
 			{in: cat(IAC, WONT, OptBinary, IAC, DONT, OptBinary), reply: cat(IAC, DONT, OptBinary, IAC, WONT, OptBinary),
 				check: checkEncode("\r", "\r\x00")},
 			{in: "c\r\x00d", data: "c\rd"},
@@ -309,8 +309,8 @@ var negCases = []negCase{
 			{in: cat(IAC, SB, OptTTYPE, ttypeSEND, strings.Repeat("\xff\xff", 300), IAC, SE)},
 			{in: cat(IAC, SB, OptTTYPE, strings.Repeat("y", 1000)),
 				check: func(t *testing.T, d *Decoder) {
-					if d.sbKeep || d.sbLen > sbMax {
-						t.Errorf("after 1001 bytes of subnegotiation: sbKeep %v, sbLen %d", d.sbKeep, d.sbLen)
+					if d.sbKeep || len(d.sb) > sbMax {
+						t.Errorf("after 1001 bytes of subnegotiation: sbKeep %v, sbLen %d", d.sbKeep, len(d.sb))
 					}
 				}},
 			{in: cat(IAC, SE, "ok"), data: "ok"},
@@ -324,8 +324,8 @@ var negCases = []negCase{
 			{in: cat(IAC, DO, OptTTYPE, IAC, DO, OptNewEnviron), reply: cat(IAC, WILL, OptTTYPE, IAC, WONT, OptNewEnviron)},
 			{in: cat(IAC, SB, OptNewEnviron, ttypeSEND, byte(0), "USER"),
 				check: func(t *testing.T, d *Decoder) {
-					if d.sbKeep || d.sbLen != 0 {
-						t.Errorf("NEW-ENVIRON subnegotiation buffered: sbKeep %v, sbLen %d", d.sbKeep, d.sbLen)
+					if d.sbKeep || len(d.sb) != 0 {
+						t.Errorf("NEW-ENVIRON subnegotiation buffered: sbKeep %v, sbLen %d", d.sbKeep, len(d.sb))
 					}
 				}},
 			{in: cat(IAC, SE, "a", IAC, SB, OptStatus, ttypeSEND, IAC, SE, "b"), data: "ab"},
@@ -345,7 +345,7 @@ var negCases = []negCase{
 				check: checks(checkEcho(false), checkEnabled(nil, nil))},
 			{in: cat(IAC, WONT, OptEcho, IAC, DONT, OptNAWS)},
 			{in: ttypeSend, check: func(t *testing.T, d *Decoder) {
-				if d.sbLen != 0 {
+				if len(d.sb) != 0 {
 					t.Errorf("zero Decoder buffered a subnegotiation")
 				}
 			}},
@@ -566,7 +566,8 @@ func TestEncode(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := NewDecoder(stdConfig)
 			if tt.binary {
-				d.Decode(nil, nil, []byte{IAC, DO, OptBinary})
+				// A host that echoes, as a Unix telnetd does.
+				d.Decode(nil, nil, []byte{IAC, DO, OptBinary, IAC, WILL, OptEcho})
 			}
 			if got := d.Encode(nil, []byte(tt.in)); string(got) != tt.want {
 				t.Errorf("Encode(%q) = %q, want %q", tt.in, got, tt.want)
@@ -601,7 +602,7 @@ func TestEncodeAcrossCalls(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := NewDecoder(stdConfig)
 			if tt.binary {
-				d.Decode(nil, nil, []byte{IAC, DO, OptBinary})
+				d.Decode(nil, nil, []byte{IAC, DO, OptBinary, IAC, WILL, OptEcho})
 			}
 			var got []byte
 			for _, m := range tt.in {
@@ -614,7 +615,7 @@ func TestEncodeAcrossCalls(t *testing.T) {
 	}
 	// Leaving BINARY forgets the CR.
 	d := NewDecoder(stdConfig)
-	d.Decode(nil, nil, []byte{IAC, DO, OptBinary})
+	d.Decode(nil, nil, []byte{IAC, DO, OptBinary, IAC, WILL, OptEcho})
 	d.Encode(nil, []byte("a\r"))
 	d.Decode(nil, nil, []byte{IAC, DONT, OptBinary})
 	d.Encode(nil, []byte("b"))
@@ -1188,13 +1189,18 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte("ls\r\ncd\r\n\r\r\n\n"), uint(13))
 	f.Fuzz(func(t *testing.T, b []byte, split uint) {
-		binary := split&1 == 1
+		// 0: NVT; 1: BINARY to a host that echoes; 2: BINARY to one that does not.
+		mode := split % 3
+		binary := mode == 1
 		enc, dec := NewDecoder(Config{}), NewDecoder(Config{})
-		if binary {
+		if mode > 0 {
 			enc.Decode(nil, nil, []byte{IAC, DO, OptBinary})
 			dec.Decode(nil, nil, []byte{IAC, WILL, OptBinary})
 		}
-		m := int(split>>1) % (len(b) + 1)
+		if mode == 1 {
+			enc.Decode(nil, nil, []byte{IAC, WILL, OptEcho})
+		}
+		m := int(split/3) % (len(b) + 1)
 		e := enc.Encode(nil, b[:m])
 		e = enc.Encode(e, b[m:])
 		k := int(split>>8) % (len(e) + 1)
@@ -1313,5 +1319,27 @@ func TestSynch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEncodeBinaryNoEcho: in BINARY mode to a host that does not echo (a
+// MUD such as TinyMUX, which asks for BINARY once CHARSET is UTF-8), the
+// client's CR LF goes as it is: a lone CR would never end its line.
+func TestEncodeBinaryNoEcho(t *testing.T) {
+	d := NewDecoder(stdConfig)
+	d.Decode(nil, nil, []byte{IAC, DO, OptBinary})
+	for _, c := range []struct{ in, want string }{
+		{"connect guest guest\r\n", "connect guest guest\r\n"},
+		{"é\r\n", "é\r\n"},
+		{"a\rb\n\xff", "a\rb\n\xff\xff"},
+	} {
+		if got := d.Encode(nil, []byte(c.in)); string(got) != c.want {
+			t.Errorf("Encode(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	// Once the host echoes (a pty), Enter is a lone CR again.
+	d.Decode(nil, nil, []byte{IAC, WILL, OptEcho})
+	if got := d.Encode(nil, []byte("ls\r\n")); string(got) != "ls\r" {
+		t.Errorf("with echo: %q, want %q", got, "ls\r")
 	}
 }

@@ -63,7 +63,8 @@ const (
 	AYT  byte = 246 // are you there
 	EC   byte = 247 // erase character
 	EL   byte = 248 // erase line
-	GA   byte = 249 // go ahead
+	GA   byte = 249 // go ahead: the end of a prompt, for MUDs
+	EOR  byte = 239 // end of record (RFC 885): the end of a prompt, once END-OF-RECORD is agreed
 	SB   byte = 250 // start of subnegotiation
 	WILL byte = 251
 	WONT byte = 252
@@ -109,8 +110,10 @@ type Decoder struct {
 	width     uint16            // NAWS size; 0 is unknown
 	height    uint16            //
 	sbKeep    bool              // buffering the current subnegotiation
-	sbLen     int               // bytes in sb
-	sb        *[sbMax]byte      // subnegotiation payload, option byte first; made when first needed
+	sb        []byte            // subnegotiation payload, option byte first; grown when first needed
+
+	mud       mudConfig // the MUD options (mud.go)
+	ttypeSent int       // TTYPE IS answers given since TTYPE was enabled, for MTTS
 }
 
 // crNUL is the NVT encoding of a bare carriage return; crLF is its end of line.
@@ -124,6 +127,45 @@ var (
 // dst may alias src (dst == src[:0]): Decode never writes data ahead of what it has read.
 // It must not allocate when dst and reply have enough capacity.
 func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
+	for len(src) > 0 {
+		var n int
+		dst, reply, n, _ = d.DecodeEvent(dst, reply, src)
+		src = src[n:]
+	}
+	return dst, reply
+}
+
+// Event is what [Decoder.DecodeEvent] stopped at, in order with the data.
+type Event uint8
+
+const (
+	EventNone Event = iota
+	// EventPrompt is IAC GA or IAC EOR: the data before it is a prompt,
+	// complete (MUDs mark their prompts so, having no line end to send).
+	EventPrompt
+	// EventGMCP is a GMCP message (option 201): [Decoder.Payload] is
+	// "Package.Message[ JSON]".
+	EventGMCP
+	// EventMSDP is an MSDP message (option 69): [Decoder.Payload] is its
+	// bytes, unescaped; [MSDPToJSON] reads them.
+	EventMSDP
+	// EventMSSP is an MSSP message (option 70): [Decoder.Payload] is its
+	// bytes; [MSSPToJSON] reads them.
+	EventMSSP
+	// EventCompress is IAC SB COMPRESS2 IAC SE (MCCP2): the bytes after it
+	// are one zlib stream, to be inflated and decoded as the peer's output
+	// until it ends. DecodeEvent never reads past it.
+	EventCompress
+)
+
+// DecodeEvent is Decode that stops after the first event, so that the
+// caller can act on it in order with the data (a prompt after its bytes;
+// after EventCompress the rest of src is compressed). It returns the data
+// and replies as Decode does, and how many bytes of src it consumed; the
+// caller calls it again with src[n:] (dst may go on aliasing: dst ==
+// src[:0] at the first call, and the next call's dst is data[len(data):]
+// or data itself). ev is EventNone when src was consumed without one.
+func (d *Decoder) DecodeEvent(dst, reply, src []byte) (data, replyOut []byte, n int, ev Event) {
 	// Invariant for aliasing: every data byte appended corresponds to a byte
 	// of src already consumed, so len(dst) grows no faster than i.
 	i := 0
@@ -131,12 +173,12 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 		switch d.state {
 		case stateData:
 			// Fast path: copy the whole run up to the next IAC in one go.
-			n := bytes.IndexByte(src[i:], IAC)
-			if n < 0 {
-				return d.nvt(dst, src[i:]), reply
+			k := bytes.IndexByte(src[i:], IAC)
+			if k < 0 {
+				return d.nvt(dst, src[i:]), reply, len(src), EventNone
 			}
-			dst = d.nvt(dst, src[i:i+n])
-			i += n + 1
+			dst = d.nvt(dst, src[i:i+k])
+			i += k + 1
 			d.state = stateIAC
 
 		case stateIAC:
@@ -160,8 +202,11 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 				d.state = stateOpt
 			case SB:
 				d.state = stateSB
-				d.sbLen = 0
-				d.sbKeep = d.wantsSB()
+				d.sb = d.sb[:0]
+				d.sbKeep = d.negotiate
+			case GA, EOR:
+				d.state = stateData
+				return dst, reply, i, EventPrompt
 			default:
 				// NOP, GA, BRK, IP, AO, AYT, EC, EL, a stray SE, and
 				// unknown bytes < 240 carry nothing a byte relay can act on.
@@ -176,13 +221,13 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 		case stateSB:
 			// Skip the payload, buffering it only if it may be ours;
 			// only IAC matters.
-			n := bytes.IndexByte(src[i:], IAC)
-			if n < 0 {
+			k := bytes.IndexByte(src[i:], IAC)
+			if k < 0 {
 				d.collect(src[i:])
-				return dst, reply
+				return dst, reply, len(src), EventNone
 			}
-			d.collect(src[i : i+n])
-			i += n + 1
+			d.collect(src[i : i+k])
+			i += k + 1
 			d.state = stateSBIAC
 
 		case stateSBIAC:
@@ -190,10 +235,13 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 			case SE:
 				i++
 				d.state = stateData
-				if d.sbKeep && d.sb != nil {
-					reply = d.subnegotiation(reply, d.sb[:d.sbLen])
-				}
+				keep := d.sbKeep
 				d.sbKeep = false
+				if keep && len(d.sb) > 0 {
+					if reply, ev = d.subnegotiation(reply, d.sb); ev != EventNone {
+						return dst, reply, i, ev
+					}
+				}
 			case IAC:
 				d.collect(src[i : i+1]) // escaped 0xFF in the payload
 				i++
@@ -207,7 +255,7 @@ func (d *Decoder) Decode(dst, reply, src []byte) (data, replyOut []byte) {
 			}
 		}
 	}
-	return dst, reply
+	return dst, reply, i, EventNone
 }
 
 // nvt appends run, which contains no IAC, to dst, dropping every NUL that

@@ -34,6 +34,8 @@ func cat(parts ...any) string {
 			b = append(b, p...)
 		case byte:
 			b = append(b, p)
+		case int: // an untyped constant: a subnegotiation's command byte
+			b = append(b, byte(p))
 		default:
 			panic(fmt.Sprintf("cat: unsupported %T", p))
 		}

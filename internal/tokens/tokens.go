@@ -10,6 +10,11 @@
 // proxy-protocol, and a description for the page after "#":
 //
 //	mybbs: bbs.example.org:23 proxy-protocol # My BBS, est. 1994
+//	mymud: mud.example.org:4000 ipaddress mssp # My MUD
+//
+// The options: proxy-protocol[=1|2] (a PROXY header), no-mccp (refuse
+// MCCP2 compression), ipaddress (the visitor's address in NEW-ENVIRON),
+// mssp (ask the game about itself, MSSP, for the page's menu).
 //
 // The package is pure: it parses bytes it is given, and the caller reads
 // the files (a file, or every file of a directory, as websockify does).
@@ -42,7 +47,14 @@ type Target struct {
 	// gateway's default (proxy-protocol without =N).
 	ProxyProtocol bool
 	ProxyVersion  int
-	Source        string // file:line, for logs
+	// The MUD options: NoMCCP refuses MCCP2 compression (no-mccp);
+	// IPAddress tells the game the visitor's address in NEW-ENVIRON
+	// (ipaddress); MSSP has the gateway ask the game about itself
+	// for the page's menu (mssp).
+	NoMCCP    bool
+	IPAddress bool
+	MSSP      bool
+	Source    string // file:line, for logs
 }
 
 // SyntaxError is a line the parser refuses, with where it is.
@@ -116,8 +128,14 @@ func parseLine(line string) (t Target, ok bool, err error) {
 			t.ProxyProtocol, t.ProxyVersion = true, 1
 		case "proxy-protocol=2":
 			t.ProxyProtocol, t.ProxyVersion = true, 2
+		case "no-mccp":
+			t.NoMCCP = true
+		case "ipaddress":
+			t.IPAddress = true
+		case "mssp":
+			t.MSSP = true
 		default:
-			return t, false, fmt.Errorf("target %s: unknown option %q (the options are proxy-protocol, proxy-protocol=1 and proxy-protocol=2; a description goes after #)", name, opt)
+			return t, false, fmt.Errorf("target %s: unknown option %q (the options are proxy-protocol, proxy-protocol=1, proxy-protocol=2, no-mccp, ipaddress and mssp; a description goes after #)", name, opt)
 		}
 	}
 	return t, true, nil
