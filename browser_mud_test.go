@@ -287,8 +287,8 @@ func mudHello(t *testing.T, m *fakeMUD) {
 	t.Helper()
 	m.expectNeg("DO GMCP", mudDO, mudGMCP)
 	var hello struct{ Client, Version string }
-	if data := m.expectGMCP("Core.Hello"); json.Unmarshal([]byte(data), &hello) != nil || hello.Client != "wstelnet" || hello.Version != buildVersion() {
-		t.Errorf("Core.Hello %s, want client wstelnet, version %q", data, buildVersion())
+	if data := m.expectGMCP("Core.Hello"); json.Unmarshal([]byte(data), &hello) != nil || hello.Client != "wstelnet" || hello.Version != version() {
+		t.Errorf("Core.Hello %s, want client wstelnet, version %q", data, version())
 	}
 	var supports []string
 	if data := m.expectGMCP("Core.Supports.Set"); json.Unmarshal([]byte(data), &supports) != nil || !strings.Contains(strings.Join(supports, ","), "Char.Vitals 1") {

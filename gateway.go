@@ -274,7 +274,7 @@ func renderIndex(echoAddr string, frameAncestors []string) ([]byte, error) {
 		return nil, fmt.Errorf("parse embedded page: %w", err)
 	}
 	data := struct{ EchoHost, EchoPort, Version, FrameAncestors string }{
-		Version:        buildVersion(),
+		Version:        version(),
 		FrameAncestors: strings.Join(frameAncestors, " "),
 	}
 	if echoAddr != "" {
@@ -285,32 +285,6 @@ func renderIndex(echoAddr string, frameAncestors []string) ([]byte, error) {
 		return nil, fmt.Errorf("render embedded page: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-// buildVersion is wstelnet's version as the build recorded it: the
-// module's version for a "go install wstelnet@v1.2.3", else "devel" and
-// the commit it was built from, if known.
-func buildVersion() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	var revision, dirty string
-	for _, s := range info.Settings {
-		switch {
-		case s.Key == "vcs.revision" && len(s.Value) >= 12:
-			revision = "+" + s.Value[:12]
-		case s.Key == "vcs.modified" && s.Value == "true":
-			dirty = "-dirty"
-		}
-	}
-	if revision == "" {
-		return "devel"
-	}
-	return "devel" + revision + dirty
 }
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
