@@ -487,7 +487,7 @@ parent.postMessage('evil-done', '*');
 		const f = document.createElement('iframe');
 		f.src = 'http://localhost:` + evilPort + `/';
 		f.title = 'An advertisement';
-		f.style.height = '60px';
+		f.style.flex = '0 0 60px';
 		document.body.append(f);`))
 	p.wait("the other frame's messages", `'evilDone' in document.body.dataset`)
 	if got := browserEval[string](p, `document.getElementById('health-text').textContent`); got != "Health 45 / 50" {
@@ -505,7 +505,15 @@ parent.postMessage('evil-done', '*');
 	}
 
 	m.sendGMCP("Char.Vitals", `{"hp":20,"maxhp":50}`)
-	p.wait("the health bar, lower", `document.getElementById('health-text').textContent === 'Health 20 / 50' &&
-		document.getElementById('health-fill').style.width === '40%'`)
+	// Drawn, once its transition is over: 40% of the bar.
+	healthDrawn := `document.getElementById('health-text').textContent === 'Health 20 / 50' && (() => {
+		const bar = document.getElementById('health').getBoundingClientRect(), fill = document.getElementById('health-fill').getBoundingClientRect();
+		return Math.abs(fill.width - 0.4 * bar.width) < 1; })()`
+	p.wait("the health bar, lower", healthDrawn)
 	p.screenshot("mud-embed.png")
+
+	// The same site on a phone.
+	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(3)))
+	p.wait("the phone layout", `innerWidth === 390 && `+healthDrawn)
+	p.screenshot("mud-embed-phone.png")
 }
