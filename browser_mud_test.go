@@ -33,6 +33,7 @@ func browserMUDTests(t *testing.T, browserCtx context.Context) {
 	t.Run("MUDLine", func(t *testing.T) { browserTestMUDLine(t, browserCtx) })
 	t.Run("MUDTerminal", func(t *testing.T) { browserTestMUDTerminal(t, browserCtx) })
 	t.Run("MUDEmbed", func(t *testing.T) { browserTestMUDEmbed(t, browserCtx) })
+	t.Run("MUDResume", func(t *testing.T) { browserTestMUDResume(t, browserCtx) })
 }
 
 // Telnet bytes the fake game speaks.
@@ -514,4 +515,42 @@ parent.postMessage('evil-done', '*');
 	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(3)))
 	p.wait("the phone layout", `innerWidth === 390 && `+healthDrawn)
 	p.screenshot("mud-embed-phone.png")
+}
+
+// browserTestMUDResume: the connection to the gateway drops (a Wi-Fi
+// change) while the game sends new vitals; when the page is back, it
+// shows them, because the gateway replays the last message of each GMCP
+// package on resume, and the page dispatches them as events again.
+func browserTestMUDResume(t *testing.T, browserCtx context.Context) {
+	addr, players := startFakeMUD(t)
+	p := browserSetupWith(t, browserCtx, gatewayOptions{ResumeWindow: time.Minute})
+	p.expectProblems(`WebSocket connection to '.*' failed`) // the refused attempts
+	proxy := startCutProxy(t, strings.TrimPrefix(strings.TrimSuffix(p.url, "/"), "http://"))
+	p.url = "http://" + proxy.addr() + "/"
+	p.recordMUDEvents()
+	host, port, _ := net.SplitHostPort(addr)
+	p.openHash(url.Values{"mode": {"line"}, "host": {host}, "port": {port}}.Encode())
+	m := p.player(players)
+	mudHello(t, m)
+	m.sendGMCP("Char.Vitals", `{"hp":45,"maxhp":50}`)
+	m.prompt("HP 45/50 > ")
+	p.wait("the vitals", browserVital("hp", "45/50"))
+
+	proxy.cut(time.Minute) // refused until allowed
+	p.wait("the banner", `document.getElementById('banner-text').textContent.startsWith('Connection lost, reconnecting…')`)
+	m.send("You are hit while away!\r\n")
+	m.sendGMCP("Char.Vitals", `{"hp":30,"maxhp":50}`)
+	m.prompt("HP 30/50 > ")
+	before := browserEval[int](p, `window.mudEvents.length`)
+	proxy.allow()
+	p.waitFor("the reconnection", 15*time.Second, `document.getElementById('banner-text').textContent === 'Reconnected'`)
+	p.wait("the vitals of now", browserVital("hp", "30/50"))
+	p.wait("the replayed event", fmt.Sprintf(`window.mudEvents.slice(%d).includes('wstelnet:gmcp {"type":"gmcp","package":"Char.Vitals","data":{"hp":30,"maxhp":50}}')`, before))
+	p.wait("what was said meanwhile", browserHasLine("out", "You are hit while away!"))
+	select {
+	case g := <-m.gmcp:
+		t.Errorf("the game got GMCP %s %s after the resume: the page says hello once per session", g[0], g[1])
+	default:
+	}
+	p.screenshot("mud-resumed.png")
 }
