@@ -26,6 +26,8 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"wstelnet/internal/metrics"
 )
 
 // browserMUDTests are the MUD cases of TestBrowser.
@@ -34,6 +36,7 @@ func browserMUDTests(t *testing.T, browserCtx context.Context) {
 	t.Run("MUDTerminal", func(t *testing.T) { browserTestMUDTerminal(t, browserCtx) })
 	t.Run("MUDEmbed", func(t *testing.T) { browserTestMUDEmbed(t, browserCtx) })
 	t.Run("MUDResume", func(t *testing.T) { browserTestMUDResume(t, browserCtx) })
+	t.Run("MUDTintin", func(t *testing.T) { browserTestMUDTintin(t, browserCtx) })
 }
 
 // Telnet bytes the fake game speaks.
@@ -553,4 +556,70 @@ func browserTestMUDResume(t *testing.T, browserCtx context.Context) {
 	default:
 	}
 	p.screenshot("mud-resumed.png")
+}
+
+// browserTintinScript is the game for browserTestMUDTintin: vitals and a
+// prompt on connecting, and at each command; "long" sends a long output,
+// which tt++ compresses (MCCP2). (#port send ends what it sends with a
+// line feed: the GMCP goes with the prompt, so as to add no empty line.)
+const browserTintinScript = `#config {telnet} {info}
+#event {PORT CONNECTION} {
+	#port send %0 {Welcome to the tintin game};
+	#port send %0 {\xFF\xFA\xC9Char.Vitals {"hp":10,"maxhp":12,"mp":5,"maxmp":8}\xFF\xF0HP 10/12> \xFF\xEF}
+}
+#event {PORT RECEIVED MESSAGE} {
+	#if {"%4" == "look"} {
+		#port send %0 {You see a tintin room.};
+		#port send %0 {\xFF\xFA\xC9Char.Vitals {"hp":9,"maxhp":12,"mp":5,"maxmp":8}\xFF\xF0HP 9/12> \xFF\xEF}
+	};
+	#if {"%4" == "long"} {
+		#loop 1 2000 cnt {#port send %0 {line $cnt of a long output, compressed by the game}};
+		#port send %0 {HP 9/12> \xFF\xEF}
+	}
+}
+`
+
+// browserTestMUDTintin: tintin++ as the game, in line mode then terminal
+// mode: the vitals bar, the events, prompts as prompts, the page's GMCP
+// and MTTS bits at the game, and a long compressed output shown whole.
+func browserTestMUDTintin(t *testing.T, browserCtx context.Context) {
+	tt := startTintin(t, browserTintinScript)
+	m := metrics.New()
+	p := browserSetup(t, browserCtx, func(o *gatewayOptions, _ string) { o.Metrics = m })
+	p.recordMUDEvents()
+	host, port, _ := net.SplitHostPort(tt.addr)
+	p.openHash(url.Values{"mode": {"line"}, "host": {host}, "port": {port}}.Encode())
+	p.wait("the vitals", browserVital("hp", "10/12")+" && "+browserVital("mp", "5/8"))
+	p.wait("the prompt, as a prompt", `[...document.querySelectorAll('#console .line.prompt')].some(l => l.textContent === 'HP 10/12> ')`)
+	p.wait("the events", `window.mudEvents.includes('wstelnet:gmcp {"type":"gmcp","package":"Char.Vitals","data":{"hp":10,"maxhp":12,"mp":5,"maxmp":8}}') &&
+		window.mudEvents.includes('wstelnet:prompt {"type":"prompt"}')`)
+	// Line mode's bits (269), with the gateway's proxy and MNES.
+	tt.waitPrinted(t, "TTYPE RCVD VAL MTTS 909.")
+	tt.waitPrinted(t, "RCVD IAC SB GMCP") // the page's Core.Hello
+
+	p.sendLine("look")
+	p.wait("the answer", browserHasLine("out", "You see a tintin room."))
+	p.wait("the new vitals", browserVital("hp", "9/12"))
+	p.sendLine("long")
+	p.wait("the long output, whole", browserHasLine("out", "line 2000 of a long output, compressed by the game"))
+	if n := browserEval[int](p, `[...document.querySelectorAll('#console .line.out')].filter(l => / of a long output, compressed by the game$/.test(l.textContent)).length`); n != 2000 {
+		t.Errorf("%d lines of the long output, want 2000", n)
+	}
+	p.wait("the prompt after it", `document.querySelector('#console').lastElementChild.textContent === 'HP 9/12> '`)
+	if c, in := metricValue(t, m, "wstelnet_mccp_bytes_total", "stage", "compressed"), metricValue(t, m, "wstelnet_mccp_bytes_total", "stage", "inflated"); c == 0 || c*2 > in { // about 4 to 1 here: tt++ flushes at every #port send
+		t.Errorf("MCCP2: %v bytes compressed, %v inflated: the game's output was not compressed", c, in)
+	}
+	p.screenshot("mud-tintin.png")
+
+	// Terminal mode says more of itself (319), and shows the same vitals.
+	p.click("connect-button") // Disconnect
+	p.wait("the end", `document.body.dataset.state === 'idle'`)
+	p.do(chromedp.SetValue(chromedp.ID("mode"), "terminal"))
+	p.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('mode').dispatchEvent(new Event('change'))`))
+	p.click("connect-button")
+	p.waitTerminalConnected()
+	tt.waitPrinted(t, "TTYPE RCVD VAL MTTS 959.")
+	p.wait("the vitals", browserVital("hp", "10/12"))
+	p.wait("the prompt", browserTermHas("HP 10/12> "))
+	p.screenshot("mud-tintin-terminal.png")
 }
