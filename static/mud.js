@@ -1,11 +1,12 @@
-// The page's side of the MUD protocols (PROTOCOL.md, "MUDs"): what the
-// page tells a game about itself (the MTTS bits of the socket's URL, GMCP
-// Core.Hello and Core.Supports.Set), the game's out-of-band messages
-// (GMCP, MSDP, prompts) as the events the page dispatches and the messages
-// it posts to the window that frames it, the checks on what that window
-// posts back, the numbers of the vitals bar, and the MSSP line of the
-// targets menu. Nothing here touches the DOM or the window, so that node
-// can test it (webtest/mud.test.mjs); wstelnet.js wires it to the page.
+// The page's side of the MUD protocols (PROTOCOL.md, "The page as a MUD
+// client"): what the page tells a game about itself (the MTTS bits of the
+// socket's URL, GMCP Core.Hello and Core.Supports.Set), the game's
+// out-of-band messages (GMCP, MSDP, prompts) as the events the page
+// dispatches and the messages it posts to the window that frames it, the
+// checks on what that window posts back, the numbers of the vitals bar,
+// and the MSSP line of the targets menu. Nothing here touches the DOM or
+// the window, so that node can test it (webtest/mud.test.mjs);
+// wstelnet.js wires it to the page.
 
 // CLIENT is the name the page gives itself in GMCP Core.Hello.
 export const CLIENT = 'wstelnet';

@@ -30,15 +30,16 @@
 // window has passed. Disconnect (and closing the tab) ends the session
 // for good.
 //
-// MUDs (PROTOCOL.md, "MUDs"; mud.js): the page asks for the game's GMCP
-// and MSDP, sends GMCP Core.Hello and Core.Supports.Set when a session
-// opens, and dispatches each GMCP and MSDP message and each prompt as a
-// DOM event on document (wstelnet:gmcp, wstelnet:msdp, wstelnet:prompt,
-// detail: the message). In a frame it posts them to the parent window too,
-// only to an origin of the gateway's -frame-ancestors (a meta tag says
-// which), and takes {type:"gmcp"|"msdp"|"send"} back only from those.
-// Char.Vitals (or MSDP's HEALTH, MANA, MOVEMENT) shows in a small bar
-// under the view (#vitals=0 in the hash turns it off).
+// MUDs (PROTOCOL.md, "The page as a MUD client"; mud.js): the page asks
+// for the game's GMCP and MSDP, sends GMCP Core.Hello and
+// Core.Supports.Set when a session opens, and dispatches each GMCP and
+// MSDP message and each prompt as a DOM event on document (wstelnet:gmcp,
+// wstelnet:msdp, wstelnet:prompt, detail: the message). In a frame it
+// posts them to the parent window too, only to an origin of the gateway's
+// -frame-ancestors (a meta tag says which), and takes
+// {type:"gmcp"|"msdp"|"send"} back only from those. Char.Vitals (or
+// MSDP's HEALTH, MANA, MOVEMENT) shows in a small bar under the view
+// (#vitals=0 in the hash turns it off).
 //
 // For debugging, window.wstelnet is a small handle: wstelnet.term is the
 // xterm.js Terminal once terminal mode has been used (null before),
