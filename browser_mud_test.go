@@ -37,6 +37,7 @@ func browserMUDTests(t *testing.T, browserCtx context.Context) {
 	t.Run("MUDEmbed", func(t *testing.T) { browserTestMUDEmbed(t, browserCtx) })
 	t.Run("MUDResume", func(t *testing.T) { browserTestMUDResume(t, browserCtx) })
 	t.Run("MUDTintin", func(t *testing.T) { browserTestMUDTintin(t, browserCtx) })
+	t.Run("MUDMSDP", func(t *testing.T) { browserTestMUDMSDP(t, browserCtx) })
 }
 
 // Telnet bytes the fake game speaks.
@@ -54,6 +55,7 @@ const (
 	mudTTYPE  = 24
 	mudOptEOR = 25
 	mudGMCP   = 201
+	mudMSDP   = 69
 )
 
 // fakeMUD is one player's connection to the fake game. What the gateway
@@ -622,4 +624,40 @@ func browserTestMUDTintin(t *testing.T, browserCtx context.Context) {
 	p.wait("the vitals", browserVital("hp", "10/12"))
 	p.wait("the prompt", browserTermHas("HP 10/12> "))
 	p.screenshot("mud-tintin-terminal.png")
+}
+
+// browserTestMUDMSDP: a game that speaks MSDP instead of GMCP: its
+// variables come as wstelnet:msdp events, and HEALTH, MANA and their
+// maxima, sent one at a time as they change, feed the vitals bar.
+func browserTestMUDMSDP(t *testing.T, browserCtx context.Context) {
+	addr, players := startFakeMUD(t)
+	p := browserSetup(t, browserCtx)
+	p.recordMUDEvents()
+	host, port, _ := net.SplitHostPort(addr)
+	p.openHash(url.Values{"mode": {"line"}, "host": {host}, "port": {port}}.Encode())
+	m := p.player(players)
+	m.send("\xff\xfb\x45") // IAC WILL MSDP
+	m.expectNeg("DO MSDP", mudDO, mudMSDP)
+	// IAC SB MSDP VAR name VAL value ... IAC SE
+	msdp := func(pairs ...string) {
+		var b strings.Builder
+		b.WriteString("\xff\xfa\x45")
+		for i := 0; i+1 < len(pairs); i += 2 {
+			b.WriteString("\x01" + pairs[i] + "\x02" + pairs[i+1])
+		}
+		b.WriteString("\xff\xf0")
+		m.send(b.String())
+	}
+	msdp("HEALTH", "30", "HEALTH_MAX", "50", "ROOM_NAME", "A cave")
+	msdp("MANA", "7")
+	m.prompt("> ")
+	p.wait("the vitals", browserVital("HEALTH", "30/50")+" && "+browserVital("MANA", "7"))
+	p.wait("the events", `window.mudEvents.includes('wstelnet:msdp {"type":"msdp","data":{"MANA":"7"}}') &&
+		window.mudEvents.some(e => e.startsWith('wstelnet:msdp ') && JSON.parse(e.slice(14)).data.ROOM_NAME === 'A cave')`)
+	msdp("HEALTH", "25")
+	p.wait("the health, lower", browserVital("HEALTH", "25/50"))
+	if got := browserEval[string](p, `document.querySelector('#vitals .vital[data-key=HEALTH] .vital-label').textContent`); got != "Health" {
+		t.Errorf("the vital's label is %q, want Health", got)
+	}
+	p.screenshot("mud-msdp.png")
 }
