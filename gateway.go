@@ -111,6 +111,9 @@ type gatewayOptions struct {
 	FrameAncestors []string
 	// NoMCCP refuses MCCP2 compression on every target (-mccp=false).
 	NoMCCP bool
+	// MSSPInterval is how often a named target with the mssp option is
+	// asked about itself (0: every 5 minutes).
+	MSSPInterval time.Duration
 }
 
 // Gateway is the HTTP handler: the page, /healthz, /readyz and the
@@ -137,6 +140,7 @@ type Gateway struct {
 	// Wrong passwords and resumes of unknown sessions, per client address (auth.go).
 	authFailures, resumeFailures *faillimit.Limiter
 	targetList                   targetListCache // /targets.json (targets.go)
+	mssp                         *msspPoller     // games' MSSP answers for /targets.json (mssp.go); nil without -targets
 }
 
 // tracked is a session as the gateway counts it.
@@ -208,6 +212,9 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		g.env.Observers = append(g.env.Observers, opts.Recorder)
 	}
 	g.csp = contentSecurityPolicy(opts.FrameAncestors)
+	if opts.Targets != nil {
+		g.mssp = newMSSPPoller(g, opts.MSSPInterval)
+	}
 	g.newLimiters()
 	g.env.ResumeGuard = g.resumeFailures
 
@@ -655,6 +662,9 @@ func (g *Gateway) untrack(t *tracked) {
 // first, the sessions still open (a browser that does not take its close
 // frame) are cut without one.
 func (g *Gateway) Shutdown(ctx context.Context) error {
+	if g.mssp != nil {
+		g.mssp.stop()
+	}
 	g.mu.Lock()
 	g.closing = true
 	for t := range g.sessions {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"runtime"
 	"slices"
 	"strings"
@@ -500,5 +501,51 @@ func TestTelnetdMUDOptions(t *testing.T) {
 	sh.send("printf '\\303\\251' | od -An -tx1; echo E$((1+1))\r")
 	if out := sh.wait("E2"); !bytes.Contains(out, []byte("c3 a9")) {
 		t.Errorf("é: %q", out)
+	}
+}
+
+// TestMSSPPoll: a named target with the mssp option is asked about itself
+// on a connection of its own (with the PROXY header it expects, saying no
+// visitor is behind it), and /targets.json carries the answer; a target
+// without the option is never dialled for it.
+func TestMSSPPoll(t *testing.T) {
+	header := make(chan string, 4)
+	game := startTarget(t, func(c net.Conn) {
+		g := newGame(t, c)
+		g.await([]byte("\r\n"))
+		header <- string(g.got)
+		g.write(b(tIAC, tWILL, 70))
+		g.await(b(tIAC, tDO, 70))
+		g.write(b(tIAC, tSB, 70, 1, "NAME", 2, "Fake MUD", 1, "PLAYERS", 2, "7", 1, "PORT", 2, "23", 2, "4000", tIAC, tSE))
+		io.Copy(io.Discard, c)
+	})
+	other := startTarget(t, func(c net.Conn) { t.Error("a target without mssp was dialled") })
+	tg := newTestGateway(t, gatewayOptions{
+		Targets:      staticTargets(t, "fake: "+game+" mssp proxy-protocol\nother: "+other+"\n"),
+		MSSPInterval: time.Hour,
+	})
+	var list struct {
+		Targets []struct {
+			Name string
+			MSSP json.RawMessage
+		}
+	}
+	waitFor(t, "the MSSP answer", func() bool {
+		resp, err := http.Get(tg.srv.URL + "/targets.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		json.NewDecoder(resp.Body).Decode(&list)
+		return len(list.Targets) == 2 && list.Targets[0].MSSP != nil
+	})
+	if got := string(list.Targets[0].MSSP); got != `{"NAME":"Fake MUD","PLAYERS":"7","PORT":["23","4000"]}` {
+		t.Errorf("mssp %s", got)
+	}
+	if list.Targets[1].MSSP != nil {
+		t.Errorf("other: %s", list.Targets[1].MSSP)
+	}
+	if h := <-header; h != "PROXY UNKNOWN\r\n" {
+		t.Errorf("the poll's PROXY header: %q", h)
 	}
 }

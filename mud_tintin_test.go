@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,6 +200,30 @@ func TestTintin(t *testing.T) {
 	t.Run("UTF-8", func(t *testing.T) {
 		say("utf8")
 		ws.readStream([]byte("café"))
+	})
+
+	// MSSP: the menu learns what the game says about itself.
+	t.Run("MSSP", func(t *testing.T) {
+		var list struct {
+			Targets []struct {
+				Name string
+				MSSP map[string]any
+			}
+		}
+		waitFor(t, "the game's MSSP answer in /targets.json", func() bool {
+			resp, err := http.Get(tg.srv.URL + "/targets.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+				t.Fatal(err)
+			}
+			return len(list.Targets) == 1 && list.Targets[0].MSSP != nil
+		})
+		if m := list.Targets[0].MSSP; m["NAME"] == nil || m["PLAYERS"] == nil || m["CODEBASE"] != "TinTin++" {
+			t.Errorf("MSSP %v", m)
+		}
 	})
 }
 

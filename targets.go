@@ -379,6 +379,9 @@ func (g *Gateway) serveEmbed(w http.ResponseWriter, r *http.Request) {
 type targetListEntry struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
+	// MSSP is what the game last said about itself (mssp.go), for a
+	// target with the mssp option: {"NAME":"...","PLAYERS":"3",...}.
+	MSSP json.RawMessage `json:"mssp,omitempty"`
 }
 
 // targetListCache is /targets.json's body for one set of named targets:
@@ -386,6 +389,7 @@ type targetListEntry struct {
 type targetListCache struct {
 	mu   sync.Mutex
 	set  *tokens.Set // the set body was made from
+	gen  int64       // and the MSSP answers' generation
 	body []byte
 }
 
@@ -406,7 +410,8 @@ func (g *Gateway) targetListBody() []byte {
 	c := &g.targetList
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.body != nil && c.set == set {
+	gen := g.mssp.generation()
+	if c.body != nil && c.set == set && c.gen == gen {
 		return c.body
 	}
 	list := struct {
@@ -414,9 +419,14 @@ func (g *Gateway) targetListBody() []byte {
 		Targets []targetListEntry `json:"targets"`
 	}{Free: g.opts.Targets == nil || g.opts.FreeTargets, Targets: []targetListEntry{}}
 	for _, t := range set.All() {
-		list.Targets = append(list.Targets, targetListEntry{Name: t.Name, Description: t.Description})
+		e := targetListEntry{Name: t.Name, Description: t.Description}
+		if t.MSSP {
+			g.mssp.start()
+			e.MSSP = g.mssp.answer(t.Name)
+		}
+		list.Targets = append(list.Targets, e)
 	}
 	body, _ := json.Marshal(list)
-	c.set, c.body = set, append(body, '\n')
+	c.set, c.gen, c.body = set, gen, append(body, '\n')
 	return c.body
 }
