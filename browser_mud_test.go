@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,6 +39,7 @@ func browserMUDTests(t *testing.T, browserCtx context.Context) {
 	t.Run("MUDResume", func(t *testing.T) { browserTestMUDResume(t, browserCtx) })
 	t.Run("MUDTintin", func(t *testing.T) { browserTestMUDTintin(t, browserCtx) })
 	t.Run("MUDMSDP", func(t *testing.T) { browserTestMUDMSDP(t, browserCtx) })
+	t.Run("MUDMenu", func(t *testing.T) { browserTestMUDMenu(t, browserCtx) })
 }
 
 // Telnet bytes the fake game speaks.
@@ -660,4 +662,37 @@ func browserTestMUDMSDP(t *testing.T, browserCtx context.Context) {
 		t.Errorf("the vital's label is %q, want Health", got)
 	}
 	p.screenshot("mud-msdp.png")
+}
+
+// browserTestMUDMenu: a named target with the mssp option (tintin++,
+// which answers MSSP): once the gateway has asked it, the menu shows its
+// players and uptime under its description.
+func browserTestMUDMenu(t *testing.T, browserCtx context.Context) {
+	tt := startTintin(t, browserTintinScript)
+	p := browserSetup(t, browserCtx, func(o *gatewayOptions, echoAddr string) {
+		ts, err := parseTokensForTest("tintin: " + tt.addr + " mssp # The tintin game\necho: " + echoAddr + " # The echo server\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Targets = ts
+	})
+	// The first request for the list starts the gateway's asking.
+	waitFor(t, "the game's MSSP answer in /targets.json", func() bool {
+		resp, err := http.Get(p.url + "targets.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var list struct {
+			Targets []struct{ MSSP map[string]any }
+		}
+		return json.NewDecoder(resp.Body).Decode(&list) == nil && len(list.Targets) == 2 && list.Targets[0].MSSP != nil
+	})
+	p.open()
+	p.wait("the menu", `document.querySelectorAll('#menu-list .menu-item').length === 2`)
+	got := browserEval[[]string](p, `[...document.querySelectorAll('#menu-list .menu-item')].map(b => b.querySelector('.menu-mssp')?.textContent ?? '')`)
+	if len(got) != 2 || !regexp.MustCompile(`^\d+ players?( · up (\d+ min|under a minute))?$`).MatchString(got[0]) || got[1] != "" {
+		t.Errorf("the menu's MSSP lines are %q, want players (and uptime) for tintin only", got)
+	}
+	p.screenshot("mud-menu.png")
 }

@@ -319,6 +319,7 @@ export function msspSummary(mssp, now) {
 
 function duration(secs) {
   const min = Math.floor(secs / 60);
+  if (min < 1) return 'under a minute';
   if (min < 60) return `${min} min`;
   const hours = Math.floor(min / 60);
   if (hours < 48) return `${hours} h`;

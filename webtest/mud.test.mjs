@@ -162,6 +162,7 @@ test('MSSP: players and uptime, in words', () => {
   assert.equal(msspSummary({ players: 1, uptime: now / 1000 - 600 }, now), '1 player · up 10 min');
   assert.equal(msspSummary({ PLAYERS: ['0'], UPTIME: String(now / 1000 - 5 * 3600) }, now), '0 players · up 5 h');
   assert.equal(msspSummary({ PLAYERS: '12' }, now), '12 players');
+  assert.equal(msspSummary({ UPTIME: String(now / 1000 - 5) }, now), 'up under a minute');
   assert.equal(msspSummary({ UPTIME: String(now / 1000 + 60) }, now), '', 'a start in the future says nothing');
   assert.equal(msspSummary({ PLAYERS: 'many' }, now), '');
   assert.equal(msspSummary(null, now), '');
