@@ -365,6 +365,9 @@ func browserTestMUDLine(t *testing.T, browserCtx context.Context) {
 		t.Errorf("console:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantLines, "\n"))
 	}
 	p.screenshot("mud-line.png")
+	p.setColorScheme("dark")
+	p.screenshot("mud-line-dark.png")
+	p.setColorScheme("")
 
 	// A password prompt marked by GA, with echo turned off: the password field.
 	m.send("\r\nYour password, to save: \xff\xfb\x01\xff\xf9")
