@@ -525,6 +525,17 @@ parent.postMessage('evil-done', '*');
 	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(3)))
 	p.wait("the phone layout", `innerWidth === 390 && `+healthDrawn)
 	p.screenshot("mud-embed-phone.png")
+
+	// /embed/NAME?vitals=0, as the example asks for it: no vitals bar.
+	p.recordMUDEvents()
+	p.do(chromedp.Navigate(p.url + "embed/mygame?mode=line&vitals=0"))
+	m = p.player(players)
+	m.sendGMCP("Char.Vitals", `{"hp":45,"maxhp":50}`)
+	m.prompt("> ")
+	p.wait("the vitals' event", `window.mudEvents.includes('wstelnet:prompt {"type":"prompt"}') && location.hash.includes('vitals=0')`)
+	if browserEval[bool](p, browserVisible("vitals")) {
+		t.Error("the vitals bar is shown with vitals=0")
+	}
 }
 
 // browserTestMUDResume: the connection to the gateway drops (a Wi-Fi
