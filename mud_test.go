@@ -549,3 +549,38 @@ func TestMSSPPoll(t *testing.T) {
 		t.Errorf("the poll's PROXY header: %q", h)
 	}
 }
+
+// TestGMCPHeldBound: what a page sends before the game agrees to GMCP is
+// held, up to 16 KiB; past that it is refused with an error, not kept;
+// once the game agrees, what was held goes, in order.
+func TestGMCPHeldBound(t *testing.T) {
+	agree := make(chan struct{})
+	got := make(chan []byte, 1)
+	target := startTarget(t, func(c net.Conn) {
+		g := newGame(t, c)
+		<-agree
+		g.write(b(tIAC, tWILL, oGMCP))
+		g.await(b(`Test.N {"n":14`))
+		got <- g.got
+		io.Copy(io.Discard, c)
+	})
+	tg := newTestGateway(t, gatewayOptions{})
+	ws := tg.connectV2(t, "?gmcp=1", target)
+	pad := strings.Repeat("x", 1000)
+	for i := range 20 {
+		ws.sendControl(session.Control{Type: "gmcp", Package: "Test.N", Data: json.RawMessage(fmt.Sprintf(`{"n":%d,"pad":%q}`, i, pad))})
+	}
+	if m := ws.expectControl("error"); !strings.Contains(m.Message, "the message was dropped") {
+		t.Errorf("error %q", m.Message)
+	}
+	close(agree)
+	g := <-got
+	for i := range 15 {
+		if !bytes.Contains(g, []byte(fmt.Sprintf(`Test.N {"n":%d,`, i))) {
+			t.Errorf("message %d was not sent once agreed", i)
+		}
+	}
+	if bytes.Contains(g, []byte(`Test.N {"n":19,`)) {
+		t.Error("a message past the bound was kept")
+	}
+}

@@ -302,6 +302,7 @@ func (c *v2) control(s *Session, data []byte) (End, bool) {
 		return complain("a text message must be a JSON control message: " + err.Error())
 	}
 	var cmd func() []byte // what to send the target, under the codec lock
+	dropped := ""         // why cmd sent nothing after all, for the browser
 	switch m.Type {
 	case "ping":
 		// The page's heartbeat: browsers cannot see WebSocket pings.
@@ -349,7 +350,11 @@ func (c *v2) control(s *Session, data []byte) (End, bool) {
 			if !validPackage(m.Package) {
 				return complain(`gmcp: want {"type":"gmcp","package":"Core.Hello","data":...} with a package name of letters, digits and dots`)
 			}
-			msg, opt = telnet.GMCP(nil, m.Package, m.Data), telnet.OptGMCP
+			data := m.Data
+			if string(data) == "null" {
+				data = nil // as if absent: a message without data
+			}
+			msg, opt = telnet.GMCP(nil, m.Package, data), telnet.OptGMCP
 		default:
 			var err error
 			if msg, err = telnet.MSDP(nil, m.Data); err != nil {
@@ -357,7 +362,6 @@ func (c *v2) control(s *Session, data []byte) (End, bool) {
 			}
 			opt = telnet.OptMSDP
 		}
-		held := false
 		cmd = func() []byte {
 			if c.tel.Enabled(telnet.Remote, opt) {
 				return msg
@@ -365,17 +369,12 @@ func (c *v2) control(s *Session, data []byte) (End, bool) {
 			// Not agreed yet (a page sends Core.Hello at once): held, and
 			// sent once the target agrees.
 			if len(c.held)+len(msg) > maxHeld {
-				held = true
+				dropped = fmt.Sprintf("%s: the target has not agreed to %s (yet), and %d KiB wait for it already; the message was dropped", m.Type, strings.ToUpper(m.Type), maxHeld>>10)
 				return nil
 			}
 			c.held = append(c.held, msg...)
 			return nil
 		}
-		defer func() {
-			if held {
-				complain(fmt.Sprintf("%s: the target has not agreed to %s yet, and %d KiB wait for it already; the message was dropped", m.Type, strings.ToUpper(m.Type), maxHeld>>10))
-			}
-		}()
 	default:
 		return complain(fmt.Sprintf("unknown control message type %q", m.Type))
 	}
@@ -384,6 +383,9 @@ func (c *v2) control(s *Session, data []byte) (End, bool) {
 	}
 	if _, err := c.writeTarget(s.target, cmd); err != nil {
 		return withErr(TargetWriteFailed, err), false
+	}
+	if dropped != "" {
+		return complain(dropped)
 	}
 	return End{}, true
 }

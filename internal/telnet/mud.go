@@ -95,17 +95,14 @@ const (
 	msdpArrayClose byte = 6
 )
 
-type mudConfig struct {
-	MUD
-	only bool
-}
+// mudConfig is a Decoder's copy of its Config.MUD.
+type mudConfig struct{ MUD }
 
 func newMUDConfig(m MUD) mudConfig {
-	m.Environ = append([]EnvVar(nil), m.Environ...)
-	if m.Environ == nil && len(m.Environ) == 0 {
-		m.Environ = nil
+	if m.Environ != nil { // nil refuses NEW-ENVIRON; empty agrees and sends nothing
+		m.Environ = append([]EnvVar{}, m.Environ...)
 	}
-	return mudConfig{MUD: m, only: m.Only}
+	return mudConfig{m}
 }
 
 // mudAccepts is the policy for the MUD options: ok says whether opt on
@@ -126,7 +123,7 @@ func (d *Decoder) mudAccepts(s Side, opt byte) (ok, mud bool) {
 		// RFC 2066: either side may offer it and send a REQUEST.
 		return d.mud.UTF8, true
 	case OptNewEnviron:
-		return s == Local && d.mud.MUD.Environ != nil, true
+		return s == Local && d.mud.Environ != nil, true
 	}
 	return false, false
 }
@@ -212,7 +209,7 @@ func (d *Decoder) environ(reply, p []byte) []byte {
 		reply = d.envAnswer(reply, kind, name)
 	}
 	if !asked {
-		for _, v := range d.mud.MUD.Environ {
+		for _, v := range d.mud.Environ {
 			reply = d.envAnswer(reply, envVAR, []byte(v.Name))
 		}
 	}
@@ -238,7 +235,7 @@ func envName(p []byte) (name, rest []byte) {
 func (d *Decoder) envAnswer(reply []byte, kind byte, name []byte) []byte {
 	reply = append(reply, kind)
 	reply = envEscape(reply, name)
-	for _, v := range d.mud.MUD.Environ {
+	for _, v := range d.mud.Environ {
 		if v.Name == string(name) {
 			reply = append(reply, envVALUE)
 			return envEscape(reply, []byte(v.Value))
@@ -403,17 +400,11 @@ func (m *msdpReader) value(out []byte, depth int) []byte {
 	return appendJSONString(out, m.text())
 }
 
-// text reads bytes up to the next MSDP command byte.
+// text reads bytes up to the next MSDP command byte (1 to 6).
 func (m *msdpReader) text() []byte {
 	i := 0
-	for i < len(m.p) && m.p[i] > msdpArrayClose {
+	for i < len(m.p) && (m.p[i] == 0 || m.p[i] > msdpArrayClose) {
 		i++
-	}
-	if i < len(m.p) && m.p[i] == 0 {
-		i++ // NUL is not an MSDP command: keep it in the text
-		for i < len(m.p) && (m.p[i] > msdpArrayClose || m.p[i] == 0) {
-			i++
-		}
 	}
 	t := m.p[:i]
 	m.p = m.p[i:]

@@ -164,7 +164,7 @@ func (d *Decoder) accepts(s Side, opt byte) bool {
 	if !d.negotiate {
 		return false
 	}
-	if ok, mud := d.mudAccepts(s, opt); mud || d.mud.only {
+	if ok, mud := d.mudAccepts(s, opt); mud || d.mud.Only {
 		return ok
 	}
 	switch {
