@@ -629,14 +629,16 @@ func browserTestMUDTintin(t *testing.T, browserCtx context.Context) {
 	}
 	p.screenshot("mud-tintin.png")
 
-	// Terminal mode says more of itself (319), and shows the same vitals.
+	// Terminal mode says more of itself (319), here with a screen reader
+	// (64), and shows the same vitals.
 	p.click("connect-button") // Disconnect
 	p.wait("the end", `document.body.dataset.state === 'idle'`)
 	p.do(chromedp.SetValue(chromedp.ID("mode"), "terminal"))
 	p.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('mode').dispatchEvent(new Event('change'))`))
+	p.click("screen-reader")
 	p.click("connect-button")
 	p.waitTerminalConnected()
-	tt.waitPrinted(t, "TTYPE RCVD VAL MTTS 959.")
+	tt.waitPrinted(t, "TTYPE RCVD VAL MTTS 1023.")
 	p.wait("the vitals", browserVital("hp", "10/12"))
 	p.wait("the prompt", browserTermHas("HP 10/12> "))
 	p.screenshot("mud-tintin-terminal.png")
