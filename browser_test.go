@@ -66,6 +66,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("TerminalTinyMUX", func(t *testing.T) { browserTestTerminalTinyMUX(t, browserCtx) })
 	t.Run("LineTinyMUX", func(t *testing.T) { browserTestLineTinyMUX(t, browserCtx) })
 	t.Run("PhonePortrait", func(t *testing.T) { browserTestPhonePortrait(t, browserCtx) })
+	browserMUDTests(t, browserCtx)
 }
 
 // browserTestMainFlow: prefilled form, connect, echo, history, disconnect, reconnect.

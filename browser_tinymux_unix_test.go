@@ -132,7 +132,9 @@ func browserTestTerminalTinyMUX(t *testing.T, browserCtx context.Context) {
 	p.typeKeys("\r")
 	p.wait("the wizard in the game", browserTermHas("MAIL:"))
 	p.typeKeys("say hello\r")
-	p.wait("the answer to say", browserTermHasLine(`You say, "hello"`))
+	// The page says it decodes UTF-8 (charset=utf-8), the gateway agrees
+	// to TinyMUX's CHARSET UTF-8, and TinyMUX quotes typographically.
+	p.wait("the answer to say, in UTF-8", browserTermHasLine(`You say, “hello”`))
 	if !browserEval[bool](p, browserTermHasLine("say hello")) {
 		t.Error("the typed command is not shown")
 	}
@@ -157,7 +159,7 @@ func browserTestLineTinyMUX(t *testing.T, browserCtx context.Context) {
 	p.sendLine("connect wizard potrzebie")
 	p.wait("the wizard in the game", has("MAIL:"))
 	p.sendLine("say hello")
-	p.wait("the answer to say", browserHasLine("out", `You say, "hello"`))
+	p.wait("the answer to say, in UTF-8", browserHasLine("out", `You say, “hello”`))
 	if !browserEval[bool](p, browserHasLine("in", "say hello")) {
 		t.Error("the typed command is not shown in the console")
 	}

@@ -218,7 +218,7 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	g.newLimiters()
 	g.env.ResumeGuard = g.resumeFailures
 
-	index, err := renderIndex(opts.EchoAddr)
+	index, err := renderIndex(opts.EchoAddr, opts.FrameAncestors)
 	if err != nil {
 		return nil, err
 	}
@@ -271,13 +271,19 @@ func (g *Gateway) newSessionID() string {
 }
 
 // renderIndex fills the echo server's address into the page, so that a new
-// user only has to click Connect.
-func renderIndex(echoAddr string) ([]byte, error) {
+// user only has to click Connect, and tells the page the gateway's
+// version (for GMCP Core.Hello) and the -frame-ancestors, the only
+// origins the page posts a game's data to and takes messages from when
+// it is framed.
+func renderIndex(echoAddr string, frameAncestors []string) ([]byte, error) {
 	t, err := template.ParseFS(staticFiles, "static/index.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse embedded page: %w", err)
 	}
-	var data struct{ EchoHost, EchoPort string }
+	data := struct{ EchoHost, EchoPort, Version, FrameAncestors string }{
+		Version:        version(),
+		FrameAncestors: strings.Join(frameAncestors, " "),
+	}
 	if echoAddr != "" {
 		data.EchoHost, data.EchoPort, _ = net.SplitHostPort(echoAddr)
 	}

@@ -366,10 +366,11 @@ func (s *server) namedTargets(cfg config, allow []policy.Rule, self []netip.Addr
 }
 
 // serveEmbed sends /embed/NAME to the page's embedded view of that
-// target, #target=NAME&embed=1, keeping the mode and charset of the query.
+// target, #target=NAME&embed=1, keeping the mode, charset and vitals
+// (vitals=0: no vitals bar) of the query.
 func (g *Gateway) serveEmbed(w http.ResponseWriter, r *http.Request) {
 	h := url.Values{"target": {r.PathValue("name")}, "embed": {"1"}}
-	for _, k := range []string{"mode", "charset"} {
+	for _, k := range []string{"mode", "charset", "vitals"} {
 		if v := r.URL.Query().Get(k); v != "" {
 			h.Set(k, v)
 		}

@@ -134,6 +134,7 @@ export class Line {
     this.runs = []; // [{text, attr}]
     this.col = -1;
     this.length = 0; // in UTF-16 units, to cut runaway lines
+    this.prompt = false; // the game marked the line a prompt (EOR or GA)
   }
 
   get empty() { return this.runs.length === 0; }
@@ -219,8 +220,9 @@ const MAX_PARAMS = 64; // longer CSI parameters are not SGR anyone sends; they a
 // ---- the parser ---------------------------------------------------------------------
 
 // AnsiParser turns the target's text into lines of runs ({text, attr}).
-// Each finished line goes to onLine(runs); the line still being received
-// (a prompt, a progress bar) is this.line.
+// Each finished line goes to onLine(runs, prompt), prompt true for a line
+// the game marked as a prompt; the line still being received (a prompt, a
+// progress bar) is this.line.
 export class AnsiParser {
   constructor(onLine) {
     this.onLine = onLine;
@@ -337,7 +339,7 @@ export class AnsiParser {
     switch (c) {
       case 0x0a: this.newline(); break;
       case 0x0d: this.line.cr(); break;
-      case 0x08: this.line.bs(); break;
+      case 0x08: this.line.bs(); this.line.prompt = false; break;
       case 0x1b: this.state = ESC; break;
       case 0x9b: this.state = CSI; this.params = ''; this.paramsOK = true; break; // 8-bit CSI
       case 0x9d: this.state = OSC; break;
@@ -347,14 +349,32 @@ export class AnsiParser {
   }
 
   put(text) {
+    // Text after a prompt starts a line of its own, as in MUD clients: the
+    // game's next message does not run on after its prompt. After a CR it
+    // rewrites the prompt's line (a game redrawing it), no longer a prompt.
+    if (this.line.prompt) {
+      if (this.line.col >= 0) this.line.prompt = false;
+      else this.newline();
+    }
     this.line.put(text, this.attr);
     if (this.line.col < 0 && this.line.length > MAX_LINE_LENGTH) this.newline();
   }
 
   newline() {
-    const { runs } = this.line;
+    const { runs, prompt } = this.line;
     this.line = new Line();
-    this.onLine(runs);
+    this.onLine(runs, prompt);
+  }
+
+  // prompt marks the line being received as a prompt, as the game's EOR
+  // or GA does (the gateway's {"type":"prompt"}): it stays as it is, and
+  // what comes next starts a new line, unless a line ending or a CR comes
+  // first. An empty line is no prompt (games that mark every message).
+  // It says whether there was a prompt to mark.
+  prompt() {
+    if (this.line.empty) return false;
+    this.line.prompt = true;
+    return true;
   }
 
   // partial returns the line being received, if it is short (a prompt).

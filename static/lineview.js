@@ -17,7 +17,7 @@ export class LineView {
   constructor(el) {
     this.el = el;
     this.queue = [];      // finished lines not yet drawn: {kind, text} or {kind, runs, el?}
-    this.parser = new AnsiParser((runs) => this.finished(runs));
+    this.parser = new AnsiParser((runs, prompt) => this.finished(runs, prompt));
     this.lineEl = null;   // the element showing the parser's current line, once drawn
     this.lineDirty = false;
     this.scheduled = false;
@@ -40,8 +40,8 @@ export class LineView {
 
   // finished queues a line the parser has ended, with the element that
   // shows its start, if any.
-  finished(runs) {
-    this.queue.push({ kind: 'out', runs, el: this.lineEl });
+  finished(runs, prompt) {
+    this.queue.push({ kind: prompt ? 'out prompt' : 'out', runs, el: this.lineEl });
     this.lineEl = null;
     this.lineDirty = false;
     this.trimQueue();
@@ -49,6 +49,14 @@ export class LineView {
 
   // partial returns the line being received, if it is short (a prompt).
   partial(max) { return this.parser.partial(max); }
+
+  // prompt shows the line being received as a prompt, at once: the game
+  // marked it (EOR or GA), and it will not be followed by a line ending.
+  prompt() {
+    if (!this.parser.prompt()) return;
+    this.lineDirty = true;
+    this.schedule();
+  }
 
   // add shows a line of our own: kind "sys" (the page's messages), "in"
   // (a sent line) or "in secret". The line being received ends first.
@@ -95,7 +103,7 @@ export class LineView {
       const { line } = this.parser;
       if (!line.empty || this.lineEl) {
         if (!this.lineEl) this.el.append(this.lineEl = document.createElement('div'));
-        fill(this.lineEl, { kind: 'out', runs: line.runs });
+        fill(this.lineEl, { kind: line.prompt ? 'out prompt' : 'out', runs: line.runs });
       }
     }
     const excess = this.el.childElementCount - MAX_LINES;

@@ -4,6 +4,7 @@
 // (webtest/); wstelnet.js wires it to the page.
 
 import { newDecoder } from './charset.js';
+import { mttsBits } from './mud.js';
 
 // A prompt like "Password:" makes the next line secret: masked, not shown, not remembered.
 export const SECRET_PROMPT = /\b(password|passphrase|passwd|pin)\b[^:]{0,20}:\s*$/i;
@@ -29,7 +30,8 @@ export function parseTarget(hostText, portText, mode) {
 }
 
 // readHash reads the page's hash: #mode=...&charset=...&host=...&port=...,
-// or #target=NAME for a named target, with embed=1 for the embedded view.
+// or #target=NAME for a named target, with embed=1 for the embedded view
+// and vitals=0 to hide the vitals bar (vitals: false).
 // Only what is there is returned; target wins over host and port.
 export function readHash(hash) {
   const h = new URLSearchParams(String(hash).replace(/^#/, ''));
@@ -43,24 +45,29 @@ export function readHash(hash) {
     out.port = h.get('port') ?? '';
   }
   out.embed = h.get('embed') === '1';
+  out.vitals = h.get('vitals') !== '0';
   return out;
 }
 
 // writeHash is the hash of a session: {target} or {host, port}, and the
-// mode and charset, and embed=1 when embedded.
-export function writeHash({ target, host, port, mode, charset, embed }) {
+// mode and charset, embed=1 when embedded, vitals=0 without the vitals bar.
+export function writeHash({ target, host, port, mode, charset, embed, vitals = true }) {
   const h = new URLSearchParams();
   if (target) h.set('target', target);
   else h.set('host', host ?? ''), h.set('port', port ?? '');
   h.set('mode', mode);
   h.set('charset', charset);
   if (embed) h.set('embed', '1');
+  if (!vitals) h.set('vitals', '0');
   return '#' + h;
 }
 
 // socketURL is the gateway's WebSocket address for a session, next to the
-// page (so that the gateway also works under a prefix), with its options.
-export function socketURL(pageHref, mode, size) {
+// page (so that the gateway also works under a prefix), with its options:
+// the view's mode and size, the session's charset, and whether the
+// page's screen reader mode is on (opts).
+export function socketURL(pageHref, mode, size, opts = {}) {
+  const charset = opts.charset ?? 'utf-8';
   const url = new URL('ws', pageHref);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.hash = '';
@@ -74,6 +81,13 @@ export function socketURL(pageHref, mode, size) {
     // The session may outlive a lost connection (PROTOCOL.md, "Resuming a
     // session"); a gateway with resume off ignores it.
     resume: '1',
+    // MUDs (PROTOCOL.md, "MUDs"): the game's GMCP and MSDP come to the
+    // page as control messages; the charset is the one the page decodes
+    // (for CHARSET); mtts says what the page really does (mud.js).
+    gmcp: '1',
+    msdp: '1',
+    charset,
+    mtts: mttsBits({ mode, charset, screenReader: opts.screenReader === true }),
   });
   return url.href;
 }

@@ -30,6 +30,17 @@
 // window has passed. Disconnect (and closing the tab) ends the session
 // for good.
 //
+// MUDs (PROTOCOL.md, "The page as a MUD client"; mud.js): the page asks
+// for the game's GMCP and MSDP, sends GMCP Core.Hello and
+// Core.Supports.Set when a session opens, and dispatches each GMCP and
+// MSDP message and each prompt as a DOM event on document (wstelnet:gmcp,
+// wstelnet:msdp, wstelnet:prompt, detail: the message). In a frame it
+// posts them to the parent window too, only to an origin of the gateway's
+// -frame-ancestors (a meta tag says which), and takes
+// {type:"gmcp"|"msdp"|"send"} back only from those. Char.Vitals (or
+// MSDP's HEALTH, MANA, MOVEMENT) shows in a small bar under the view
+// (#vitals=0 in the hash turns it off).
+//
 // For debugging, window.wstelnet is a small handle: wstelnet.term is the
 // xterm.js Terminal once terminal mode has been used (null before),
 // wstelnet.received counts the bytes received from targets, and
@@ -40,6 +51,7 @@ import { charsetName, encode } from './charset.js';
 import { keySequence, ctrlChar } from './keys.js';
 import { LineView } from './lineview.js';
 import { Connection } from './connection.js';
+import { fraction, fromParent, helloMessages, msdpVitals, msspSummary, mudEvent, originAllowed, parentOrigin, readSources, toParent, vitals } from './mud.js';
 import { Session, closeText, defaultPort, parseTarget, readHash, socketURL, writeHash } from './session.js';
 import { TerminalView } from './terminal.js';
 import { saveTranscript } from './transcript.js';
@@ -70,6 +82,14 @@ const banner = $('banner');
 const bannerText = $('banner-text');
 const bannerConnect = $('banner-connect');
 const formToggle = $('form-toggle');
+const vitalsBar = $('vitals');
+const screenReader = $('screen-reader');
+
+// What the gateway writes into the page (gateway.go, renderIndex).
+const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? '';
+const gatewayVersion = meta('wstelnet-version');
+const frameSources = readSources(meta('wstelnet-frame-ancestors'));
+const framed = window.parent !== window;
 
 const lines = new LineView($('console'));
 const terminal = new TerminalView($('terminal'), {
@@ -89,6 +109,7 @@ let charset = 'utf-8';
 let conn = null;        // the current Connection; events of older ones are ignored
 let session = null;     // the current Session: its stream's charset, echo and prompts
 let lastTarget = '';    // the last session's target, which names a saved transcript
+let showVitals = true;  // #vitals=0 turns the vitals bar off
 
 // ---- status, state and mode -----------------------------------------------
 
@@ -190,6 +211,7 @@ function fromHash() {
   if (h.mode) setMode(h.mode);
   if (h.charset) setCharset(h.charset);
   if (h.embed) document.body.dataset.embed = '';
+  showVitals = h.vitals !== false;
   if (h.target) {
     chooseNamed(h.target);
     return true;
@@ -207,7 +229,7 @@ function toHash() {
   const named = namedChoice();
   const h = writeHash({
     target: named, host: hostInput.value.trim(), port: portInput.value.trim(), mode, charset,
-    embed: 'embed' in document.body.dataset,
+    embed: 'embed' in document.body.dataset, vitals: showVitals,
   });
   history.replaceState(history.state, '', h);
 }
@@ -215,6 +237,7 @@ function toHash() {
 // ---- named targets ----------------------------------------------------------
 
 let freeAllowed = true; // the gateway takes host:port (targets.json says)
+const targetSupports = new Map(); // a named target's GMCP packages, where targets.json lists them
 
 // namedChoice is the named target chosen in the form, or '' for host and port.
 function namedChoice() {
@@ -261,7 +284,10 @@ async function loadTargets() {
   if (targets.length === 0) return;
   const chosen = namedChoice();
   document.body.dataset.named = '';
-  for (const t of targets) addTargetOption(String(t.name), String(t.description ?? ''));
+  for (const t of targets) {
+    addTargetOption(String(t.name), String(t.description ?? ''));
+    if (Array.isArray(t.gmcp)) targetSupports.set(String(t.name), t.gmcp);
+  }
   if (freeAllowed && ![...targetSelect.options].some((o) => o.value === '')) {
     const other = document.createElement('option');
     other.value = '';
@@ -286,6 +312,13 @@ async function loadTargets() {
       desc.className = 'menu-desc';
       desc.textContent = String(t.description);
       button.append(desc);
+    }
+    const said = msspSummary(t.mssp, Date.now()); // what the game says of itself
+    if (said) {
+      const mssp = document.createElement('span');
+      mssp.className = 'menu-mssp';
+      mssp.textContent = said;
+      button.append(mssp);
     }
     li.append(button);
     return li;
@@ -400,7 +433,7 @@ async function connect() {
 // the page's current one change nothing.
 function newConnection(s) {
   const c = new Connection(s.target, {
-    url: () => socketURL(location.href, mode, currentSize()),
+    url: () => socketURL(location.href, mode, currentSize(), { charset: s.charset, screenReader: screenReader.checked }),
     heartbeat: debug.heartbeat,
   }, {
     open: () => current() && opened(s),
@@ -451,6 +484,10 @@ function opened(s) {
   // The window may have changed size while the connection was made.
   const { cols, rows } = currentSize();
   conn.resize(cols, rows);
+  clearVitals();
+  // GMCP: who we are and what we want (the gateway passes it on once the
+  // game agrees to GMCP; a game without it never sees it).
+  for (const m of helloMessages(gatewayVersion, targetSupports.get(s.target))) conn.sendControl(m);
 }
 
 // refused takes a first answer other than SUCC; the form is usable again at once.
@@ -496,7 +533,125 @@ function onControl(s, m) {
     terminal.setCharMode(s.remoteEcho);
   } else if (m.type === 'error') {
     notice(`The gateway refused a message: ${m.message}`, true);
+  } else {
+    const ev = mudEvent(m);
+    if (ev) onMud(s, ev);
   }
+}
+
+// ---- MUDs: GMCP, MSDP and prompts ------------------------------------------------
+
+// onMud takes a game's GMCP or MSDP message or a prompt: the page's
+// event, the parent's message, then what the page itself makes of it.
+function onMud(s, ev) {
+  document.dispatchEvent(new CustomEvent(`wstelnet:${ev.type}`, { detail: ev }));
+  postToParent(toParent(ev));
+  if (ev.type === 'prompt') {
+    if (mode !== 'line') return; // the terminal shows the bytes as they are
+    lines.prompt();
+    if (s.notePrompt(lines.partial(200))) updateCommandBox();
+  } else if (ev.type === 'gmcp' && /^char\.vitals$/i.test(ev.package)) {
+    gameVitals.gmcp = ev.data;
+    drawVitals();
+  } else if (ev.type === 'gmcp' && /^char\.maxstats$/i.test(ev.package)) {
+    gameVitals.max = ev.data;
+    drawVitals();
+  } else if (ev.type === 'msdp' && msdpVitals(gameVitals.msdp, ev.data)) {
+    drawVitals();
+  }
+}
+
+// learnedParent is the parent's origin as its messages show it, for
+// browsers that do not say it (location.ancestorOrigins).
+let learnedParent = null;
+
+// postToParent posts a message to the window that frames the page, if it
+// is one the gateway lets frame it (-frame-ancestors), and to that origin
+// only: a character's state is for the game's own site.
+function postToParent(message) {
+  if (!framed) return;
+  const origin = parentOrigin({
+    sources: frameSources,
+    selfOrigin: location.origin,
+    ancestor: location.ancestorOrigins?.[0],
+    learned: learnedParent,
+    referrer: document.referrer,
+  });
+  if (origin) window.parent.postMessage(message, origin);
+}
+
+// The parent window may send GMCP, MSDP or a line to the game, if it is
+// one the gateway lets frame the page.
+window.addEventListener('message', (event) => {
+  if (!framed || event.source !== window.parent) return;
+  if (!originAllowed(event.origin, frameSources, location.origin)) return;
+  learnedParent = event.origin;
+  const m = fromParent(event.data);
+  if (!m || !typing()) return;
+  if (m.type === 'send') sendLine(m.text, false);
+  else sendControl(m);
+});
+
+// gameVitals holds the game's last vitals: GMCP Char.Vitals (with
+// Char.MaxStats), or MSDP's HEALTH, MANA, MOVEMENT and their maxima.
+const gameVitals = { gmcp: null, max: null, msdp: {} };
+
+function clearVitals() {
+  gameVitals.gmcp = gameVitals.max = null;
+  gameVitals.msdp = {};
+  vitalsBar.hidden = true;
+  vitalsBar.replaceChildren();
+}
+
+// drawVitals shows the game's vitals in the bar: a name, the numbers
+// (with the maximum if the game says it) and a thin bar for each.
+function drawVitals() {
+  const list = gameVitals.gmcp !== null ? vitals(gameVitals.gmcp, gameVitals.max) : vitals(gameVitals.msdp);
+  vitalsBar.hidden = !showVitals || list.length === 0;
+  if (vitalsBar.hidden) return;
+  // The same entries in place: a game sends vitals often.
+  const same = vitalsBar.children.length === list.length && list.every((v, i) => vitalsBar.children[i].dataset.key === v.key);
+  if (!same) vitalsBar.replaceChildren(...list.map(vitalEntry));
+  list.forEach((v, i) => {
+    const el = vitalsBar.children[i];
+    const text = v.max === null ? String(v.value) : `${v.value}/${v.max}`;
+    el.querySelector('.vital-value').textContent = text;
+    const bar = el.querySelector('.vital-bar');
+    const f = fraction(v);
+    if (f === null) {
+      bar.dataset.unknown = '';
+      bar.removeAttribute('aria-valuemax');
+    } else {
+      delete bar.dataset.unknown;
+      bar.setAttribute('aria-valuemax', String(v.max));
+      bar.firstChild.style.width = `${(f * 100).toFixed(1)}%`;
+    }
+    bar.setAttribute('aria-valuenow', String(v.value));
+    bar.setAttribute('aria-valuetext', `${v.label} ${text}`);
+  });
+}
+
+// vitalEntry makes the bar's element for one vital.
+function vitalEntry(v) {
+  const el = document.createElement('div');
+  el.className = 'vital';
+  el.dataset.key = v.key;
+  el.dataset.kind = v.kind;
+  const name = document.createElement('span');
+  name.className = 'vital-label';
+  name.textContent = v.label;
+  const value = document.createElement('span');
+  value.className = 'vital-value';
+  const bar = document.createElement('span');
+  bar.className = 'vital-bar';
+  bar.setAttribute('role', 'meter');
+  bar.setAttribute('aria-label', v.label);
+  bar.setAttribute('aria-valuemin', '0');
+  const fill = document.createElement('span');
+  fill.className = 'vital-fill';
+  bar.append(fill);
+  el.append(name, value, bar);
+  return el;
 }
 
 // closed takes the end of the session: the gateway's words, as they are.
@@ -620,25 +775,32 @@ let draft = '';      // what was typed before walking the history
 $('command-form').addEventListener('submit', (event) => {
   event.preventDefault();
   if (!typing()) return;
-  const line = command.value;
+  sendLine(command.value, true);
+  historyPos = commands.length;
+  draft = '';
+  command.value = '';
+});
+
+// sendLine sends a line to the target with CR LF, and in line mode shows
+// it (masked if it answers a password prompt); remember puts it in the
+// history. The command box and the parent window ({type:"send"}) use it.
+function sendLine(line, remember) {
   sendBytes(encode(charset, line + '\r\n')); // an empty line sends just CR LF
+  if (mode !== 'line') return;
   if (secret()) {
     lines.add('(password sent)', 'in secret');
   } else {
     // A target that echoes shows the line itself.
     if (!session.remoteEcho) lines.add(line, 'in');
-    if (line !== '' && commands.at(-1) !== line) {
+    if (remember && line !== '' && commands.at(-1) !== line) {
       commands.push(line);
       if (commands.length > MAX_HISTORY) commands.shift();
     }
   }
-  historyPos = commands.length;
-  draft = '';
-  command.value = '';
   session.lineSent();
   updateCommandBox();
   lines.follow(); // after sending you want to see the answer
-});
+}
 
 command.addEventListener('keydown', (event) => {
   if (secret() || event.isComposing || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -678,7 +840,7 @@ pasteButton.addEventListener('click', async () => {
   terminal.focus();
 });
 
-$('screen-reader').addEventListener('change', (event) => {
+screenReader.addEventListener('change', (event) => {
   terminal.setScreenReader(event.target.checked);
 });
 

@@ -9,12 +9,14 @@ import { AnsiParser, DEFAULT } from '../static/ansi.js';
 function parse(...pieces) {
   const lines = [];
   const runs = [];
-  const p = new AnsiParser((r) => {
+  const prompts = [];
+  const p = new AnsiParser((r, prompt) => {
     runs.push(r);
     lines.push(r.map((x) => x.text).join(''));
+    prompts.push(prompt);
   });
   for (const piece of pieces) p.write(piece);
-  return { lines, runs, open: p.line.text(), p };
+  return { lines, runs, prompts, open: p.line.text(), p };
 }
 
 test('line endings: CR LF, LF; a lone CR overwrites', () => {
@@ -90,4 +92,41 @@ test('a runaway line is cut', () => {
   const { lines } = parse('x'.repeat(20000));
   assert.equal(lines.length, 1);
   assert.ok(lines[0].length > 16000);
+});
+
+test('a prompt marked by the game stays a line of its own', () => {
+  // "> " then EOR: the next message starts on a new line.
+  const r = parse('Welcome\r\n', '\x1b[1m> ');
+  assert.equal(r.p.prompt(), true);
+  assert.equal(r.open, '> ');
+  assert.equal(r.p.line.prompt, true);
+  r.p.write('\x1b[0mA rat arrives.\r\n');
+  assert.deepEqual(r.lines, ['Welcome', '> ', 'A rat arrives.']);
+  assert.deepEqual(r.prompts, [false, true, false]);
+
+  // A line ending after the prompt just ends its line: no empty line.
+  const nl = parse('HP 10> ');
+  nl.p.prompt();
+  nl.p.write('\r\nYou look around.\r\n');
+  assert.deepEqual(nl.lines, ['HP 10> ', 'You look around.']);
+  assert.deepEqual(nl.prompts, [true, false]);
+
+  // A CR rewrites the prompt (a game redrawing it): the line is no prompt then.
+  const cr = parse('HP 10> ');
+  cr.p.prompt();
+  cr.p.write('\rHP 9> ');
+  assert.equal(cr.p.line.text(), 'HP 9>  ', 'overwritten in place, as a terminal does');
+  assert.equal(cr.p.line.prompt, false);
+  assert.deepEqual(cr.lines, []);
+
+  // An empty line is no prompt: games that mark every message add no lines.
+  const empty = parse('You rest.\r\n');
+  assert.equal(empty.p.prompt(), false);
+  empty.p.write('You wake.\r\n');
+  assert.deepEqual(empty.lines, ['You rest.', 'You wake.']);
+
+  // The password prompt is still seen as one.
+  const pw = parse('Password: ');
+  pw.p.prompt();
+  assert.equal(pw.p.partial(200), 'Password: ');
 });

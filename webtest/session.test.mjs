@@ -27,10 +27,15 @@ test('the socket URL sits next to the page and names the terminal', () => {
   const u = new URL(socketURL('https://gw.example/telnet/?x#mode=line', 'terminal', { cols: 80, rows: 24 }));
   assert.equal(u.origin + u.pathname, 'wss://gw.example/telnet/ws');
   assert.equal(u.hash, '');
-  assert.deepEqual(Object.fromEntries(u.searchParams), { telnet: 'auto', cols: '80', rows: '24', term: 'XTERM-256COLOR', resume: '1' });
-  const l = new URL(socketURL('http://127.0.0.1:8000/', 'line', { cols: 100, rows: 30 }));
+  assert.deepEqual(Object.fromEntries(u.searchParams), {
+    telnet: 'auto', cols: '80', rows: '24', term: 'XTERM-256COLOR', resume: '1',
+    gmcp: '1', msdp: '1', charset: 'utf-8', mtts: '319',
+  });
+  const l = new URL(socketURL('http://127.0.0.1:8000/', 'line', { cols: 100, rows: 30 }, { charset: 'cp437', screenReader: true }));
   assert.equal(l.protocol, 'ws:');
   assert.equal(l.searchParams.get('term'), 'ANSI,DUMB');
+  assert.equal(l.searchParams.get('charset'), 'cp437');
+  assert.equal(l.searchParams.get('mtts'), String(1 + 8 + 256 + 64), 'line mode: colours, no UTF-8 in CP437, a screen reader');
 });
 
 test('a session decodes output in its charset, afresh after SUCC', () => {
@@ -95,11 +100,13 @@ test('each end keeps its own words: the closed message, the close frame and its 
 
 test('the hash names a target, or a host and port, and the embedded view', () => {
   assert.deepEqual(readHash('#target=mybbs&mode=Terminal&charset=cp437&embed=1'),
-    { target: 'mybbs', mode: 'terminal', charset: 'cp437', embed: true });
-  assert.deepEqual(readHash('#host=bbs.example.org&port=23'), { host: 'bbs.example.org', port: '23', embed: false });
-  assert.deepEqual(readHash('#target=%20&host=h'), { host: 'h', port: '', embed: false });
-  assert.deepEqual(readHash('#target=a&host=h&port=1'), { target: 'a', embed: false });
-  assert.deepEqual(readHash(''), { embed: false });
+    { target: 'mybbs', mode: 'terminal', charset: 'cp437', embed: true, vitals: true });
+  assert.deepEqual(readHash('#host=bbs.example.org&port=23'), { host: 'bbs.example.org', port: '23', embed: false, vitals: true });
+  assert.deepEqual(readHash('#target=%20&host=h'), { host: 'h', port: '', embed: false, vitals: true });
+  assert.deepEqual(readHash('#target=a&host=h&port=1'), { target: 'a', embed: false, vitals: true });
+  assert.deepEqual(readHash(''), { embed: false, vitals: true });
+  assert.equal(readHash('#target=a&embed=1&vitals=0').vitals, false, 'the vitals bar off');
+  assert.equal(writeHash({ target: 'a', mode: 'line', charset: 'utf-8', embed: true, vitals: false }), '#target=a&mode=line&charset=utf-8&embed=1&vitals=0');
   assert.equal(writeHash({ target: 'my bbs', mode: 'line', charset: 'utf-8' }), '#target=my+bbs&mode=line&charset=utf-8');
   assert.equal(writeHash({ host: 'h', port: '23', mode: 'terminal', charset: 'cp437', embed: true }), '#host=h&port=23&mode=terminal&charset=cp437&embed=1');
   for (const s of [{ target: 'x', mode: 'terminal', charset: 'cp437', embed: true }, { host: '::1', port: '', mode: 'line', charset: 'utf-8', embed: false }]) {
