@@ -70,6 +70,19 @@ func ensureWSJS(ctx context.Context, dir string, logf func(string, ...any)) (scr
 	return script, fmt.Sprintf("websockify-js %s (ws %s, Node %s)", vers[0], vers[1], strings.TrimSpace(string(nodeVer))), nil
 }
 
+// wsjsLoopback is preloaded into websockify.js: it listens on the port
+// of its source address but ignores the host, so it would listen on every
+// interface; this binds it to 127.0.0.1 instead.
+const wsjsLoopback = `const net = require('net');
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (port, ...rest) {
+  if (typeof port === 'number' && port >= 0 && (rest.length === 0 || typeof rest[0] === 'function')) {
+    return listen.call(this, port, '127.0.0.1', ...rest);
+  }
+  return listen.call(this, port, ...rest);
+};
+`
+
 // startWSJS runs websockify.js on a port the kernel picks, relaying to
 // target, and finds that port from /proc: websockify.js prints the port
 // it was given (0), not the one it got.
@@ -79,7 +92,11 @@ func startWSJS(pin []string, script, target, logDir string) (*server, error) {
 		return nil, err
 	}
 	defer logf.Close()
-	args := append(slices.Clone(pin), "node", script, "127.0.0.1:0", target)
+	preload := filepath.Join(logDir, "wsjs-loopback.js")
+	if err := os.WriteFile(preload, []byte(wsjsLoopback), 0o644); err != nil {
+		return nil, err
+	}
+	args := append(slices.Clone(pin), "node", "--require", preload, script, "127.0.0.1:0", target)
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
