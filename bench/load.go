@@ -38,6 +38,7 @@ type loadConfig struct {
 	warmup     time.Duration
 	inFlight   int
 	workers    int
+	reps       int
 	pin        bool
 	wsjsDir    string
 }
@@ -65,6 +66,7 @@ func parseLoadConfig(args []string, stderr io.Writer) (loadConfig, error) {
 	fs.BoolVar(&cfg.storm, "storm", true, "cut every resume session at once and resume them all (the resume contender)")
 	fs.DurationVar(&cfg.steady, "steady", 30*time.Second, "the measured steady phase of chat")
 	fs.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "chat before the steady phase is measured")
+	fs.IntVar(&cfg.reps, "reps", 1, "`runs` of each contender, taking turns; the table shows the median and the range")
 	fs.IntVar(&cfg.inFlight, "in-flight", 1000, "most opens or resumes in flight at once, over all client processes")
 	fs.IntVar(&cfg.workers, "workers", 0, "client `processes` (default: one per 5,000 sessions, at least 2); each dials from its own loopback address, 127.0.0.2 on")
 	fs.BoolVar(&cfg.pin, "pin", true, "with taskset and 2 or more CPUs, pin the relay to CPU 0 and the clients and echo target to CPU 1")
@@ -100,16 +102,22 @@ func parseLoadConfig(args []string, stderr io.Writer) (loadConfig, error) {
 		return cfg, errors.New("load: -workers must be from 1 to 200 (one loopback address each)")
 	case (cfg.n+cfg.workers-1)/cfg.workers > 6000:
 		return cfg, fmt.Errorf("load: %d sessions in %d client processes is over 6,000 each; give more -workers", cfg.n, cfg.workers)
-	case cfg.inFlight < 1 || cfg.steady <= 0 || cfg.warmup < 0:
-		return cfg, errors.New("load: -in-flight and -steady must be positive, -warmup at least 0")
+	case cfg.inFlight < 1 || cfg.reps < 1 || cfg.steady <= 0 || cfg.warmup < 0:
+		return cfg, errors.New("load: -in-flight, -reps and -steady must be positive, -warmup at least 0")
 	}
 	return cfg, nil
 }
 
-// loadResult is what one contender measured.
-type loadResult struct {
+// loadColumn is one contender's runs.
+type loadColumn struct {
 	key, name string
 	skipped   string // why it did not run
+	runs      []*loadResult
+}
+
+// loadResult is what one run of a contender measured.
+type loadResult struct {
+	key, name string
 
 	opened, openFailed int
 	openRate           float64       // sessions a second
@@ -209,26 +217,36 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		}
 	}
 
-	var results []*loadResult
+	// The contenders take turns, repetition after repetition, so that a
+	// busy spell of the machine hits them all alike.
+	var cols []*loadColumn
 	for _, key := range cfg.contenders {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		res := &loadResult{key: key, name: loadName(key, lr.wsjsVer)}
-		results = append(results, res)
+		col := &loadColumn{key: key, name: loadName(key, lr.wsjsVer)}
 		if key == "wsjs" && lr.wsjs == "" {
-			res.skipped = "not run: " + lr.wsjsVer
-			continue
+			col.skipped = "not run: " + lr.wsjsVer
 		}
-		lr.logf("%s: %d sessions", res.name, cfg.n)
-		if err := lr.contender(ctx, res, false); err != nil {
-			lr.fail("%s: %v", res.name, err)
-			continue
-		}
-		if cfg.tls && key != "wsjs" {
-			lr.logf("%s over TLS: opening %d sessions", res.name, cfg.n)
-			if err := lr.contender(ctx, res, true); err != nil {
-				lr.fail("%s over TLS: %v", res.name, err)
+		cols = append(cols, col)
+	}
+	for rep := range cfg.reps {
+		for _, col := range cols {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if col.skipped != "" {
+				continue
+			}
+			res := &loadResult{key: col.key, name: col.name}
+			col.runs = append(col.runs, res)
+			lr.logf("%s: %d sessions, run %d of %d", res.name, cfg.n, rep+1, cfg.reps)
+			if err := lr.contender(ctx, res, false); err != nil {
+				lr.fail("%s: %v", res.name, err)
+				continue
+			}
+			if cfg.tls && col.key != "wsjs" {
+				lr.logf("%s over TLS: opening %d sessions", res.name, cfg.n)
+				if err := lr.contender(ctx, res, true); err != nil {
+					lr.fail("%s over TLS: %v", res.name, err)
+				}
 			}
 		}
 	}
@@ -236,7 +254,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		return ctx.Err()
 	}
 	meta := describe(config{}, append([]string{"load"}, args...), fileLimit)
-	report := loadReport{cfg: cfg, meta: meta, pinning: pinning, results: results, failures: lr.failures, workers: cfg.workers}
+	report := loadReport{cfg: cfg, meta: meta, pinning: pinning, cols: cols, failures: lr.failures, workers: cfg.workers}
 	report.writeText(stdout)
 	if cfg.md != "" {
 		if err := writeFile(cfg.md, report.writeMarkdown); err != nil {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 )
 
 // loadReport is the load tool's output: the chat table, the storm, and
@@ -19,129 +18,161 @@ type loadReport struct {
 	meta     meta
 	pinning  string
 	workers  int
-	results  []*loadResult
+	cols     []*loadColumn
 	failures []string
 }
 
-// table is the chat table: a header row, then one row per figure.
-func (r *loadReport) table() [][]string {
-	ran := func(res *loadResult) bool { return res.skipped == "" && res.opened > 0 }
-	var ref *loadResult // websockify-js, for ratios
-	for _, res := range r.results {
-		if res.key == "wsjs" && ran(res) {
-			ref = res
+// ok lists the runs of col in which sessions opened.
+func (col *loadColumn) ok() []*loadResult {
+	var out []*loadResult
+	for _, r := range col.runs {
+		if r.opened > 0 {
+			out = append(out, r)
 		}
 	}
-	ratio := func(res *loadResult, v, refV float64) string {
-		if ref == nil || res == ref || refV == 0 {
-			return ""
+	return out
+}
+
+// runsMedian is the median of f over runs, with the smallest and largest.
+func runsMedian(runs []*loadResult, f func(*loadResult) float64) (med, lo, hi float64) {
+	var v []float64
+	for _, r := range runs {
+		v = append(v, f(r))
+	}
+	slices.Sort(v)
+	return v[len(v)/2], v[0], v[len(v)-1]
+}
+
+// table is the chat table: a header row, then one row per figure. A cell
+// is the median over the runs, their range when there are several, and
+// the ratio to websockify-js's median when it ran.
+func (r *loadReport) table() [][]string {
+	var ref *loadColumn // websockify-js, for ratios
+	for _, col := range r.cols {
+		if col.key == "wsjs" && len(col.ok()) > 0 {
+			ref = col
 		}
-		return fmt.Sprintf(" (%.2f×)", v/refV)
 	}
 	head := []string{fmt.Sprintf("%d chatty sessions", r.cfg.n)}
-	for _, res := range r.results {
-		head = append(head, res.name)
+	for _, col := range r.cols {
+		head = append(head, col.name)
 	}
 	rows := [][]string{head}
-	row := func(label string, cell func(*loadResult) string) {
+	// row adds a figure; format writes one value; withRatio adds the
+	// ratio to websockify-js.
+	row := func(label string, f func(*loadResult) float64, format func(float64) string, withRatio bool) {
 		out := []string{label}
-		for _, res := range r.results {
+		for _, col := range r.cols {
+			runs := col.ok()
 			switch {
-			case res.skipped != "" && len(rows) == 1: // why, said once
-				out = append(out, res.skipped)
-			case res.skipped != "":
+			case col.skipped != "" && len(rows) == 1: // why, said once
+				out = append(out, col.skipped)
+				continue
+			case col.skipped != "":
 				out = append(out, "—")
-			case res.opened == 0:
+				continue
+			case len(runs) == 0:
 				out = append(out, "failed")
-			default:
-				out = append(out, cell(res))
+				continue
 			}
+			med, lo, hi := runsMedian(runs, f)
+			cell := format(med)
+			if len(runs) > 1 && format(lo) != format(hi) {
+				cell += fmt.Sprintf(" (%s–%s)", format(lo), format(hi))
+			}
+			if withRatio && ref != nil && col != ref {
+				if refMed, _, _ := runsMedian(ref.ok(), f); refMed != 0 {
+					cell += fmt.Sprintf(", %.2g×", med/refMed)
+				}
+			}
+			out = append(out, cell)
 		}
 		rows = append(rows, out)
 	}
-	row("sessions open", func(res *loadResult) string {
-		return fmt.Sprintf("%d of %d", res.opened, r.cfg.n)
-	})
-	row("relay CPU, cores (steady phase)", func(res *loadResult) string {
-		return fmt.Sprintf("%.2f", res.cores) + ratio(res, res.cores, refOr(ref, func(x *loadResult) float64 { return x.cores }))
-	})
-	row("relay CPU per line there and back", func(res *loadResult) string {
-		return fmt.Sprintf("%.0f µs", res.cores*1e6/float64(res.opened))
-	})
-	row("resident memory per session", func(res *loadResult) string {
-		return fmt.Sprintf("%.1f KiB", res.perSession) + ratio(res, res.perSession, refOr(ref, func(x *loadResult) float64 { return x.perSession }))
-	})
-	row("sessions opened a second", func(res *loadResult) string {
-		return fmt.Sprintf("%.0f", res.openRate) + ratio(res, res.openRate, refOr(ref, func(x *loadResult) float64 { return x.openRate }))
-	})
-	row("relay CPU per session opened", func(res *loadResult) string {
-		return fmt.Sprintf("%.0f µs", float64(res.openCPU)/1e3)
-	})
-	if r.cfg.tls {
-		row("sessions opened a second, TLS", func(res *loadResult) string {
-			if res.tlsOpened == 0 {
-				return "—"
-			}
-			return fmt.Sprintf("%.0f (%.2f× plain)", res.tlsRate, res.tlsRate/res.openRate)
-		})
-		row("relay CPU per session opened, TLS", func(res *loadResult) string {
-			if res.tlsOpened == 0 {
-				return "—"
-			}
-			return fmt.Sprintf("%.0f µs", float64(res.tlsCPU)/1e3)
-		})
+	num := func(format string) func(float64) string {
+		return func(v float64) string { return fmt.Sprintf(format, v) }
 	}
-	row("delivery p50 (client-bound)", func(res *loadResult) string { return ms(res.p50) })
-	row("delivery p99 (client-bound)", func(res *loadResult) string {
-		return ms(res.p99) + ratio(res, float64(res.p99), refOr(ref, func(x *loadResult) float64 { return float64(x.p99) }))
-	})
-	row("lines sent, lost", func(res *loadResult) string {
-		s := fmt.Sprintf("%d, %d lost", res.lines, res.lost)
-		if res.disorder > 0 {
-			s += fmt.Sprintf(", %d out of order", res.disorder)
+	row("sessions open", func(x *loadResult) float64 { return float64(x.opened) }, func(v float64) string {
+		return fmt.Sprintf("%.0f of %d", v, r.cfg.n)
+	}, false)
+	row("relay CPU, cores (steady phase)", func(x *loadResult) float64 { return x.cores }, num("%.2f"), true)
+	row("relay CPU per line there and back", func(x *loadResult) float64 { return x.cores * 1e6 / float64(x.opened) }, num("%.0f µs"), true)
+	row("resident memory per session", func(x *loadResult) float64 { return x.perSession }, num("%.1f KiB"), true)
+	row("sessions opened a second", func(x *loadResult) float64 { return x.openRate }, num("%.0f"), true)
+	row("relay CPU per session opened", func(x *loadResult) float64 { return float64(x.openCPU) / 1e3 }, num("%.0f µs"), true)
+	if r.cfg.tls {
+		tlsRow := func(label string, f func(*loadResult) float64, format func(float64) string) {
+			row(label, func(x *loadResult) float64 {
+				if x.tlsOpened == 0 {
+					return 0
+				}
+				return f(x)
+			}, func(v float64) string {
+				if v == 0 {
+					return "—"
+				}
+				return format(v)
+			}, false)
 		}
-		return s
-	})
-	row("clients and echo target CPU, cores", func(res *loadResult) string { return fmt.Sprintf("%.2f", res.clientCores) })
+		tlsRow("sessions opened a second, TLS", func(x *loadResult) float64 { return x.tlsRate }, num("%.0f"))
+		tlsRow("relay CPU per session opened, TLS", func(x *loadResult) float64 { return float64(x.tlsCPU) / 1e3 }, num("%.0f µs"))
+	}
+	row("delivery p50 (client-bound)", func(x *loadResult) float64 { return float64(x.p50) }, msf, true)
+	row("delivery p99 (client-bound)", func(x *loadResult) float64 { return float64(x.p99) }, msf, true)
+	out := []string{"lines sent, lost"}
+	for _, col := range r.cols {
+		sent, lost, disorder := 0, 0, 0
+		for _, x := range col.ok() {
+			sent, lost, disorder = sent+x.lines, lost+x.lost, disorder+x.disorder
+		}
+		cell := fmt.Sprintf("%d, %d lost", sent, lost)
+		if disorder > 0 {
+			cell += fmt.Sprintf(", %d out of order", disorder)
+		}
+		if col.skipped != "" {
+			cell = "—"
+		}
+		out = append(out, cell)
+	}
+	rows = append(rows, out)
+	row("clients and echo target CPU, cores", func(x *loadResult) float64 { return x.clientCores }, num("%.2f"), false)
 	return rows
 }
 
-// refOr reads a figure of ref, or 0 without one.
-func refOr(ref *loadResult, f func(*loadResult) float64) float64 {
-	if ref == nil {
-		return 0
-	}
-	return f(ref)
-}
-
-func ms(d time.Duration) string {
-	if d == 0 {
+// msf writes a duration in ns as milliseconds.
+func msf(ns float64) string {
+	if ns == 0 {
 		return "—"
 	}
-	return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+	return fmt.Sprintf("%.1f ms", ns/1e6)
 }
 
 // stormLines describe the reconnect storm, one sentence each.
 func (r *loadReport) stormLines() []string {
 	var out []string
-	for _, res := range r.results {
-		st := res.storm
-		if st == nil {
-			continue
-		}
-		out = append(out,
-			fmt.Sprintf("%s, -max-sessions %d: %d connections cut at once (TCP reset, no close frame), then all resumed with at most %d in flight", res.name, r.cfg.n+1, st.cut, r.cfg.inFlight),
-			fmt.Sprintf("back: %d of %d, the last %.2f s after the cut; %d failed for good", st.back, st.cut, st.within.Seconds(), st.failed),
-			fmt.Sprintf("byte-exact both ways: %s (lines after the resume: %d lost, %d out of order, twice or garbled)", yesNo(st.lost == 0 && st.disorder == 0 && st.back == st.cut), st.lost, st.disorder),
-		)
-		if len(st.refusals) == 0 {
-			out = append(out, "refusals: none")
-		} else {
-			var kinds []string
-			for _, k := range slices.Sorted(maps.Keys(st.refusals)) {
-				kinds = append(kinds, fmt.Sprintf("%d × %s", st.refusals[k], k))
+	for _, col := range r.cols {
+		for i, res := range col.runs {
+			st := res.storm
+			if st == nil {
+				continue
 			}
-			out = append(out, fmt.Sprintf("refusals and failed attempts: %s; %d retried", strings.Join(kinds, "; "), st.retries))
+			if len(col.runs) > 1 {
+				out = append(out, fmt.Sprintf("run %d of %d:", i+1, len(col.runs)))
+			}
+			out = append(out,
+				fmt.Sprintf("%s, -max-sessions %d: %d connections cut at once (TCP reset, no close frame), then all resumed with at most %d in flight", res.name, r.cfg.n+1, st.cut, r.cfg.inFlight),
+				fmt.Sprintf("back: %d of %d, the last %.2f s after the cut; %d failed for good", st.back, st.cut, st.within.Seconds(), st.failed),
+				fmt.Sprintf("byte-exact both ways: %s (lines after the resume: %d lost, %d out of order, twice or garbled)", yesNo(st.lost == 0 && st.disorder == 0 && st.back == st.cut), st.lost, st.disorder),
+			)
+			if len(st.refusals) == 0 {
+				out = append(out, "refusals: none")
+			} else {
+				var kinds []string
+				for _, k := range slices.Sorted(maps.Keys(st.refusals)) {
+					kinds = append(kinds, fmt.Sprintf("%d × %s", st.refusals[k], k))
+				}
+				out = append(out, fmt.Sprintf("refusals and failed attempts: %s; %d retried", strings.Join(kinds, "; "), st.retries))
+			}
 		}
 	}
 	return out
@@ -162,6 +193,7 @@ func (r *loadReport) setup() []string {
 		fmt.Sprintf("%s, %d cores, %s, Linux %s, %s, open files %d a process", m.cpu, m.cores, m.memory, m.kernel, m.goVer, m.fileLimit),
 		fmt.Sprintf("%d sessions per contender in %d client processes (each from its own loopback address), a %d-byte line a second each, spread over the second; %v warm-up, %v measured; at most %d opens in flight", r.cfg.n, r.workers, len(fmt.Sprintf("L %d %d%s\n", 1000, int64(1e10), loadPad)), r.cfg.warmup, r.cfg.steady, r.cfg.inFlight),
 		r.pinning,
+		fmt.Sprintf("each figure is the median of %d %s, with the range when there are several, and its ratio to websockify-js's median where that ran", r.cfg.reps, plural(r.cfg.reps, "run")),
 	}
 }
 
