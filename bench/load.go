@@ -145,7 +145,8 @@ type stormResult struct {
 	within            time.Duration // from the cut to the last resume
 	retries           int
 	refusals          map[string]int
-	lost, disorder    int // lines, counted after the resume
+	lost, disorder    int   // lines, counted after the resume
+	peakRSS           int64 // KiB, the relay's while they resumed
 }
 
 // loadRun is the state of one run of the load tool.
@@ -455,7 +456,7 @@ func (lr *loadRun) contender(ctx context.Context, res *loadResult, tls bool) (er
 	}
 
 	if res.key == "resume" && cfg.storm {
-		if err := lr.storm(res, ws); err != nil {
+		if err := lr.storm(res, ws, pid); err != nil {
 			return err
 		}
 	}
@@ -464,7 +465,7 @@ func (lr *loadRun) contender(ctx context.Context, res *loadResult, tls bool) (er
 }
 
 // storm cuts every session at once and resumes them all.
-func (lr *loadRun) storm(res *loadResult, ws *workers) error {
+func (lr *loadRun) storm(res *loadResult, ws *workers, pid int) error {
 	st := &stormResult{refusals: map[string]int{}}
 	res.storm = st
 	cuts, err := ws.all(loadCmd{Cmd: "cut"})
@@ -476,7 +477,25 @@ func (lr *loadRun) storm(res *loadResult, ws *workers) error {
 		st.cut += r.OK
 	}
 	lr.logf("%s: cut %d connections (TCP reset, no close frame); resuming them all", res.name, st.cut)
+	// The relay's resident memory at its highest while they come back.
+	stop, peak := make(chan struct{}), make(chan int64, 1)
+	go func() {
+		var most int64
+		defer func() { peak <- most }()
+		for {
+			if kib, err := rssKiB(pid); err == nil {
+				most = max(most, kib)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
 	resumes, err := ws.all(loadCmd{Cmd: "resume"})
+	close(stop)
+	st.peakRSS = <-peak
 	if err != nil {
 		return err
 	}

@@ -161,7 +161,7 @@ func (r *loadReport) stormLines() []string {
 			}
 			out = append(out,
 				fmt.Sprintf("%s, -max-sessions %d: %d connections cut at once (TCP reset, no close frame), then all resumed with at most %d in flight", res.name, r.cfg.n+1, st.cut, r.cfg.inFlight),
-				fmt.Sprintf("back: %d of %d, the last %.2f s after the cut; %d failed for good", st.back, st.cut, st.within.Seconds(), st.failed),
+				fmt.Sprintf("back: %d of %d, the last %.2f s after the cut; %d failed for good; the relay's resident memory at most %.0f MiB meanwhile (%.0f MiB in the steady phase)", st.back, st.cut, st.within.Seconds(), st.failed, float64(st.peakRSS)/1024, float64(res.rssSteady)/1024),
 				fmt.Sprintf("byte-exact both ways: %s (lines after the resume: %d lost, %d out of order, twice or garbled)", yesNo(st.lost == 0 && st.disorder == 0 && st.back == st.cut), st.lost, st.disorder),
 			)
 			if len(st.refusals) == 0 {
