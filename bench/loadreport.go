@@ -40,7 +40,11 @@ func runsMedian(runs []*loadResult, f func(*loadResult) float64) (med, lo, hi fl
 		v = append(v, f(r))
 	}
 	slices.Sort(v)
-	return v[len(v)/2], v[0], v[len(v)-1]
+	med = v[len(v)/2]
+	if len(v)%2 == 0 {
+		med = (v[len(v)/2-1] + med) / 2
+	}
+	return med, v[0], v[len(v)-1]
 }
 
 // table is the chat table: a header row, then one row per figure. A cell
