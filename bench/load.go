@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -127,6 +128,7 @@ type loadResult struct {
 	tlsCPU             time.Duration
 
 	cores       float64 // relay CPU over the steady phase
+	otherCores  float64 // everything else on CPU 0 meanwhile
 	clientCores float64 // client processes and echo target, same window
 	rssBefore   int64   // KiB
 	rssSteady   int64
@@ -167,6 +169,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	cfg, err := parseLoadConfig(args, stderr)
 	if err != nil {
 		return err
+	}
+	startLoad := "unknown"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		startLoad = strings.Join(strings.Fields(string(b))[:3], " ")
 	}
 	lr := &loadRun{cfg: cfg, logf: func(format string, a ...any) { fmt.Fprintf(stderr, "load: "+format+"\n", a...) }}
 	fileLimit, err := raiseFileLimit()
@@ -255,7 +261,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 		return ctx.Err()
 	}
 	meta := describe(config{}, append([]string{"load"}, args...), fileLimit)
-	report := loadReport{cfg: cfg, meta: meta, pinning: pinning, cols: cols, failures: lr.failures, workers: cfg.workers}
+	loadAvg, _ := os.ReadFile("/proc/loadavg")
+	report := loadReport{cfg: cfg, meta: meta, pinning: pinning, loadAvg: [2]string{startLoad, strings.Join(strings.Fields(string(loadAvg))[:3], " ")}, cols: cols, failures: lr.failures, workers: cfg.workers}
 	report.writeText(stdout)
 	if cfg.md != "" {
 		if err := writeFile(cfg.md, report.writeMarkdown); err != nil {
@@ -413,6 +420,7 @@ func (lr *loadRun) contender(ctx context.Context, res *loadResult, tls bool) (er
 		return err
 	}
 	l0 := ws.cpu() + mustCPU(lr.echo.pid())
+	b0 := cpuBusy(0)
 	t0 := time.Now()
 	if err := sleepUntil(ctx, to); err != nil {
 		return err
@@ -422,6 +430,7 @@ func (lr *loadRun) contender(ctx context.Context, res *loadResult, tls bool) (er
 		return err
 	}
 	l1 := ws.cpu() + mustCPU(lr.echo.pid())
+	b1 := cpuBusy(0)
 	wall := time.Since(t0)
 	if res.rssSteady, err = rssKiB(pid); err != nil {
 		return err
@@ -429,6 +438,8 @@ func (lr *loadRun) contender(ctx context.Context, res *loadResult, tls bool) (er
 	res.rssBefore = before
 	res.cores = (c1 - c0).Seconds() / wall.Seconds()
 	res.clientCores = (l1 - l0).Seconds() / wall.Seconds()
+	// What else ran on the relay's CPU: the machine is shared.
+	res.otherCores = max(0, (b1-b0).Seconds()/wall.Seconds()-res.cores)
 	res.perSession = float64(res.rssSteady-res.rssBefore) / float64(max(1, opened))
 
 	quiet, err := ws.all(loadCmd{Cmd: "quiet", WaitSeconds: 15})
@@ -540,6 +551,25 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	case <-time.After(time.Until(t)):
 		return nil
 	}
+}
+
+// cpuBusy is the time CPU n has spent on anything but idling, from
+// /proc/stat (user, nice, system, irq, softirq, steal).
+func cpuBusy(n int) time.Duration {
+	b, _ := os.ReadFile("/proc/stat")
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || f[0] != fmt.Sprintf("cpu%d", n) {
+			continue
+		}
+		var ticks int64
+		for _, i := range []int{1, 2, 3, 6, 7, 8} {
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			ticks += v
+		}
+		return time.Duration(ticks) * clockTick
+	}
+	return 0
 }
 
 func mustCPU(pid int) time.Duration {

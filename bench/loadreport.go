@@ -17,6 +17,7 @@ type loadReport struct {
 	cfg      loadConfig
 	meta     meta
 	pinning  string
+	loadAvg  [2]string // the machine's load averages at the start and the end
 	workers  int
 	cols     []*loadColumn
 	failures []string
@@ -140,6 +141,9 @@ func (r *loadReport) table() [][]string {
 	}
 	rows = append(rows, out)
 	row("clients and echo target CPU, cores", func(x *loadResult) float64 { return x.clientCores }, num("%.2f"), false)
+	if r.pinning != "" && strings.HasPrefix(r.pinning, "relay pinned") {
+		row("other work on the relay's CPU, cores", func(x *loadResult) float64 { return x.otherCores }, num("%.2f"), false)
+	}
 	return rows
 }
 
@@ -196,7 +200,7 @@ func (r *loadReport) setup() []string {
 		fmt.Sprintf("%s, %s", m.date, m.command),
 		fmt.Sprintf("%s, %d cores, %s, Linux %s, %s, open files %d a process", m.cpu, m.cores, m.memory, m.kernel, m.goVer, m.fileLimit),
 		fmt.Sprintf("%d sessions per contender in %d client processes (each from its own loopback address), a %d-byte line a second each, spread over the second; %v warm-up, %v measured; at most %d opens in flight", r.cfg.n, r.workers, len(fmt.Sprintf("L %d %d%s\n", 1000, int64(1e10), loadPad)), r.cfg.warmup, r.cfg.steady, r.cfg.inFlight),
-		r.pinning,
+		r.pinning + fmt.Sprintf("; the machine's load average %s at the start, %s at the end", r.loadAvg[0], r.loadAvg[1]),
 		fmt.Sprintf("each figure is the median of %d %s, with the range when there are several, and its ratio to websockify-js's median where that ran", r.cfg.reps, plural(r.cfg.reps, "run")),
 	}
 }
