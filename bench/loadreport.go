@@ -155,35 +155,41 @@ func msf(ns float64) string {
 	return fmt.Sprintf("%.1f ms", ns/1e6)
 }
 
-// stormLines describe the reconnect storm, one sentence each.
-func (r *loadReport) stormLines() []string {
-	var out []string
+// stormTable is the reconnect storm, one row per run, after a sentence
+// that says what was done.
+func (r *loadReport) stormTable() (string, [][]string) {
+	rows := [][]string{{"run", "cut at once", "back", "the last back after", "failed for good", "refusals and failed attempts", "relay RSS at most (steady phase)", "byte-exact both ways"}}
+	var name string
 	for _, col := range r.cols {
 		for i, res := range col.runs {
 			st := res.storm
 			if st == nil {
 				continue
 			}
-			if len(col.runs) > 1 {
-				out = append(out, fmt.Sprintf("run %d of %d:", i+1, len(col.runs)))
-			}
-			out = append(out,
-				fmt.Sprintf("%s, -max-sessions %d: %d connections cut at once (TCP reset, no close frame), then all resumed with at most %d in flight", res.name, r.cfg.n+1, st.cut, r.cfg.inFlight),
-				fmt.Sprintf("back: %d of %d, the last %.2f s after the cut; %d failed for good; the relay's resident memory at most %.0f MiB meanwhile (%.0f MiB in the steady phase)", st.back, st.cut, st.within.Seconds(), st.failed, float64(st.peakRSS)/1024, float64(res.rssSteady)/1024),
-				fmt.Sprintf("byte-exact both ways: %s (lines after the resume: %d lost, %d out of order, twice or garbled)", yesNo(st.lost == 0 && st.disorder == 0 && st.back == st.cut), st.lost, st.disorder),
-			)
-			if len(st.refusals) == 0 {
-				out = append(out, "refusals: none")
-			} else {
+			name = res.name
+			refusals := "none"
+			if len(st.refusals) > 0 {
 				var kinds []string
 				for _, k := range slices.Sorted(maps.Keys(st.refusals)) {
 					kinds = append(kinds, fmt.Sprintf("%d × %s", st.refusals[k], k))
 				}
-				out = append(out, fmt.Sprintf("refusals and failed attempts: %s; %d retried", strings.Join(kinds, "; "), st.retries))
+				refusals = fmt.Sprintf("%s; %d retried", strings.Join(kinds, "; "), st.retries)
 			}
+			exact := yesNo(st.lost == 0 && st.disorder == 0 && st.back == st.cut)
+			if st.lost > 0 || st.disorder > 0 {
+				exact += fmt.Sprintf(" (%d lines lost, %d out of order, twice or garbled)", st.lost, st.disorder)
+			}
+			rows = append(rows, []string{
+				fmt.Sprint(i + 1), fmt.Sprint(st.cut), fmt.Sprintf("%d of %d", st.back, st.cut),
+				fmt.Sprintf("%.2f s", st.within.Seconds()), fmt.Sprint(st.failed), refusals,
+				fmt.Sprintf("%.0f MiB (%.0f MiB)", float64(st.peakRSS)/1024, float64(res.rssSteady)/1024), exact,
+			})
 		}
 	}
-	return out
+	if len(rows) == 1 {
+		return "", nil
+	}
+	return fmt.Sprintf("Reconnect storm, %s at -max-sessions %d: every connection cut at once (TCP reset, no close frame), then every session resumed, at most %d in flight, and one more line sent each way:", name, r.cfg.n+1, r.cfg.inFlight), rows
 }
 
 func yesNo(b bool) string {
@@ -216,11 +222,13 @@ func (r *loadReport) writeText(w io.Writer) {
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	tw.Flush()
-	if st := r.stormLines(); len(st) > 0 {
-		fmt.Fprintln(w, "\nReconnect storm:")
-		for _, l := range st {
-			fmt.Fprintln(w, "  "+l)
+	if what, rows := r.stormTable(); rows != nil {
+		fmt.Fprintf(w, "\n%s\n\n", what)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, row := range rows {
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
 		}
+		tw.Flush()
 	}
 	if len(r.failures) > 0 {
 		fmt.Fprintln(w, "\nFAILURES:")
@@ -235,18 +243,10 @@ func (r *loadReport) writeMarkdown(w io.Writer) error {
 		fmt.Fprintf(w, "%s  \n", l)
 	}
 	fmt.Fprintln(w)
-	for i, row := range r.table() {
-		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
-		if i == 0 {
-			fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(row)))
-		}
-	}
-	if st := r.stormLines(); len(st) > 0 {
-		fmt.Fprintln(w, "\nReconnect storm:")
-		fmt.Fprintln(w)
-		for _, l := range st {
-			fmt.Fprintf(w, "- %s\n", l)
-		}
+	writeMDTable(w, r.table())
+	if what, rows := r.stormTable(); rows != nil {
+		fmt.Fprintf(w, "\n%s\n\n", what)
+		writeMDTable(w, rows)
 	}
 	if len(r.failures) > 0 {
 		fmt.Fprintln(w, "\nFailures:")
@@ -257,4 +257,14 @@ func (r *loadReport) writeMarkdown(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w)
 	return err
+}
+
+// writeMDTable writes rows as a Markdown table, the first as its header.
+func writeMDTable(w io.Writer, rows [][]string) {
+	for i, row := range rows {
+		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+		if i == 0 {
+			fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(row)))
+		}
+	}
 }
