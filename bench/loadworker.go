@@ -67,8 +67,8 @@ type loadReply struct {
 	Latencies                      []int32 // µs, lines sent in the measured window
 }
 
-// loadLine is the start of every line a session sends: "L seq stamp",
-// where stamp is the worker's clock in ns, padded to a short typed line.
+// loadPad ends every line a session sends, "L seq stamp" and this, where
+// stamp is the worker's clock in ns: a short typed line.
 const loadPad = " the quick brown fox"
 
 func loadWorkerMain() error {
@@ -722,11 +722,9 @@ func (w *loadWorker) resumeAll() loadReply {
 					w.noteErr(fmt.Errorf("resume session %d: %w", s.g, err))
 					return
 				}
-				if retry {
-					mu.Lock()
-					r.Retries++
-					mu.Unlock()
-				}
+				mu.Lock()
+				r.Retries++
+				mu.Unlock()
 				time.Sleep(backoff) // the page's backoff, not a wait for readiness
 				backoff = min(2*backoff, 5*time.Second)
 			}
