@@ -642,7 +642,9 @@ func (w *loadWorker) quiet(wait time.Duration) loadReply {
 }
 
 // cutAll sends each open session one more line and drops its connection
-// at once with a TCP reset, no close frame: a network that went away.
+// right after it with a TCP reset, no close frame: a network that went
+// away. The line may be lost in the reset, in which case the gateway's
+// resumed message says so and the session sends it again.
 func (w *loadWorker) cutAll() loadReply {
 	var r loadReply
 	var readers []chan struct{}
