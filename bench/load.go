@@ -146,6 +146,7 @@ type stormResult struct {
 	cut, back, failed int
 	within            time.Duration // from the cut to the last resume
 	retries           int
+	resent            int // sessions that sent again bytes the gateway had not taken
 	refusals          map[string]int
 	lost, disorder    int   // lines, counted after the resume
 	peakRSS           int64 // KiB, the relay's while they resumed
@@ -516,6 +517,7 @@ func (lr *loadRun) storm(res *loadResult, ws *workers, pid int) error {
 		st.back += r.OK
 		st.failed += r.Failed
 		st.retries += r.Retries
+		st.resent += r.Resent
 		last = max(last, r.End)
 		for k, v := range r.Refusals {
 			st.refusals[k] += v

@@ -158,7 +158,7 @@ func msf(ns float64) string {
 // stormTable is the reconnect storm, one row per run, after a sentence
 // that says what was done.
 func (r *loadReport) stormTable() (string, [][]string) {
-	rows := [][]string{{"run", "cut at once", "back", "the last back after", "failed for good", "refusals and failed attempts", "relay RSS at most (steady phase)", "byte-exact both ways"}}
+	rows := [][]string{{"run", "cut at once", "back", "the last back after", "failed for good", "sent again what the gateway had not taken", "refusals and failed attempts", "relay RSS at most (steady phase)", "byte-exact both ways"}}
 	var name string
 	for _, col := range r.cols {
 		for i, res := range col.runs {
@@ -181,7 +181,7 @@ func (r *loadReport) stormTable() (string, [][]string) {
 			}
 			rows = append(rows, []string{
 				fmt.Sprint(i + 1), fmt.Sprint(st.cut), fmt.Sprintf("%d of %d", st.back, st.cut),
-				fmt.Sprintf("%.2f s", st.within.Seconds()), fmt.Sprint(st.failed), refusals,
+				fmt.Sprintf("%.2f s", st.within.Seconds()), fmt.Sprint(st.failed), fmt.Sprintf("%d sessions", st.resent), refusals,
 				fmt.Sprintf("%.0f MiB (%.0f MiB)", float64(st.peakRSS)/1024, float64(res.rssSteady)/1024), exact,
 			})
 		}

@@ -62,6 +62,7 @@ type loadReply struct {
 	Errors     []string       // the first few, for the report
 	Refusals   map[string]int // resume: refusals and failed attempts by kind
 	Retries    int
+	Resent     int // resume: sessions that sent bytes again the gateway had not taken
 
 	Sent, Received, Lost, Disorder int
 	Latencies                      []int32 // µs, lines sent in the measured window
@@ -697,11 +698,14 @@ func (w *loadWorker) resumeAll() loadReply {
 			deadline := time.Now().Add(55 * time.Second) // within the 60 s window
 			for {
 				sem <- struct{}{}
-				err := s.resume()
+				resent, err := s.resume()
 				<-sem
 				if err == nil {
 					mu.Lock()
 					r.OK++
+					if resent {
+						r.Resent++
+					}
 					last = max(last, time.Now().UnixNano())
 					mu.Unlock()
 					return
@@ -757,12 +761,12 @@ func firstWords(s string, n int) string {
 
 // resume reattaches the session on a new connection: the output goes on
 // from the bytes it has, and it sends again what the gateway did not take.
-func (s *loadSession) resume() error {
+func (s *loadSession) resume() (resent bool, err error) {
 	tcp, ws, err := s.dial("/ws?resume=1", "wstelnet.v2")
 	if err != nil {
-		return err
+		return false, err
 	}
-	fail := func(err error) error { tcp.Close(); return err }
+	fail := func(err error) (bool, error) { tcp.Close(); return false, err }
 	ws.conn.SetDeadline(time.Now().Add(60 * time.Second))
 	s.mu.Lock()
 	down := s.down
@@ -806,7 +810,7 @@ func (s *loadSession) resume() error {
 		}
 	}
 	s.startReader()
-	return nil
+	return len(s.kept) > 0, nil
 }
 
 // closeAll ends every session with a close frame, as a page that is left.
