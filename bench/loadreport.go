@@ -181,7 +181,7 @@ func (r *loadReport) stormTable() (string, [][]string) {
 			}
 			rows = append(rows, []string{
 				fmt.Sprint(i + 1), fmt.Sprint(st.cut), fmt.Sprintf("%d of %d", st.back, st.cut),
-				fmt.Sprintf("%.2f s", st.within.Seconds()), fmt.Sprint(st.failed), fmt.Sprintf("%d sessions", st.resent), refusals,
+				fmt.Sprintf("%.2f s", st.within.Seconds()), fmt.Sprint(st.failed), fmt.Sprintf("%d %s", st.resent, plural(st.resent, "session")), refusals,
 				fmt.Sprintf("%.0f MiB (%.0f MiB)", float64(st.peakRSS)/1024, float64(res.rssSteady)/1024), exact,
 			})
 		}
