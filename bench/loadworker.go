@@ -319,8 +319,12 @@ func (s *loadSession) open() error {
 		if err := ws.write(opText, []byte(j.Target)); err != nil {
 			return fail(fmt.Errorf("send the target: %w", err))
 		}
-		if a, err := readText(ws); err != nil || a != "SUCC" {
-			return fail(fmt.Errorf("answer to host:port: %q, %v", a, err))
+		a, err := readText(ws)
+		switch {
+		case err != nil:
+			return fail(fmt.Errorf("answer to host:port: %w", err))
+		case a != "SUCC":
+			return fail(fmt.Errorf("answer to host:port is %q, want SUCC", a))
 		}
 		if j.Kind == "resume" {
 			a, err := readText(ws)
@@ -345,6 +349,9 @@ func (s *loadSession) open() error {
 			err = fmt.Errorf("closed with code %d", code)
 		}
 		if err != nil {
+			s.mu.Lock()
+			s.tcp, s.ws = nil, nil // not open: no chat, no cut, no resume
+			s.mu.Unlock()
 			return fail(fmt.Errorf("wait for the target's greeting: %w", err))
 		}
 		s.mu.Lock()
