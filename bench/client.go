@@ -56,7 +56,7 @@ func dialWS(addr, path, protocol string) (*wsConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
-	w, err := handshake(conn, addr, path, protocol)
+	w, err := handshake(conn, "http", addr, path, protocol)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("WebSocket handshake with %s%s: %w", addr, path, err)
@@ -64,13 +64,21 @@ func dialWS(addr, path, protocol string) (*wsConn, error) {
 	return w, nil
 }
 
-func handshake(conn net.Conn, addr, path, protocol string) (*wsConn, error) {
+// handshake upgrades conn; scheme ("http" or "https") makes the Origin,
+// which the gateway checks against its own.
+func handshake(conn net.Conn, scheme, addr, path, protocol string) (*wsConn, error) {
+	return handshakeSize(conn, scheme, addr, path, protocol, 64<<10)
+}
+
+// handshakeSize is handshake with a read buffer of bufSize bytes: the load
+// tool holds thousands of connections, each with a few short lines.
+func handshakeSize(conn net.Conn, scheme, addr, path, protocol string, bufSize int) (*wsConn, error) {
 	var nonce [16]byte
 	rand.Read(nonce[:])
 	key := base64.StdEncoding.EncodeToString(nonce[:])
 	var req strings.Builder
 	fmt.Fprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n", path, addr)
-	fmt.Fprintf(&req, "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nOrigin: http://%s\r\n", key, addr)
+	fmt.Fprintf(&req, "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nOrigin: %s://%s\r\n", key, scheme, addr)
 	if protocol != "" {
 		fmt.Fprintf(&req, "Sec-WebSocket-Protocol: %s\r\n", protocol)
 	}
@@ -81,7 +89,7 @@ func handshake(conn net.Conn, addr, path, protocol string) (*wsConn, error) {
 	if _, err := io.WriteString(conn, req.String()); err != nil {
 		return nil, err
 	}
-	r := bufio.NewReaderSize(conn, 64<<10)
+	r := bufio.NewReaderSize(conn, bufSize)
 	resp, err := http.ReadResponse(r, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read response: %w", err)

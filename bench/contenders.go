@@ -47,13 +47,14 @@ type server struct {
 	cmd     *exec.Cmd
 	logPath string        // its stderr (and websockify's stdout)
 	drained chan struct{} // closed when its stdout pipe reaches EOF; nil if none
+	banner  []string      // what it printed before its URL
 }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }
 
 // urlLine matches the line the gateway (and the relays written here)
 // print when ready.
-var urlLine = regexp.MustCompile(`open http://([0-9.:\[\]]+)/ in your browser`)
+var urlLine = regexp.MustCompile(`open https?://([0-9.:\[\]]+)/ in your browser`)
 
 // gatewayArgs lift every limit that would otherwise end or refuse the
 // benchmark's sessions: thousands from one address, idle for as long as
@@ -114,6 +115,7 @@ func startPrinting(name, bin string, args []string, logDir string) (*server, tim
 				found <- m[1]
 				break
 			}
+			s.banner = append(s.banner, sc.Text())
 		}
 		close(found)
 		io.Copy(io.Discard, pr)

@@ -8,6 +8,8 @@
 //
 //	go run ./bench                 # the full run, several minutes
 //	go run ./bench -quick          # a smoke test for CI, well under a minute
+//	go run ./bench load            # many chatty sessions and a reconnect storm
+//	go run ./bench load -quick     # its smoke test for CI
 //
 // It builds the gateway from the repository root, starts it, websockify
 // and a naive x/net/websocket relay as child processes on loopback ports
@@ -38,9 +40,20 @@ func main() {
 	case len(os.Args) > 2 && os.Args[1] == tcpRelayCommand:
 		tcpRelayMain(os.Args[2])
 		return
+	case len(os.Args) > 1 && os.Args[1] == loadWorkerCommand:
+		if err := loadWorkerMain(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "load" {
+		err = runLoad(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	} else {
+		err = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}
 	stop()
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
