@@ -601,15 +601,24 @@ func (r *resumable) sendEnd(ws *wsframe.Conn, e End, closed []byte) {
 		err = ws.Writer().WriteFrame(wsframe.OpText, closed)
 	}
 	if err == nil {
+		// closedOn first: a browser that reads the close frame may cut
+		// the connection at once, and its reader must see that as the
+		// end, not as a connection lost (which would hold the session
+		// for a resume that cannot come).
+		r.mu.Lock()
+		r.closedOn = ws
+		r.mu.Unlock()
 		err = ws.WriteClose(e.Code(), e.Reason())
 	}
 	if err != nil {
+		r.mu.Lock()
+		if r.closedOn == ws {
+			r.closedOn = nil // the end did not go out: the next resume gets it
+		}
+		r.mu.Unlock()
 		r.lose(ws, fmt.Errorf("write the end: %w", err))
 		return
 	}
-	r.mu.Lock()
-	r.closedOn = ws
-	r.mu.Unlock()
 	ws.SetReadDeadline(time.Now().Add(closeGrace))
 }
 
