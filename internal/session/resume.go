@@ -341,7 +341,9 @@ func (r *resumable) fill(tr *targetReader) ([]byte, error) {
 	// buffer, a flood gets reads as large as the direct side's.
 	r.mu.Lock()
 	switch {
-	case len(p) == r.lentLen && r.want < readBufSize:
+	case len(p) == r.lentLen && r.lentLen >= r.want/2 && r.want < readBufSize:
+		// Filled a read of a good part of what it wanted: a flood. A
+		// small piece before the ring wraps, filled, says nothing.
 		r.want *= 2
 	case len(p) < r.want/4 && r.want > minRead:
 		r.want /= 2
@@ -389,7 +391,15 @@ func (r *resumable) lend() []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	room := r.limit - r.out.n
-	p := r.out.free(min(room, r.want), min(room, readBufSize), r.limit)
+	// A session that reads little (want at minRead) asks for a few lines'
+	// room, not a whole minRead free: a 512-byte ring holding one
+	// unacknowledged line would otherwise grow to 1 KiB at every read,
+	// and a chatty session always holds a line.
+	need := r.want
+	if need <= minRead {
+		need = minRead / 4
+	}
+	p := r.out.free(min(room, need), min(room, readBufSize), r.limit)
 	r.lent, r.lentLen = true, len(p)
 	return p
 }
