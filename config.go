@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wstelnet/internal/machine"
 	"wstelnet/internal/policy"
 	"wstelnet/internal/session"
 )
@@ -319,4 +320,15 @@ func parseFrameAncestors(list string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// defaultResumeMemory is -resume-memory's default: a quarter of the
+// memory the process may use (its cgroup's limit, else the machine's),
+// at least 64 MiB; 256 MiB when neither can be read.
+func defaultResumeMemory() int64 {
+	m := machine.Memory()
+	if m <= 0 {
+		return 256 << 20
+	}
+	return max(64<<20, m/4)
 }

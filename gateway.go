@@ -26,6 +26,7 @@ import (
 
 	"wstelnet/internal/faillimit"
 	"wstelnet/internal/metrics"
+	"wstelnet/internal/mssp"
 	"wstelnet/internal/policy"
 	"wstelnet/internal/recording"
 	"wstelnet/internal/session"
@@ -140,7 +141,7 @@ type Gateway struct {
 	// Wrong passwords and resumes of unknown sessions, per client address (auth.go).
 	authFailures, resumeFailures *faillimit.Limiter
 	targetList                   targetListCache // /targets.json (targets.go)
-	mssp                         *msspPoller     // games' MSSP answers for /targets.json (mssp.go); nil without -targets
+	mssp                         *mssp.Poller    // games' MSSP answers for /targets.json; nil without -targets
 }
 
 // tracked is a session as the gateway counts it.
@@ -213,7 +214,7 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 	}
 	g.csp = contentSecurityPolicy(opts.FrameAncestors)
 	if opts.Targets != nil {
-		g.mssp = newMSSPPoller(g, opts.MSSPInterval)
+		g.mssp = g.newMSSPPoller()
 	}
 	g.newLimiters()
 	g.env.ResumeGuard = g.resumeFailures
@@ -578,7 +579,7 @@ func (g *Gateway) Sessions() int {
 // Descriptors is how many descriptors the sessions hold: a browser's
 // connection for every socket handed to the engine, and the target's (and
 // a recording's) for every slot. A few moments' lag is fine: it bounds,
-// with a reserve, what the listener takes (shed.go).
+// with a reserve, what the listener takes (shedListener, server.go).
 func (g *Gateway) Descriptors() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -663,7 +664,7 @@ func (g *Gateway) untrack(t *tracked) {
 // frame) are cut without one.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	if g.mssp != nil {
-		g.mssp.stop()
+		g.mssp.Stop()
 	}
 	g.mu.Lock()
 	g.closing = true

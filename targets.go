@@ -22,7 +22,9 @@ import (
 	"syscall"
 	"time"
 
+	"wstelnet/internal/mssp"
 	"wstelnet/internal/policy"
+	"wstelnet/internal/proxyproto"
 	"wstelnet/internal/session"
 	"wstelnet/internal/tokens"
 )
@@ -383,7 +385,7 @@ func (g *Gateway) serveEmbed(w http.ResponseWriter, r *http.Request) {
 type targetListEntry struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
-	// MSSP is what the game last said about itself (mssp.go), for a
+	// MSSP is what the game last said about itself (internal/mssp), for a
 	// target with the mssp option: {"NAME":"...","PLAYERS":"3",...}.
 	MSSP json.RawMessage `json:"mssp,omitempty"`
 }
@@ -414,7 +416,7 @@ func (g *Gateway) targetListBody() []byte {
 	c := &g.targetList
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	gen := g.mssp.generation()
+	gen := g.mssp.Generation()
 	if c.body != nil && c.set == set && c.gen == gen {
 		return c.body
 	}
@@ -425,12 +427,35 @@ func (g *Gateway) targetListBody() []byte {
 	for _, t := range set.All() {
 		e := targetListEntry{Name: t.Name, Description: t.Description}
 		if t.MSSP {
-			g.mssp.start()
-			e.MSSP = g.mssp.answer(t.Name)
+			g.mssp.Start()
+			e.MSSP = g.mssp.Answer(t.Name)
 		}
 		list.Targets = append(list.Targets, e)
 	}
 	body, _ := json.Marshal(list)
 	c.set, c.gen, c.body = set, gen, append(body, '\n')
 	return c.body
+}
+
+// newMSSPPoller makes the poller that asks the named targets with the
+// mssp option what they say about themselves, dialling as a session to a
+// named target does, with the PROXY header such a target expects (UNKNOWN
+// in v1, LOCAL in v2: no visitor is behind a poll).
+func (g *Gateway) newMSSPPoller() *mssp.Poller {
+	dial := g.opts.DialNamed
+	if dial == nil {
+		dial = g.opts.Dial
+	}
+	return mssp.New(mssp.Config{
+		Interval: g.opts.MSSPInterval,
+		Targets:  func() []tokens.Target { return g.opts.Targets().All() },
+		Dial:     dial,
+		Header: func(t tokens.Target, dst netip.AddrPort) ([]byte, error) {
+			if v := g.proxyHeaderVersion(t.Addr, &t, dst); v != 0 {
+				return proxyproto.Header(v, netip.AddrPort{}, dst)
+			}
+			return nil, nil
+		},
+		Log: g.log,
+	})
 }

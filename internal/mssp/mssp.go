@@ -1,4 +1,9 @@
-package main
+// Package mssp asks games what they say about themselves (the MUD
+// Server Status Protocol, telnet option 70: name, players, uptime...), as
+// MUD lists do, for the menu of named targets. A poll is a connection of
+// its own that says only DO MSSP and hangs up: it never reaches a
+// player's session.
+package mssp
 
 import (
 	"context"
@@ -12,38 +17,28 @@ import (
 	"sync/atomic"
 	"time"
 
-	"wstelnet/internal/proxyproto"
 	"wstelnet/internal/telnet"
 	"wstelnet/internal/tokens"
 )
 
-// MSSP (the MUD Server Status Protocol): for the named targets whose
-// options say mssp, the gateway asks the game what it says about itself
-// (name, players, uptime...) at most every -mssp-interval, as MUD lists
-// do, and /targets.json carries the answer for the page's menu. A poll
-// is a connection of its own that says only DO MSSP and hangs up: it
-// never reaches a player's session.
-
 const (
-	// defaultMSSPInterval is how often a game is asked: MUD lists ask
+	// DefaultInterval is how often a game is asked: MUD lists ask
 	// hourly; a few minutes keeps a player count fresh enough to choose by.
-	defaultMSSPInterval = 5 * time.Minute
-	// msspTimeout bounds one poll: the dial, the negotiation and the answer.
-	msspTimeout = 10 * time.Second
-	// maxMSSPJSON bounds what one game's answer adds to /targets.json,
+	DefaultInterval = 5 * time.Minute
+	// pollTimeout bounds one poll: the dial, the negotiation and the answer.
+	pollTimeout = 10 * time.Second
+	// MaxJSON bounds what one game's answer adds to /targets.json,
 	// which every page load reads.
-	maxMSSPJSON = 4 << 10
+	MaxJSON = 4 << 10
 )
 
-// msspPoller polls the named targets that ask for it, one at a time.
-type msspPoller struct {
-	g        *Gateway
-	interval time.Duration
-	log      *slog.Logger
+// Poller polls the named targets that ask for it, one at a time.
+type Poller struct {
+	cfg Config
 
 	mu      sync.Mutex
-	last    map[string]msspEntry // by target name
-	running bool                 // the loop was started
+	last    map[string]entry // by target name
+	running bool             // the loop was started
 	stopped bool
 	gen     atomic.Int64 // changes when an answer does, for the /targets.json cache
 
@@ -52,24 +47,40 @@ type msspPoller struct {
 	wg     sync.WaitGroup
 }
 
-// msspEntry is a game's last answer, and when it was asked.
-type msspEntry struct {
+// entry is a game's last answer, and when it was asked.
+type entry struct {
 	addr   string          // the address asked: a target moved elsewhere is asked again
 	asked  time.Time       // the last poll, answered or not
 	answer json.RawMessage // the last answer; nil if none yet
 }
 
-func newMSSPPoller(g *Gateway, interval time.Duration) *msspPoller {
-	if interval <= 0 {
-		interval = defaultMSSPInterval
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &msspPoller{g: g, interval: interval, log: g.log, last: map[string]msspEntry{}, ctx: ctx, cancel: cancel}
+// Config is what a Poller is given.
+type Config struct {
+	// Interval is how often a game is asked; DefaultInterval if 0.
+	Interval time.Duration
+	// Targets lists the named targets as they are now (a reload may
+	// change them); those whose MSSP option is set are asked.
+	Targets func() []tokens.Target
+	// Dial connects to a game, under the gateway's target policy.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Header is what to send a game first, if anything: a PROXY protocol
+	// header for a game behind one. dst is the address dialled. May be nil.
+	Header func(t tokens.Target, dst netip.AddrPort) ([]byte, error)
+	Log    *slog.Logger
 }
 
-// start starts the polling, once, when a target with the mssp option is
+// New returns a poller that polls nothing until Start.
+func New(cfg Config) *Poller {
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Poller{cfg: cfg, last: map[string]entry{}, ctx: ctx, cancel: cancel}
+}
+
+// Start starts the polling, once, when a target with the mssp option is
 // first listed: a gateway whose targets ask for none polls nothing.
-func (p *msspPoller) start() {
+func (p *Poller) Start() {
 	if p == nil {
 		return
 	}
@@ -83,8 +94,8 @@ func (p *msspPoller) start() {
 	go p.loop(p.ctx)
 }
 
-// stop ends the polling and waits for a poll under way.
-func (p *msspPoller) stop() {
+// Stop ends the polling and waits for a poll under way.
+func (p *Poller) Stop() {
 	p.mu.Lock()
 	p.stopped = true
 	p.mu.Unlock()
@@ -95,19 +106,19 @@ func (p *msspPoller) stop() {
 // loop polls each game whose last poll is older than the interval,
 // looking every tenth of it, so that targets added by a reload are asked
 // soon.
-func (p *msspPoller) loop(ctx context.Context) {
+func (p *Poller) loop(ctx context.Context) {
 	defer p.wg.Done()
-	tick := time.NewTicker(p.interval / 10)
+	tick := time.NewTicker(p.cfg.Interval / 10)
 	defer tick.Stop()
 	for {
-		for _, t := range p.g.opts.Targets().All() {
+		for _, t := range p.cfg.Targets() {
 			if !t.MSSP {
 				continue
 			}
 			p.mu.Lock()
 			e := p.last[t.Name]
 			p.mu.Unlock()
-			if e.addr == t.Addr && time.Since(e.asked) < p.interval {
+			if e.addr == t.Addr && time.Since(e.asked) < p.cfg.Interval {
 				continue
 			}
 			p.pollOne(ctx, t)
@@ -123,12 +134,12 @@ func (p *msspPoller) loop(ctx context.Context) {
 	}
 }
 
-func (p *msspPoller) pollOne(ctx context.Context, t tokens.Target) {
+func (p *Poller) pollOne(ctx context.Context, t tokens.Target) {
 	answer, err := p.poll(ctx, t)
 	p.mu.Lock()
 	e := p.last[t.Name]
 	if e.addr != t.Addr {
-		e = msspEntry{addr: t.Addr}
+		e = entry{addr: t.Addr}
 	}
 	e.asked = time.Now()
 	changed := false
@@ -141,43 +152,41 @@ func (p *msspPoller) pollOne(ctx context.Context, t tokens.Target) {
 		p.gen.Add(1)
 	}
 	if err != nil && ctx.Err() == nil {
-		p.log.Warn("MSSP: the game did not say what it is; the menu shows the last answer, if any", "name", t.Name, "target", t.Addr, "err", err)
+		p.cfg.Log.Warn("MSSP: the game did not say what it is; the menu shows the last answer, if any", "name", t.Name, "target", t.Addr, "err", err)
 	}
 }
 
 // poll asks one game: DO MSSP to its WILL MSSP, then its MSSP message.
-func (p *msspPoller) poll(ctx context.Context, t tokens.Target) (json.RawMessage, error) {
-	ctx, cancel := context.WithTimeout(ctx, msspTimeout)
+func (p *Poller) poll(ctx context.Context, t tokens.Target) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
 	defer cancel()
-	dial := p.g.opts.DialNamed
-	if dial == nil {
-		dial = p.g.opts.Dial
-	}
-	c, err := dial(ctx, "tcp", t.Addr)
+	c, err := p.cfg.Dial(ctx, "tcp", t.Addr)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	c.SetDeadline(time.Now().Add(msspTimeout))
+	c.SetDeadline(time.Now().Add(pollTimeout))
 	// A game behind a PROXY header expects one: it says UNKNOWN (v1) or
 	// LOCAL (v2), since no visitor is behind this connection.
-	dst, _ := netip.ParseAddrPort(c.RemoteAddr().String())
-	if v := p.g.proxyHeaderVersion(t.Addr, &t, dst); v != 0 {
-		h, err := proxyproto.Header(v, netip.AddrPort{}, dst)
+	if p.cfg.Header != nil {
+		dst, _ := netip.ParseAddrPort(c.RemoteAddr().String())
+		h, err := p.cfg.Header(t, dst)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := c.Write(h); err != nil {
-			return nil, err
+		if len(h) > 0 {
+			if _, err := c.Write(h); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return readMSSP(c)
 }
 
 // readMSSP negotiates MSSP (only MSSP) on c and returns the game's
-// answer as a JSON object, bounded by maxMSSPJSON.
+// answer as a JSON object, bounded by MaxJSON.
 func readMSSP(c net.Conn) (json.RawMessage, error) {
 	d := telnet.NewDecoder(telnet.Config{MUD: telnet.MUD{Only: true, MSSP: true}})
 	buf := make([]byte, 4096)
@@ -197,8 +206,8 @@ func readMSSP(c net.Conn) (json.RawMessage, error) {
 			}
 			if ev == telnet.EventMSSP {
 				j := telnet.MSSPToJSON(d.Payload())
-				if len(j) > maxMSSPJSON {
-					return nil, fmt.Errorf("its MSSP answer is %d bytes as JSON, more than the %d the menu takes", len(j), maxMSSPJSON)
+				if len(j) > MaxJSON {
+					return nil, fmt.Errorf("its MSSP answer is %d bytes as JSON, more than the %d the menu takes", len(j), MaxJSON)
 				}
 				return j, nil
 			}
@@ -212,8 +221,8 @@ func readMSSP(c net.Conn) (json.RawMessage, error) {
 	}
 }
 
-// answer is the last MSSP answer of the target named name, or nil.
-func (p *msspPoller) answer(name string) json.RawMessage {
+// Answer is the last MSSP answer of the target named name, or nil.
+func (p *Poller) Answer(name string) json.RawMessage {
 	if p == nil {
 		return nil
 	}
@@ -222,8 +231,8 @@ func (p *msspPoller) answer(name string) json.RawMessage {
 	return p.last[name].answer
 }
 
-// generation changes whenever an answer does.
-func (p *msspPoller) generation() int64 {
+// Generation changes whenever an answer does.
+func (p *Poller) Generation() int64 {
 	if p == nil {
 		return 0
 	}

@@ -1,4 +1,8 @@
-package main
+// Package machine reads what this process and machine allow, for the
+// defaults of the flags that bound the gateway: how many descriptors it
+// may hold (-max-sessions) and how much memory it may use
+// (-resume-memory).
+package machine
 
 import (
 	"bufio"
@@ -7,20 +11,10 @@ import (
 	"strings"
 )
 
-// defaultResumeMemory is -resume-memory's default: a quarter of the
-// memory the process may use (its cgroup's limit, else the machine's),
-// at least 64 MiB; 256 MiB when neither can be read.
-func defaultResumeMemory() int64 {
-	m := machineMemory()
-	if m <= 0 {
-		return 256 << 20
-	}
-	return max(64<<20, m/4)
-}
-
-// machineMemory is the cgroup v2 memory.max when one is set, else
-// /proc/meminfo's MemTotal; 0 when neither is known (other systems).
-func machineMemory() int64 {
+// Memory is the memory the process may use: the cgroup v2 memory.max
+// when one is set, else /proc/meminfo's MemTotal; 0 when neither is known
+// (other systems).
+func Memory() int64 {
 	total := int64(0)
 	if f, err := os.Open("/proc/meminfo"); err == nil {
 		sc := bufio.NewScanner(f)
