@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"wstelnet/internal/netns"
 
 	"golang.org/x/net/dns/dnsmessage"
 )
@@ -282,6 +283,11 @@ func TestDialChecked(t *testing.T) {
 	})
 
 	t.Run("name resolving to a denied IP", func(t *testing.T) {
+		// The name resolves to an address that is not loopback: in a
+		// network namespace with only loopback, a bug would send nothing.
+		if netns.LoopbackOnly(t) {
+			return
+		}
 		ln := listenLoopback(t, "127.0.0.1:0")
 		d := dialer("", "")
 		// Nothing listens at 169.254.169.254: the refusal must come before any dial.

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package netns
+
+import "errors"
+
+func canUnshare() bool { return false }
+
+func loopbackUp() error { return errors.New("network namespaces are Linux's") }
+
+func interfaces() ([]string, error) { return nil, errors.New("network namespaces are Linux's") }
