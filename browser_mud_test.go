@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -290,16 +291,23 @@ func browserConsoleLines(n int) string {
 }
 
 // mudHello checks the GMCP the page sends at the start: Core.Hello with
-// the gateway's name and version, then Core.Supports.Set.
-func mudHello(t *testing.T, m *fakeMUD) {
+// the gateway's name and version, then Core.Supports.Set: the page's own
+// list, or exactly supports (a named target's gmcp= option) when given.
+func mudHello(t *testing.T, m *fakeMUD, supports ...string) {
 	t.Helper()
 	m.expectNeg("DO GMCP", mudDO, mudGMCP)
 	var hello struct{ Client, Version string }
 	if data := m.expectGMCP("Core.Hello"); json.Unmarshal([]byte(data), &hello) != nil || hello.Client != "wstelnet" || hello.Version != version() {
 		t.Errorf("Core.Hello %s, want client wstelnet, version %q", data, version())
 	}
-	var supports []string
-	if data := m.expectGMCP("Core.Supports.Set"); json.Unmarshal([]byte(data), &supports) != nil || !strings.Contains(strings.Join(supports, ","), "Char.Vitals 1") {
+	var got []string
+	data := m.expectGMCP("Core.Supports.Set")
+	switch {
+	case json.Unmarshal([]byte(data), &got) != nil:
+		t.Errorf("Core.Supports.Set %s, want a list", data)
+	case supports != nil && !slices.Equal(got, supports):
+		t.Errorf("Core.Supports.Set %s, want the target's list %q", data, supports)
+	case supports == nil && !slices.Contains(got, "Char.Vitals 1"):
 		t.Errorf("Core.Supports.Set %s, want a list with Char.Vitals 1", data)
 	}
 }
@@ -476,7 +484,7 @@ parent.postMessage('evil-done', '*');
 
 	addr, players := startFakeMUD(t)
 	p := browserSetup(t, browserCtx, func(o *gatewayOptions, _ string) {
-		ts, err := parseTokensForTest("mygame: " + addr + " # FakeMUD\n")
+		ts, err := parseTokensForTest("mygame: " + addr + " gmcp=Char.Vitals,Room.Info:2 # FakeMUD\n")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -485,7 +493,7 @@ parent.postMessage('evil-done', '*');
 	})
 	p.do(chromedp.Navigate(siteOrigin + "/?" + url.Values{"gateway": {strings.TrimSuffix(p.url, "/")}, "game": {"mygame"}}.Encode()))
 	m := p.player(players)
-	mudHello(t, m)
+	mudHello(t, m, "Char.Vitals 1", "Room.Info 2") // the target's gmcp= option
 	m.send("Welcome to FakeMUD.\r\n")
 	m.sendGMCP("Char.Vitals", `{"hp":45,"maxhp":50}`)
 	m.prompt("> ")

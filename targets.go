@@ -388,6 +388,9 @@ type targetListEntry struct {
 	// MSSP is what the game last said about itself (internal/mssp), for a
 	// target with the mssp option: {"NAME":"...","PLAYERS":"3",...}.
 	MSSP json.RawMessage `json:"mssp,omitempty"`
+	// GMCP is the target's gmcp= option: the Core.Supports.Set list the
+	// page sends this game instead of its own ("Char 1", "Room 2").
+	GMCP []string `json:"gmcp,omitempty"`
 }
 
 // targetListCache is /targets.json's body for one set of named targets:
@@ -425,7 +428,7 @@ func (g *Gateway) targetListBody() []byte {
 		Targets []targetListEntry `json:"targets"`
 	}{Free: g.opts.Targets == nil || g.opts.FreeTargets, Targets: []targetListEntry{}}
 	for _, t := range set.All() {
-		e := targetListEntry{Name: t.Name, Description: t.Description}
+		e := targetListEntry{Name: t.Name, Description: t.Description, GMCP: t.GMCPSupports()}
 		if t.MSSP {
 			g.mssp.Start()
 			e.MSSP = g.mssp.Answer(t.Name)

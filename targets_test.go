@@ -98,6 +98,8 @@ func TestTargetList(t *testing.T) {
 			// In the file's order, not sorted: the operator's order is the menu's.
 			`{"free":false,"targets":[{"name":"b"},{"name":"a","description":"\u003cb\u003eA\u003c/b\u003e \u0026 \"more\""}]}`},
 		{"with free", gatewayOptions{Targets: staticTargets(t, "a: 127.0.0.1:1"), FreeTargets: true}, `{"free":true,"targets":[{"name":"a"}]}`},
+		{"gmcp", gatewayOptions{Targets: staticTargets(t, "g: 127.0.0.1:1 gmcp=Char.Vitals,Room:2\nh: 127.0.0.1:2")},
+			`{"free":false,"targets":[{"name":"g","gmcp":["Char.Vitals 1","Room 2"]},{"name":"h"}]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tg := newTestGateway(t, tc.opts)

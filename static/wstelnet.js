@@ -238,6 +238,7 @@ function toHash() {
 
 let freeAllowed = true; // the gateway takes host:port (targets.json says)
 const targetSupports = new Map(); // a named target's GMCP packages, where targets.json lists them
+let targetsLoaded = Promise.resolve(); // loadTargets' work, which the GMCP hello waits for
 
 // namedChoice is the named target chosen in the form, or '' for host and port.
 function namedChoice() {
@@ -486,8 +487,14 @@ function opened(s) {
   conn.resize(cols, rows);
   clearVitals();
   // GMCP: who we are and what we want (the gateway passes it on once the
-  // game agrees to GMCP; a game without it never sees it).
-  for (const m of helloMessages(gatewayVersion, targetSupports.get(s.target))) conn.sendControl(m);
+  // game agrees to GMCP; a game without it never sees it). What we want is
+  // the named target's list when targets.json has one: wait for the list
+  // (an embedded view connects before it has come), but not for long.
+  const c = conn;
+  Promise.race([targetsLoaded.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000))]).then(() => {
+    if (conn !== c) return; // this session is over
+    for (const m of helloMessages(gatewayVersion, targetSupports.get(s.target))) c.sendControl(m);
+  });
 }
 
 // refused takes a first answer other than SUCC; the form is usable again at once.
@@ -887,6 +894,6 @@ followVisualViewport(document.documentElement, window.visualViewport, window);
 
 showState();
 setCharset(charsetSelect.value);
+targetsLoaded = loadTargets();
 if (fromHash()) connect();
 else setMode(modeSelect.value);
-loadTargets();

@@ -10,11 +10,13 @@
 // proxy-protocol, and a description for the page after "#":
 //
 //	mybbs: bbs.example.org:23 proxy-protocol # My BBS, est. 1994
-//	mymud: mud.example.org:4000 ipaddress mssp # My MUD
+//	mymud: mud.example.org:4000 ipaddress mssp gmcp=Char,Char.Vitals,Room:2 # My MUD
 //
 // The options: proxy-protocol[=1|2] (a PROXY header), no-mccp (refuse
 // MCCP2 compression), ipaddress (the visitor's address in NEW-ENVIRON),
-// mssp (ask the game about itself, MSSP, for the page's menu).
+// mssp (ask the game about itself, MSSP, for the page's menu),
+// gmcp=Package[:version],... (the GMCP packages the page asks the game
+// for in Core.Supports.Set, instead of its own list; version 1 if none).
 //
 // The package is pure: it parses bytes it is given, and the caller reads
 // the files (a file, or every file of a directory, as websockify does).
@@ -54,7 +56,11 @@ type Target struct {
 	NoMCCP    bool
 	IPAddress bool
 	MSSP      bool
-	Source    string // file:line, for logs
+	// GMCP is the gmcp= option's Core.Supports.Set list, as GMCP writes
+	// it ("Char 1,Room 2": "Package version", comma-separated; a string,
+	// so that a Target compares with ==); "" for the page's own list.
+	GMCP   string
+	Source string // file:line, for logs
 }
 
 // SyntaxError is a line the parser refuses, with where it is.
@@ -135,10 +141,78 @@ func parseLine(line string) (t Target, ok bool, err error) {
 		case "mssp":
 			t.MSSP = true
 		default:
-			return t, false, fmt.Errorf("target %s: unknown option %q (the options are proxy-protocol, proxy-protocol=1, proxy-protocol=2, no-mccp, ipaddress and mssp; a description goes after #)", name, opt)
+			if len(opt) > len("gmcp=") && strings.EqualFold(opt[:len("gmcp=")], "gmcp=") {
+				if t.GMCP, err = parseGMCP(opt[len("gmcp="):]); err != nil {
+					return t, false, fmt.Errorf("target %s: %w", name, err)
+				}
+				continue
+			}
+			return t, false, fmt.Errorf("target %s: unknown option %q (the options are proxy-protocol, proxy-protocol=1, proxy-protocol=2, no-mccp, ipaddress, mssp and gmcp=Package[:version],...; a description goes after #)", name, opt)
 		}
 	}
 	return t, true, nil
+}
+
+// MaxGMCPPackages bounds the gmcp= option's list, as the page bounds
+// what it sends.
+const MaxGMCPPackages = 64
+
+// parseGMCP parses the gmcp= option's value, Package[:version] separated
+// by commas (Char,Char.Vitals,Room:2), into GMCP's own form ("Char
+// 1,Char.Vitals 1,Room 2"). A package is a letter, then up to 63
+// letters, digits and _ . -; a version is 1 to 3 digits.
+func parseGMCP(v string) (string, error) {
+	items := strings.Split(v, ",")
+	if len(items) > MaxGMCPPackages {
+		return "", fmt.Errorf("gmcp= lists %d packages, more than %d", len(items), MaxGMCPPackages)
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		pkg, ver, found := strings.Cut(it, ":")
+		if !found {
+			ver = "1"
+		}
+		if !validPackage(pkg) || !validVersion(ver) {
+			return "", fmt.Errorf("gmcp=: %q is not Package or Package:version (e.g. gmcp=Char,Char.Vitals,Room:2)", it)
+		}
+		out = append(out, pkg+" "+ver)
+	}
+	return strings.Join(out, ","), nil
+}
+
+func validPackage(p string) bool {
+	if p == "" || len(p) > 64 || !isLetter(p[0]) {
+		return false
+	}
+	for i := 1; i < len(p); i++ {
+		if c := p[i]; !isLetter(c) && (c < '0' || c > '9') && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func validVersion(v string) bool {
+	if v == "" || len(v) > 3 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// GMCPSupports is the gmcp= option's list, one "Package version" an item;
+// nil when the target has none.
+func (t Target) GMCPSupports() []string {
+	if t.GMCP == "" {
+		return nil
+	}
+	return strings.Split(t.GMCP, ",")
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\v' || b == '\f' || b == '\r' }

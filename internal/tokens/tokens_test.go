@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -29,6 +30,7 @@ func TestParse(t *testing.T) {
 		{name: "proxy-protocol", in: "m: h:23 proxy-protocol # d", want: []Target{{Name: "m", Addr: "h:23", Description: "d", ProxyProtocol: true}}},
 		{name: "proxy-protocol=2", in: "m: h:23 PROXY-PROTOCOL=2", want: []Target{{Name: "m", Addr: "h:23", ProxyProtocol: true, ProxyVersion: 2}}},
 		{name: "proxy-protocol=1", in: "m: h:23 proxy-protocol=1", want: []Target{{Name: "m", Addr: "h:23", ProxyProtocol: true, ProxyVersion: 1}}},
+		{name: "gmcp", in: "m: h:4000 mssp GMCP=Char,Char.Vitals,Room:2,IRE.Rift-x:10 # d", want: []Target{{Name: "m", Addr: "h:4000", Description: "d", MSSP: true, GMCP: "Char 1,Char.Vitals 1,Room 2,IRE.Rift-x 10"}}},
 		{name: "punctuation in name", in: "a.b-c_d+e=f/g~: h:1", want: []Target{{Name: "a.b-c_d+e=f/g~", Addr: "h:1"}}},
 		{name: "order kept, duplicates kept", in: "b: h:2\na: h:1\nb: h:3", want: []Target{{Name: "b", Addr: "h:2"}, {Name: "a", Addr: "h:1"}, {Name: "b", Addr: "h:3"}}},
 
@@ -46,6 +48,14 @@ func TestParse(t *testing.T) {
 		{name: "bare IPv6", in: "a: ::1:23", err: "brackets"},
 		{name: "unknown option", in: "a: h:23 binary", err: `unknown option "binary"`},
 		{name: "proxy-protocol=3", in: "a: h:23 proxy-protocol=3", err: "unknown option"},
+		{name: "gmcp empty", in: "a: h:23 gmcp=", err: "unknown option"},
+		{name: "gmcp empty item", in: "a: h:23 gmcp=Char,,Room", err: `"" is not Package`},
+		{name: "gmcp digit first", in: "a: h:23 gmcp=1Char", err: "is not Package"},
+		{name: "gmcp space", in: "a: h:23 gmcp=Char 1", err: `unknown option "1"`},
+		{name: "gmcp version", in: "a: h:23 gmcp=Char:x", err: "is not Package"},
+		{name: "gmcp long version", in: "a: h:23 gmcp=Char:1000", err: "is not Package"},
+		{name: "gmcp quote", in: `a: h:23 gmcp=Char"`, err: "is not Package"},
+		{name: "gmcp too many", in: "a: h:23 gmcp=" + strings.Repeat("P,", MaxGMCPPackages) + "P", err: "more than"},
 		{name: "invalid UTF-8", in: "a: h:23 # \xff", err: "UTF-8"},
 		{name: "control in description", in: "a: h:23 # \x1b[31m", err: "control"},
 		{name: "long description", in: "a: h:23 # " + strings.Repeat("d", MaxDescriptionLen+1), err: "longer than"},
@@ -116,6 +126,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("a: h:1 proxy-protocol=2 # d"))
+	f.Add([]byte("a: h:1 gmcp=Char,Room:2 mssp # d"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := Parse("f", data)
 		if err != nil {
@@ -134,6 +145,19 @@ func FuzzParse(f *testing.F) {
 				if tg.ProxyVersion != 0 {
 					line += "=" + string(rune('0'+tg.ProxyVersion))
 				}
+			}
+			for opt, on := range map[string]bool{"no-mccp": tg.NoMCCP, "ipaddress": tg.IPAddress, "mssp": tg.MSSP} {
+				if on {
+					line += " " + opt
+				}
+			}
+			if tg.GMCP != "" {
+				for _, p := range tg.GMCPSupports() {
+					if !regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63} [0-9]{1,3}$`).MatchString(p) {
+						t.Fatalf("accepted GMCP package %q (%+v), which the page would not send", p, tg)
+					}
+				}
+				line += " gmcp=" + strings.ReplaceAll(tg.GMCP, " ", ":")
 			}
 			if tg.Description != "" {
 				line += " # " + tg.Description
