@@ -4,11 +4,25 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
+	"strings"
 	"syscall"
 	"unsafe"
 )
 
-func canUnshare() bool { return os.Geteuid() == 0 }
+// canUnshare says why a loopback-only namespace cannot be made, if it
+// cannot: it tries one, as the test would (root, or an unprivileged user
+// namespace where the kernel allows them).
+func canUnshare(unshare string) error {
+	args := []string{"--net"}
+	if os.Geteuid() != 0 {
+		args = append(args, "--user", "--map-root-user")
+	}
+	if out, err := exec.Command(unshare, append(args, "--", "true")...).CombinedOutput(); err != nil {
+		return fmt.Errorf("unshare %s true: %v: %s (run the tests as root, or allow unprivileged user namespaces)", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
 
 // loopbackUp sets lo up (a new namespace starts with it down), as
 // "ip link set lo up" does, without needing ip(8).
