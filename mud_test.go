@@ -428,6 +428,80 @@ func TestGMCPResume(t *testing.T) {
 	}
 }
 
+// TestPromptResume: a prompt marked while the page was away comes after
+// the backlog that ends with its bytes, so that the page shows it as a
+// prompt; a page that had the prompt's bytes does not get the mark again.
+func TestPromptResume(t *testing.T) {
+	next, failed := make(chan struct{}), make(chan struct{})
+	wait := func() bool {
+		select {
+		case <-next:
+			return true
+		case <-failed:
+			return false
+		}
+	}
+	target := startTarget(t, func(c net.Conn) {
+		g := newGame(t, c)
+		g.write(wire(tIAC, tWILL, oEOR))
+		g.await(wire(tIAC, tDO, oEOR))
+		g.write(wire("one\r\n"))
+		if !wait() { // while detached
+			return
+		}
+		g.write(wire("HP 10> ", tIAC, tEOR))
+		if !wait() { // resumed, then cut and resumed again
+			return
+		}
+		g.write(wire("two\r\n"))
+		io.Copy(io.Discard, c)
+	})
+	t.Cleanup(func() { close(failed) }) // before startTarget's, which waits for the game
+	m := metrics.New()
+	tg := newTestGateway(t, gatewayOptions{ResumeWindow: time.Minute, Metrics: m})
+	c := tg.openResumableWith(t, "telnet=auto", target, nil)
+	for !bytes.Contains(c.got, []byte("one\r\n")) {
+		c.read()
+	}
+	c.cut()
+	waitFor(t, "the session to detach", func() bool { return strings.Contains(tg.logs(), "session detached") })
+	next <- struct{}{}
+	waitFor(t, "the prompt read", func() bool {
+		return metricValue(t, m, "wstelnet_relayed_bytes_total", "direction", "to_client") >= float64(len("one\r\nHP 10> "))
+	})
+	c.ctrl = nil
+	c.resume()
+	// Pings keep the socket busy: a missing prompt fails here, not at the
+	// test's timeout.
+	give := time.Now().Add(10 * time.Second)
+	for !slices.ContainsFunc(c.ctrl, func(m session.Control) bool { return m.Type == "prompt" }) {
+		if time.Now().After(give) {
+			t.Fatalf("no prompt after the resume's backlog %q (control messages %+v)", c.got, c.ctrl)
+		}
+		if c.read() == opText && !bytes.HasSuffix(c.got, []byte("HP 10> ")) {
+			t.Fatalf("a control message %+v before the prompt's bytes came (got %q)", c.ctrl[len(c.ctrl)-1], c.got)
+		}
+	}
+	if string(c.got) != "one\r\nHP 10> " {
+		t.Fatalf("got %q with the prompt", c.got)
+	}
+
+	// Cut again: the page has the prompt's bytes; no second mark.
+	c.cut()
+	waitFor(t, "the session to detach again", func() bool { return strings.Count(tg.logs(), "session detached") == 2 })
+	c.ctrl = nil
+	c.resume()
+	next <- struct{}{}
+	for !bytes.HasSuffix(c.got, []byte("two\r\n")) {
+		c.read()
+	}
+	for _, m := range c.ctrl {
+		if m.Type == "prompt" {
+			t.Fatalf("a second prompt after a resume that missed nothing: %+v", c.ctrl)
+		}
+	}
+}
+
 // TestMUDNegotiation: what the game learns of the player: TTYPE's MTTS
 // cycle, NEW-ENVIRON with MNES (IPADDRESS only for a target that opts
 // in), CHARSET UTF-8 for a UTF-8 page; MSDP both ways; and in BINARY to a

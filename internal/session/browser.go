@@ -24,6 +24,10 @@ type browser interface {
 	release()
 	// text sends a control message in order with the output.
 	text(p []byte) error
+	// mark sends, as text does, a control message that marks the output
+	// so far: a prompt's end (EOR, GA). A resume whose backlog ends at
+	// the mark sends it again after the backlog.
+	mark(p []byte) error
 	// reply answers the browser (an error, a pong) at once, in whatever
 	// order with output.
 	reply(p []byte) error
@@ -82,6 +86,7 @@ func (d *direct) output(p []byte) error {
 
 func (d *direct) text(p []byte) error  { return d.ws.Writer().WriteFrame(wsframe.OpText, p) }
 func (d *direct) reply(p []byte) error { return d.text(p) }
+func (d *direct) mark(p []byte) error  { return d.text(p) }
 
 func (d *direct) frames(emit func(add func(op byte, p []byte) error) error) error {
 	return batch(d.ws.Writer(), emit)

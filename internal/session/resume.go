@@ -97,7 +97,12 @@ type resumable struct {
 	lent    bool
 	lentLen int  // how much was lent
 	stalled bool // full, and the budget has no room to grow: waits for Budget.wake or an ack
-	want    int  // the room the next read should get: minRead, doubling for floods
+	// The last mark (a prompt's end) and the output's offset it fell at:
+	// the mark is not kept with the output, so a resume whose backlog
+	// ends there sends it again.
+	markMsg []byte
+	markAt  int64
+	want    int // the room the next read should get: minRead, doubling for floods
 
 	in, inAcked int64       // browser bytes taken (counted as read, before they are handed to the target), and acknowledged
 	ackTimer    *time.Timer // made once, then reset: a chatty session would make one a line
@@ -505,6 +510,18 @@ func (r *resumable) text(p []byte) error {
 	return nil
 }
 
+// mark sends a control message that marks the output so far (a
+// prompt's end), as text does, and remembers where it fell.
+func (r *resumable) mark(p []byte) error {
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
+	r.mu.Lock()
+	r.markMsg, r.markAt = p, r.out.base+int64(r.out.n)
+	r.mu.Unlock()
+	r.toLive(wsframe.OpText, p)
+	return nil
+}
+
 // reply answers the browser on the live socket, without waiting for output.
 func (r *resumable) reply(p []byte) error {
 	r.toLive(wsframe.OpText, p)
@@ -725,6 +742,12 @@ func (r *resumable) resume(ws *wsframe.Conn, offset int64, client string) error 
 	r.ackLocked(offset) // a resume acknowledges what the browser has
 	b1, b2 := r.out.from(max(offset, r.out.base))
 	end, closed := r.decided, r.closedMsg
+	// The backlog ends at the last mark, which the browser has not seen:
+	// it has not had the bytes before it.
+	var mark []byte
+	if r.markAt == r.out.base+int64(r.out.n) && r.markAt > offset {
+		mark = r.markMsg
+	}
 	held := len(r.out.buf)
 	r.mu.Unlock()
 	// buffer: the memory the session held for its output (at most -resume-buffer).
@@ -748,6 +771,9 @@ func (r *resumable) resume(ws *wsframe.Conn, offset int64, client string) error 
 					return err
 				}
 			}
+		}
+		if mark != nil {
+			return ws.Writer().WriteFrame(wsframe.OpText, mark)
 		}
 		return nil
 	}

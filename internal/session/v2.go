@@ -474,7 +474,11 @@ func (c *v2) toBrowser(s *Session, p []byte, urgent bool) (End, bool) {
 			return withErr(ClientWriteFailed, err), false
 		}
 		if msg != nil {
-			if err := s.b.text(msg); err != nil {
+			send := s.b.text
+			if ev == telnet.EventPrompt {
+				send = s.b.mark // a resumed page gets it again if it missed it
+			}
+			if err := send(msg); err != nil {
 				return withErr(ClientWriteFailed, err), false
 			}
 		}
