@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"runtime"
@@ -367,30 +368,33 @@ func TestGMCPRefused(t *testing.T) {
 }
 
 // TestGMCPResume: a page that comes back after a lost connection gets at
-// once the last message of each package, in no offset; a flood of
-// packages keeps only the most recent 64.
+// once the last message of each GMCP package and the last value of each
+// MSDP variable, in no offset; a flood of packages keeps only the most
+// recent 64.
 func TestGMCPResume(t *testing.T) {
 	more := make(chan struct{})
 	wrote := make(chan int, 1)
 	target := startTarget(t, func(c net.Conn) {
 		g := newGame(t, c)
-		first := [][]byte{wire(tIAC, tWILL, oGMCP), wire(tIAC, tSB, oGMCP, `Char.Vitals {"hp":10}`, tIAC, tSE, "one\r\n")}
+		first := [][]byte{wire(tIAC, tWILL, oGMCP, tIAC, tWILL, oMSDP), wire(tIAC, tSB, oGMCP, `Char.Vitals {"hp":10}`, tIAC, tSE,
+			tIAC, tSB, oMSDP, 1, "HEALTH", 2, "10", 1, "MANA", 2, "5", tIAC, tSE, "one\r\n")}
 		g.write(first[0])
-		g.await(wire(tIAC, tDO, oGMCP))
+		g.await(wire(tIAC, tDO, oGMCP, tIAC, tDO, oMSDP))
 		g.write(first[1])
 		<-more
 		var flood []byte
 		for i := range 100 {
 			flood = append(flood, wire(tIAC, tSB, oGMCP, fmt.Sprintf(`Flood.P%d {"i":%d,"pad":%q}`, i, i, strings.Repeat("x", 100)), tIAC, tSE)...)
 		}
-		second := [][]byte{flood, wire(tIAC, tSB, oGMCP, `Char.Vitals {"hp":9}`, tIAC, tSE), wire(tIAC, tSB, oGMCP, `Room.Info {"name":"Temple"}`, tIAC, tSE, "two\r\n")}
+		second := [][]byte{flood, wire(tIAC, tSB, oGMCP, `Char.Vitals {"hp":9}`, tIAC, tSE), wire(tIAC, tSB, oMSDP, 1, "HEALTH", 2, "9", tIAC, tSE),
+			wire(tIAC, tSB, oGMCP, `Room.Info {"name":"Temple"}`, tIAC, tSE, "two\r\n")}
 		g.write(second...)
 		wrote <- len(bytes.Join(append(first, second...), nil))
 		io.Copy(io.Discard, c)
 	})
 	m := metrics.New()
 	tg := newTestGateway(t, gatewayOptions{ResumeWindow: time.Minute, Metrics: m})
-	c := tg.openResumableWith(t, "telnet=auto&gmcp=1", target, nil)
+	c := tg.openResumableWith(t, "telnet=auto&gmcp=1&msdp=1", target, nil)
 	for !bytes.Contains(c.got, []byte("one\r\n")) {
 		c.read()
 	}
@@ -409,13 +413,22 @@ func TestGMCPResume(t *testing.T) {
 	}
 	var pkgs []string
 	vitals := ""
+	msdp := map[string]string{}
 	for _, m := range c.ctrl {
-		if m.Type == "gmcp" {
+		switch m.Type {
+		case "gmcp":
 			pkgs = append(pkgs, m.Package)
 			if m.Package == "Char.Vitals" {
 				vitals = string(m.Data)
 			}
+		case "msdp":
+			var vars map[string]string
+			json.Unmarshal(m.Data, &vars)
+			maps.Copy(msdp, vars)
 		}
+	}
+	if msdp["HEALTH"] != "9" || msdp["MANA"] != "5" {
+		t.Errorf("after the resume MSDP says %v, want HEALTH 9 (sent while away) and MANA 5 (sent before)", msdp)
 	}
 	if vitals != `{"hp":9}` {
 		t.Errorf("after the resume Char.Vitals is %q, want the last, hp 9 (packages %q)", vitals, pkgs)

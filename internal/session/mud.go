@@ -66,23 +66,24 @@ func (m mudSettings) v1Config() telnet.Config {
 	return telnet.Config{MUD: telnet.MUD{Only: true, MCCP: m.mccp, EOR: true}}
 }
 
-// gmcpState is the last GMCP message of each package, as sent to the
-// browser, so that a resumed page has the current vitals and room at
-// once. Bounded: at most maxGMCPPackages packages and maxGMCPBytes in
-// all; past either, the package updated longest ago is forgotten.
-type gmcpState struct {
-	order []string          // packages, least recently updated first
+// kept is the last message of each key as sent to the browser (GMCP's
+// packages; MSDP's variables, one message each), so that a resumed page
+// has the current vitals and room at once. Bounded: at most maxKeptKeys
+// keys and maxKeptBytes in all; past either, the key updated longest ago
+// is forgotten.
+type kept struct {
+	order []string          // keys, least recently updated first
 	msg   map[string][]byte // the control message
 	size  int
 }
 
 const (
-	maxGMCPPackages = 64
-	maxGMCPBytes    = 64 << 10
+	maxKeptKeys  = 64
+	maxKeptBytes = 64 << 10
 )
 
-func (g *gmcpState) keep(pkg string, msg []byte) {
-	if len(msg) > maxGMCPBytes {
+func (g *kept) keep(pkg string, msg []byte) {
+	if len(msg) > maxKeptBytes {
 		return
 	}
 	if g.msg == nil {
@@ -97,7 +98,7 @@ func (g *gmcpState) keep(pkg string, msg []byte) {
 			}
 		}
 	}
-	for len(g.order) > 0 && (len(g.order) >= maxGMCPPackages || g.size+len(msg) > maxGMCPBytes) {
+	for len(g.order) > 0 && (len(g.order) >= maxKeptKeys || g.size+len(msg) > maxKeptBytes) {
 		old := g.order[0]
 		g.order = g.order[1:]
 		g.size -= len(g.msg[old])
@@ -109,7 +110,7 @@ func (g *gmcpState) keep(pkg string, msg []byte) {
 }
 
 // append appends the messages kept, oldest first.
-func (g *gmcpState) append(out [][]byte) [][]byte {
+func (g *kept) append(out [][]byte) [][]byte {
 	for _, p := range g.order {
 		out = append(out, g.msg[p])
 	}

@@ -173,7 +173,8 @@ type v2 struct {
 	reply      []byte
 	remoteEcho bool // what the browser was last told
 	echoMu     sync.Mutex
-	gmcp       gmcpState // the last GMCP message of each package, for a resume (echoMu)
+	gmcp       kept // the last GMCP message of each package, for a resume (echoMu)
+	msdp       kept // the last value of each MSDP variable, as a message of its own, for a resume (echoMu)
 }
 
 func newV2(o V2Options, writeTimeout time.Duration) *v2 {
@@ -206,7 +207,8 @@ func (c *v2) closed(e End) []byte {
 }
 
 // replay tells a resumed connection that the target has echo, if it has,
-// and the last GMCP message of each package (vitals, room, ...).
+// the last GMCP message of each package (vitals, room, ...) and the last
+// value of each MSDP variable.
 func (c *v2) replay() [][]byte {
 	c.echoMu.Lock()
 	defer c.echoMu.Unlock()
@@ -214,7 +216,7 @@ func (c *v2) replay() [][]byte {
 	if c.remoteEcho {
 		out = append(out, echoMessage(true))
 	}
-	return c.gmcp.append(out)
+	return c.msdp.append(c.gmcp.append(out))
 }
 
 func echoMessage(remote bool) []byte { return Control{Type: "echo", Remote: &remote}.encode() }
@@ -506,12 +508,32 @@ func (c *v2) event(ev telnet.Event) []byte {
 		c.echoMu.Unlock()
 		return msg
 	case telnet.EventMSDP:
-		return Control{Type: "msdp", Data: telnet.MSDPToJSON(c.tel.Payload())}.encode()
+		data := telnet.MSDPToJSON(c.tel.Payload())
+		c.keepMSDP(data)
+		return Control{Type: "msdp", Data: data}.encode()
 	}
 	return nil
 }
 
 var promptMessage = Control{Type: "prompt"}.encode()
+
+// keepMSDP keeps each variable of an MSDP message (a JSON object) as a
+// message of its own, for a resume: games send one or a few variables at
+// a time, and a resumed page needs the last value of each.
+func (c *v2) keepMSDP(data json.RawMessage) {
+	var vars map[string]json.RawMessage
+	if json.Unmarshal(data, &vars) != nil {
+		return
+	}
+	c.echoMu.Lock()
+	defer c.echoMu.Unlock()
+	for k, v := range vars {
+		one, err := json.Marshal(map[string]json.RawMessage{k: v})
+		if err == nil {
+			c.msdp.keep(k, Control{Type: "msdp", Data: one}.encode())
+		}
+	}
+}
 
 // sendHeld appends the held messages whose option the target now agrees
 // to, keeping the others. Call with mu held.

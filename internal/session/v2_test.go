@@ -112,7 +112,7 @@ func TestV2MUDOptions(t *testing.T) {
 // TestGMCPState: the last message per package, the oldest forgotten past
 // the bounds.
 func TestGMCPState(t *testing.T) {
-	var g gmcpState
+	var g kept
 	g.keep("Char.Vitals", []byte("a"))
 	g.keep("Room.Info", []byte("b"))
 	g.keep("Char.Vitals", []byte("c"))
@@ -122,10 +122,10 @@ func TestGMCPState(t *testing.T) {
 	for i := range 100 {
 		g.keep(fmt.Sprint("P", i), make([]byte, 2000))
 	}
-	if len(g.order) > maxGMCPPackages || g.size > maxGMCPBytes || g.msg["P99"] == nil || g.msg["P0"] != nil {
+	if len(g.order) > maxKeptKeys || g.size > maxKeptBytes || g.msg["P99"] == nil || g.msg["P0"] != nil {
 		t.Errorf("%d packages, %d bytes", len(g.order), g.size)
 	}
-	g.keep("Huge", make([]byte, maxGMCPBytes+1))
+	g.keep("Huge", make([]byte, maxKeptBytes+1))
 	if g.msg["Huge"] != nil {
 		t.Error("a message over the bound was kept")
 	}
