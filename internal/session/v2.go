@@ -476,11 +476,12 @@ func (c *v2) toBrowser(s *Session, p []byte, urgent bool) (End, bool) {
 			return withErr(ClientWriteFailed, err), false
 		}
 		if msg != nil {
-			send := s.b.text
 			if ev == telnet.EventPrompt {
-				send = s.b.mark // a resumed page gets it again if it missed it
+				err = s.b.mark(msg) // a resumed page gets it again if it missed it
+			} else {
+				err = s.b.text(msg)
 			}
-			if err := send(msg); err != nil {
+			if err != nil {
 				return withErr(ClientWriteFailed, err), false
 			}
 		}
@@ -508,8 +509,8 @@ func (c *v2) event(ev telnet.Event) []byte {
 		c.echoMu.Unlock()
 		return msg
 	case telnet.EventMSDP:
-		data := telnet.MSDPToJSON(c.tel.Payload())
-		c.keepMSDP(data)
+		data, vars := telnet.MSDPVars(c.tel.Payload())
+		c.keepMSDP(vars)
 		return Control{Type: "msdp", Data: data}.encode()
 	}
 	return nil
@@ -517,21 +518,15 @@ func (c *v2) event(ev telnet.Event) []byte {
 
 var promptMessage = Control{Type: "prompt"}.encode()
 
-// keepMSDP keeps each variable of an MSDP message (a JSON object) as a
-// message of its own, for a resume: games send one or a few variables at
-// a time, and a resumed page needs the last value of each.
-func (c *v2) keepMSDP(data json.RawMessage) {
-	var vars map[string]json.RawMessage
-	if json.Unmarshal(data, &vars) != nil {
-		return
-	}
+// keepMSDP keeps each variable of an MSDP message as a message of its
+// own, for a resume: games send one or a few variables at a time, and a
+// resumed page needs the last value of each.
+func (c *v2) keepMSDP(vars []telnet.MSDPVar) {
 	c.echoMu.Lock()
 	defer c.echoMu.Unlock()
-	for k, v := range vars {
-		one, err := json.Marshal(map[string]json.RawMessage{k: v})
-		if err == nil {
-			c.msdp.keep(k, Control{Type: "msdp", Data: one}.encode())
-		}
+	for _, v := range vars {
+		one := append(append([]byte{'{'}, v.Member...), '}')
+		c.msdp.keep(v.Name, Control{Type: "msdp", Data: one}.encode())
 	}
 }
 

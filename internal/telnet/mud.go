@@ -309,15 +309,31 @@ const maxDepth = 32
 // is read as far as it makes sense (an unclosed table is closed, a stray
 // close is ignored).
 func MSDPToJSON(p []byte) []byte {
-	var m msdpReader
-	m.p = p
+	m := msdpReader{p: p}
 	out := []byte{'{'}
 	out = m.pairs(out, 0, false)
 	return append(out, '}')
 }
 
+// MSDPVar is one variable of an MSDP message: its name, and its member
+// ("name":value) in the object MSDPVars returns.
+type MSDPVar struct {
+	Name   string
+	Member []byte
+}
+
+// MSDPVars is MSDPToJSON's object and, in order, the variables it holds,
+// so that a caller that keeps each variable's last value (for a resumed
+// page) need not parse the JSON again.
+func MSDPVars(p []byte) (object []byte, vars []MSDPVar) {
+	m := msdpReader{p: p, vars: &vars}
+	object = append(m.pairs([]byte{'{'}, 0, false), '}')
+	return object, vars
+}
+
 type msdpReader struct {
-	p []byte
+	p    []byte
+	vars *[]MSDPVar // the top level's variables, when asked for
 }
 
 // pairs reads VAR name VAL value ... up to a table's close (in a table) or
@@ -339,6 +355,7 @@ func (m *msdpReader) pairs(out []byte, depth int, table bool) []byte {
 			out = append(out, ',')
 		}
 		first = false
+		start := len(out)
 		out = appendJSONString(out, name)
 		out = append(out, ':')
 		// One VAL is the value; several make an array; none, an empty string.
@@ -361,6 +378,9 @@ func (m *msdpReader) pairs(out []byte, depth int, table bool) []byte {
 				out = append(out, v...)
 			}
 			out = append(out, ']')
+		}
+		if depth == 0 && m.vars != nil {
+			*m.vars = append(*m.vars, MSDPVar{Name: string(name), Member: out[start:len(out):len(out)]})
 		}
 	}
 	return out

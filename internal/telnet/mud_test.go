@@ -195,6 +195,11 @@ func TestMSDP(t *testing.T) {
 		if string(got) != c.json {
 			t.Errorf("MSDPToJSON(%q) = %s, want %s", c.msdp, got, c.json)
 		}
+		checkMSDPVars(t, []byte(c.msdp))
+	}
+	if _, vars := MSDPVars([]byte("\x01HP\x0210\x01ROOM\x02\x03\x01VNUM\x021\x04\x01HP\x029")); len(vars) != 3 ||
+		vars[0].Name != "HP" || string(vars[1].Member) != `"ROOM":{"VNUM":"1"}` || string(vars[2].Member) != `"HP":"9"` {
+		t.Errorf("MSDPVars: %q", vars)
 	}
 	got, err := MSDP(nil, []byte(`{"REPORT":["HEALTH","MANA"],"X":{"a":1,"b":true,"c":null}}`))
 	want := cat(IAC, SB, OptMSDP, 1, "REPORT", 2, 5, 2, "HEALTH", 2, "MANA", 6, 1, "X", 2, 3, 1, "a", 2, "1", 1, "b", 2, "1", 1, "c", 2, 4, IAC, SE)
@@ -248,8 +253,30 @@ func FuzzDecodeEvent(f *testing.F) {
 	})
 }
 
+// checkMSDPVars: MSDPVars gives MSDPToJSON's object, and its variables'
+// members, each an object of its own once braced, make up that object.
+func checkMSDPVars(t *testing.T, in []byte) {
+	t.Helper()
+	object, vars := MSDPVars(in)
+	if want := MSDPToJSON(in); !bytes.Equal(object, want) {
+		t.Fatalf("MSDPVars(%q) object %s, want %s", in, object, want)
+	}
+	members := make([][]byte, len(vars))
+	for i, v := range vars {
+		var one map[string]json.RawMessage
+		if json.Unmarshal(append(append([]byte{'{'}, v.Member...), '}'), &one) != nil || len(one) != 1 {
+			t.Fatalf("MSDPVars(%q): member %q is not one variable", in, v.Member)
+		}
+		members[i] = v.Member
+	}
+	if whole := append(append([]byte{'{'}, bytes.Join(members, []byte{','})...), '}'); !bytes.Equal(whole, object) {
+		t.Fatalf("MSDPVars(%q): members make %s, not the object %s", in, whole, object)
+	}
+}
+
 // FuzzMSDP: any JSON object MSDP accepts comes back through MSDPToJSON as
-// valid JSON, and MSDPToJSON never fails on any bytes.
+// valid JSON, MSDPToJSON never fails on any bytes, and MSDPVars splits
+// its object into its variables.
 func FuzzMSDP(f *testing.F) {
 	f.Add([]byte(`{"REPORT":["HEALTH","MANA"],"X":{"a":"1"}}`))
 	f.Add([]byte("\x01A\x02\x03\x01B\x02\x05\x02x\x06\x04"))
@@ -257,6 +284,7 @@ func FuzzMSDP(f *testing.F) {
 		if j := MSDPToJSON(in); !json.Valid(j) {
 			t.Fatalf("MSDPToJSON(%q) = %s", in, j)
 		}
+		checkMSDPVars(t, in)
 		m, err := MSDP(nil, in)
 		if err != nil {
 			return
