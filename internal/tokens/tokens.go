@@ -24,7 +24,9 @@ package tokens
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -157,10 +159,14 @@ func parseLine(line string) (t Target, ok bool, err error) {
 // what it sends.
 const MaxGMCPPackages = 64
 
+// gmcpItem is one item of the gmcp= option: a package, as the page
+// accepts it in a Core.Supports.Set list (static/mud.js, SUPPORT), and
+// an optional version.
+var gmcpItem = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9_.-]{0,63})(?::([0-9]{1,3}))?$`)
+
 // parseGMCP parses the gmcp= option's value, Package[:version] separated
 // by commas (Char,Char.Vitals,Room:2), into GMCP's own form ("Char
-// 1,Char.Vitals 1,Room 2"). A package is a letter, then up to 63
-// letters, digits and _ . -; a version is 1 to 3 digits.
+// 1,Char.Vitals 1,Room 2"); the version is 1 where none is given.
 func parseGMCP(v string) (string, error) {
 	items := strings.Split(v, ",")
 	if len(items) > MaxGMCPPackages {
@@ -168,43 +174,14 @@ func parseGMCP(v string) (string, error) {
 	}
 	out := make([]string, 0, len(items))
 	for _, it := range items {
-		pkg, ver, found := strings.Cut(it, ":")
-		if !found {
-			ver = "1"
-		}
-		if !validPackage(pkg) || !validVersion(ver) {
+		m := gmcpItem.FindStringSubmatch(it)
+		if m == nil {
 			return "", fmt.Errorf("gmcp=: %q is not Package or Package:version (e.g. gmcp=Char,Char.Vitals,Room:2)", it)
 		}
-		out = append(out, pkg+" "+ver)
+		out = append(out, m[1]+" "+cmp.Or(m[2], "1"))
 	}
 	return strings.Join(out, ","), nil
 }
-
-func validPackage(p string) bool {
-	if p == "" || len(p) > 64 || !isLetter(p[0]) {
-		return false
-	}
-	for i := 1; i < len(p); i++ {
-		if c := p[i]; !isLetter(c) && (c < '0' || c > '9') && c != '_' && c != '.' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
-func validVersion(v string) bool {
-	if v == "" || len(v) > 3 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // GMCPSupports is the gmcp= option's list, one "Package version" an item;
 // nil when the target has none.
