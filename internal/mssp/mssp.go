@@ -8,7 +8,6 @@ package mssp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -22,14 +21,14 @@ import (
 )
 
 const (
-	// DefaultInterval is how often a game is asked: MUD lists ask
+	// defaultInterval is how often a game is asked: MUD lists ask
 	// hourly; a few minutes keeps a player count fresh enough to choose by.
-	DefaultInterval = 5 * time.Minute
+	defaultInterval = 5 * time.Minute
 	// pollTimeout bounds one poll: the dial, the negotiation and the answer.
 	pollTimeout = 10 * time.Second
-	// MaxJSON bounds what one game's answer adds to /targets.json,
+	// maxJSON bounds what one game's answer adds to /targets.json,
 	// which every page load reads.
-	MaxJSON = 4 << 10
+	maxJSON = 4 << 10
 )
 
 // Poller polls the named targets that ask for it, one at a time.
@@ -56,7 +55,7 @@ type entry struct {
 
 // Config is what a Poller is given.
 type Config struct {
-	// Interval is how often a game is asked; DefaultInterval if 0.
+	// Interval is how often a game is asked; every 5 minutes if 0.
 	Interval time.Duration
 	// Targets lists the named targets as they are now (a reload may
 	// change them); those whose MSSP option is set are asked.
@@ -72,7 +71,7 @@ type Config struct {
 // New returns a poller that polls nothing until Start.
 func New(cfg Config) *Poller {
 	if cfg.Interval <= 0 {
-		cfg.Interval = DefaultInterval
+		cfg.Interval = defaultInterval
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Poller{cfg: cfg, last: map[string]entry{}, ctx: ctx, cancel: cancel}
@@ -185,8 +184,9 @@ func (p *Poller) poll(ctx context.Context, t tokens.Target) (json.RawMessage, er
 	return readMSSP(c)
 }
 
-// readMSSP negotiates MSSP (only MSSP) on c and returns the game's
-// answer as a JSON object, bounded by MaxJSON.
+// readMSSP negotiates MSSP on c (only MSSP: MCCP and the rest are refused,
+// so the answer comes uncompressed) and returns the game's
+// answer as a JSON object, bounded by maxJSON.
 func readMSSP(c net.Conn) (json.RawMessage, error) {
 	d := telnet.NewDecoder(telnet.Config{MUD: telnet.MUD{Only: true, MSSP: true}})
 	buf := make([]byte, 4096)
@@ -206,13 +206,10 @@ func readMSSP(c net.Conn) (json.RawMessage, error) {
 			}
 			if ev == telnet.EventMSSP {
 				j := telnet.MSSPToJSON(d.Payload())
-				if len(j) > MaxJSON {
-					return nil, fmt.Errorf("its MSSP answer is %d bytes as JSON, more than the %d the menu takes", len(j), MaxJSON)
+				if len(j) > maxJSON {
+					return nil, fmt.Errorf("its MSSP answer is %d bytes as JSON, more than the %d the menu takes", len(j), maxJSON)
 				}
 				return j, nil
-			}
-			if ev == telnet.EventCompress {
-				return nil, errors.New("it compressed its output before answering MSSP")
 			}
 		}
 		if err != nil {

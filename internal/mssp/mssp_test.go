@@ -83,7 +83,7 @@ func TestReadMSSPRefusals(t *testing.T) {
 		want           string
 	}{
 		{"no MSSP", []byte("Welcome!\r\n"), nil, "does the game offer MSSP"},
-		{"too big", []byte{iac, will, optMSSP}, answer("NAME", strings.Repeat("x", MaxJSON)), "more than the"},
+		{"too big", []byte{iac, will, optMSSP}, answer("NAME", strings.Repeat("x", maxJSON)), "more than the"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := readMSSP(game(t, tc.first, tc.afterDo))

@@ -6,10 +6,13 @@
 package netns
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -51,10 +54,7 @@ func LoopbackOnly(t *testing.T) bool {
 		onlyLoopback(t)
 		return false
 	}
-	unshare, err := exec.LookPath("unshare")
-	if err == nil {
-		err = canUnshare(unshare)
-	}
+	unshare, err := probe()
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI is set, and this case needs a network namespace with only loopback: %v", err)
@@ -65,13 +65,7 @@ func LoopbackOnly(t *testing.T) bool {
 	for i, p := range parts {
 		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
 	}
-	args := []string{"--net"}
-	if os.Geteuid() != 0 {
-		// An unprivileged user's own user namespace, in which it may
-		// make the network namespace and set lo up.
-		args = append(args, "--user", "--map-root-user")
-	}
-	cmd := exec.Command(unshare, append(args, "--", os.Args[0], "-test.run", strings.Join(parts, "/"), "-test.count=1", "-test.v")...)
+	cmd := exec.Command(unshare, append(unshareArgs(), "--", os.Args[0], "-test.run", strings.Join(parts, "/"), "-test.count=1", "-test.v")...)
 	cmd.Env = append(os.Environ(), envKey+"="+t.Name())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -84,16 +78,43 @@ func LoopbackOnly(t *testing.T) bool {
 	return true
 }
 
+// unshareArgs are unshare(1)'s options for a new network namespace: as
+// an unprivileged user, in a user namespace of its own, in which it may
+// make the network namespace and set lo up.
+func unshareArgs() []string {
+	if os.Geteuid() != 0 {
+		return []string{"--net", "--user", "--map-root-user"}
+	}
+	return []string{"--net"}
+}
+
+// probe finds unshare(1) and makes a namespace once, as the tests would,
+// to say why they cannot run there, if they cannot.
+var probe = sync.OnceValues(func() (string, error) {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		return "", err
+	}
+	if err := canUnshare(); err != nil {
+		return "", err
+	}
+	args := unshareArgs()
+	if out, err := exec.Command(unshare, append(args, "--", "true")...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("unshare %s true: %v: %s (run the tests as root, or allow unprivileged user namespaces)", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return unshare, nil
+})
+
 // onlyLoopback fails the test unless every interface is loopback.
 func onlyLoopback(t *testing.T) {
 	t.Helper()
-	ifs, err := interfaces()
+	ifs, err := net.Interfaces()
 	if err != nil {
 		t.Fatalf("listing interfaces: %v", err)
 	}
-	for _, name := range ifs {
-		if name != "lo" {
-			t.Fatalf("the namespace has interface %q: only lo may be there", name)
+	for _, i := range ifs {
+		if i.Name != "lo" {
+			t.Fatalf("the namespace has interface %q: only lo may be there", i.Name)
 		}
 	}
 }
