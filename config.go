@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
 	"wstelnet/internal/machine"
 	"wstelnet/internal/policy"
 	"wstelnet/internal/session"

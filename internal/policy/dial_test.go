@@ -13,9 +13,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"wstelnet/internal/netns"
 
 	"golang.org/x/net/dns/dnsmessage"
+
+	"wstelnet/internal/netns"
 )
 
 // fakeDNS is a DNS server on loopback that answers A and AAAA queries from
