@@ -93,6 +93,7 @@ func TestBadTargets(t *testing.T) {
 		{"url without port", "telnet://localhost", []string{"URL"}},
 		{"unicode host", "bücher.example:23", []string{"ASCII"}},
 		{"over 1 KiB", strings.Repeat("a", 1100) + ":23", []string{"longer than 1024 bytes"}},
+		{"a resume without resume=1", `{"type":"resume","id":"abc","offset":0}`, []string{"a resume", "resume=1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ws := tg.open(t, tc.msg)

@@ -379,6 +379,11 @@ func (s *Session) readTarget() (Target, End, bool) {
 	if resume {
 		return Target{}, s.resumeOther(m.Data), false
 	}
+	if len(m.Data) > 0 && m.Data[0] == '{' {
+		if _, err := parseResume(m.Data); err == nil {
+			return Target{}, NewEnd(BadTarget, "the first message is a resume, but this socket cannot resume: open it with resume=1 (/ws?resume=1, subprotocol wstelnet.v2), or send host:port"), false
+		}
+	}
 	t, e := s.cfg.Choose(string(m.Data))
 	return t, e, e.zero()
 }
