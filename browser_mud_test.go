@@ -576,6 +576,9 @@ func browserTestMUDResume(t *testing.T, browserCtx context.Context) {
 	p.wait("the vitals of now", browserVital("hp", "30/50"))
 	p.wait("the replayed event", fmt.Sprintf(`window.mudEvents.slice(%d).includes('wstelnet:gmcp {"type":"gmcp","package":"Char.Vitals","data":{"hp":30,"maxhp":50}}')`, before))
 	p.wait("what was said meanwhile", browserHasLine("out", "You are hit while away!"))
+	// The prompt the game marked while the page was away is a prompt.
+	p.wait("the prompt marked while away", browserHasLine("out prompt", "HP 30/50 > "))
+	p.wait("its event", fmt.Sprintf(`window.mudEvents.slice(%d).includes('wstelnet:prompt {"type":"prompt"}')`, before))
 	select {
 	case g := <-m.gmcp:
 		t.Errorf("the game got GMCP %s %s after the resume: the page says hello once per session", g[0], g[1])
