@@ -45,7 +45,7 @@ type loadConfig struct {
 }
 
 // loadContenderKeys are the contenders -contenders may name, in table order.
-var loadContenderKeys = []string{"resume", "v2", "v1", "wsjs"}
+var loadContenderKeys = []string{"resume", "v2", "v1", "wsjs", "floor"}
 
 // wsjsPackages are what npm installs for the wsjs contender. websockify's
 // Node.js port asks for ws ">=0.4.27" but is written for ws 1's API
@@ -63,7 +63,7 @@ func parseLoadConfig(args []string, stderr io.Writer) (loadConfig, error) {
 	fs.StringVar(&contenders, "contenders", strings.Join(loadContenderKeys, ","), "comma-separated `keys` to run, of "+strings.Join(loadContenderKeys, ", "))
 	fs.StringVar(&cfg.md, "md", "", "also write the results as a Markdown table to `file`")
 	fs.BoolVar(&cfg.quick, "quick", false, "a smoke test: 200 sessions, 3 s of chat, 2 client processes; judges no speed, fails only if something broke")
-	fs.BoolVar(&cfg.tls, "tls", false, "also open the sessions over TLS (-tls-self-signed) and report what TLS costs on opening (not for wsjs)")
+	fs.BoolVar(&cfg.tls, "tls", false, "also open the sessions over TLS (-tls-self-signed) and report what TLS costs on opening (not for wsjs and floor)")
 	fs.BoolVar(&cfg.storm, "storm", true, "cut every resume session at once and resume them all (the resume contender)")
 	fs.DurationVar(&cfg.steady, "steady", 30*time.Second, "the measured steady phase of chat")
 	fs.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "chat before the steady phase is measured")
@@ -250,7 +250,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 				lr.fail("%s: %v", res.name, err)
 				continue
 			}
-			if cfg.tls && col.key != "wsjs" {
+			if cfg.tls && col.key != "wsjs" && col.key != "floor" {
 				lr.logf("%s over TLS: opening %d sessions", res.name, cfg.n)
 				if err := lr.contender(ctx, res, true); err != nil {
 					lr.fail("%s over TLS: %v", res.name, err)
@@ -290,6 +290,8 @@ func loadName(key, wsjsVer string) string {
 		return "wstelnet v2, no resume"
 	case "v1":
 		return "wstelnet v1"
+	case "floor":
+		return "floor: one epoll loop, one read and one write a message"
 	}
 	if strings.HasPrefix(wsjsVer, "websockify-js ") {
 		return wsjsVer
@@ -318,6 +320,15 @@ func logValue(path, re string) (string, error) {
 func (lr *loadRun) startRelay(key string, tls bool) (srv *server, fingerprint string, err error) {
 	if key == "wsjs" {
 		srv, err := startWSJS(lr.relayPin, lr.wsjs, lr.echoAddr, lr.tmp)
+		return srv, "", err
+	}
+	if key == "floor" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, "", fmt.Errorf("find the bench binary to run the floor relay: %w", err)
+		}
+		args := append(slices.Clone(lr.relayPin), exe, floorRelayCommand, lr.echoAddr)
+		srv, _, err := startPrinting("floor relay", args[0], args[1:], lr.tmp)
 		return srv, "", err
 	}
 	// The operator's limit at n+1, as a full gateway would have it; no

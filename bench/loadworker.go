@@ -34,7 +34,7 @@ const loadWorkerCommand = "load-worker"
 
 // loadJob tells a worker what to open.
 type loadJob struct {
-	Kind        string // "resume", "v2", "v1" or "wsjs"
+	Kind        string // "resume", "v2", "v1", "wsjs" or "floor"
 	Addr        string // the relay's host:port
 	Target      string // the echo target's host:port, sent as the first message (not to wsjs)
 	TLS         bool
@@ -303,7 +303,7 @@ func (s *loadSession) open() error {
 		path, proto = "/ws?resume=1", "wstelnet.v2"
 	case "v2":
 		proto = "wstelnet.v2"
-	case "wsjs":
+	case "wsjs", "floor":
 		path, proto = "/", "binary"
 	}
 	tcp, ws, err := s.dial(path, proto)
@@ -315,7 +315,7 @@ func (s *loadSession) open() error {
 		return fail(fmt.Errorf("offered subprotocol %s, the server confirmed %q", proto, ws.protocol))
 	}
 	ws.conn.SetDeadline(time.Now().Add(60 * time.Second))
-	if j.Kind != "wsjs" {
+	if j.Kind != "wsjs" && j.Kind != "floor" { // both relay to one fixed target
 		if err := ws.write(opText, []byte(j.Target)); err != nil {
 			return fail(fmt.Errorf("send the target: %w", err))
 		}

@@ -40,6 +40,9 @@ func main() {
 	case len(os.Args) > 2 && os.Args[1] == tcpRelayCommand:
 		tcpRelayMain(os.Args[2])
 		return
+	case len(os.Args) > 2 && os.Args[1] == floorRelayCommand:
+		floorRelayMain(os.Args[2])
+		return
 	case len(os.Args) > 1 && os.Args[1] == loadWorkerCommand:
 		if err := loadWorkerMain(); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
