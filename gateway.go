@@ -142,6 +142,7 @@ type Gateway struct {
 	authFailures, resumeFailures *faillimit.Limiter
 	targetList                   targetListCache // /targets.json (targets.go)
 	mssp                         *mssp.Poller    // games' MSSP answers for /targets.json; nil without -targets
+	quiet                        *session.Poller // waits for quiet targets; closed once the last session has ended
 }
 
 // tracked is a session as the gateway counts it.
@@ -202,6 +203,13 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		Resumes:             session.NewRegistry(),
 		NoMCCP:              opts.NoMCCP,
 		Version:             version(),
+	}
+	// Without it every session keeps a goroutine waiting for its target:
+	// 4 KiB or more each, and nothing else changes.
+	if p, err := session.NewPoller(); err != nil {
+		g.log.Warn("quiet targets will each keep a goroutine", "err", err)
+	} else {
+		g.quiet, g.env.Poller = p, p
 	}
 	// Only observers that are on: the engine calls each without a check.
 	if opts.Metrics != nil {
@@ -676,7 +684,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Unlock()
 
 	done := make(chan struct{})
-	go func() { g.wg.Wait(); close(done) }()
+	go func() { g.wg.Wait(); g.quiet.Close(); close(done) }()
 	select {
 	case <-done:
 		return nil

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -117,4 +120,41 @@ func TestSlowBrowserDropped(t *testing.T) {
 		t.Fatal("the session was not dropped")
 	}
 	waitFor(t, "the session to end", func() bool { return tg.gw.Sessions() == 0 })
+}
+
+// TestQuietTargetsHoldNoGoroutine: a session whose target is quiet keeps
+// one goroutine, its browser's side, not two: the gateway's Poller waits
+// for the target (issue 17: a goroutine parked in a read is 4 KiB of stack
+// or more, and a chatty session's target is quiet nearly all the time).
+// The sessions then wake for their targets' next output, and end when the
+// gateway shuts down while they are parked (at cleanup).
+func TestQuietTargetsHoldNoGoroutine(t *testing.T) {
+	const n = 40
+	release := make(chan struct{})
+	target := startTarget(t, func(c net.Conn) {
+		c.Write([]byte("hello\r\n"))
+		<-release
+		c.Write([]byte("again\r\n"))
+		io.Copy(io.Discard, c)
+	})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // before startTarget's, which waits for the handlers
+	tg := newTestGateway(t, gatewayOptions{})
+	g0 := runtime.NumGoroutine()
+	var clients []*wsClient
+	for range n {
+		ws := tg.connectV2(t, "", target)
+		ws.readStream([]byte("hello\r\n"))
+		clients = append(clients, ws)
+	}
+	// Each session: its browser's side, and the test's target handler.
+	// Without the Poller each would also have its target's side: 3n.
+	waitFor(t, "quiet sessions to hold two goroutines each at most", func() bool {
+		return runtime.NumGoroutine()-g0 <= 2*n+n/4
+	})
+	free()
+	for _, ws := range clients {
+		ws.readStream([]byte("again\r\n"))
+	}
 }

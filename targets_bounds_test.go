@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -57,6 +58,7 @@ func TestTargetListCached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { g.Shutdown(context.Background()) })
 	body := len(g.targetListBody())
 	req, _ := http.NewRequest("GET", "/targets.json", nil)
 	var before, after runtime.MemStats

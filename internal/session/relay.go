@@ -16,27 +16,28 @@ import (
 // browser still gets everything the target sent, then the close frame.
 // One goroutine per direction, each named for the way it copies, started
 // afresh with a small stack (the goroutine that dialled is gone by the
-// time they block): this is most of what an idle session costs.
+// time they block): this is most of what an idle session costs. The
+// target's direction, when the gateway has a Poller, gives its goroutine
+// back whenever the target is quiet, and the Poller runs it again when
+// the target sends.
 func (s *Session) relay(target net.Conn) {
 	s.target = target
+	s.tr = newTargetReader(target)
+	s.tr.mccp.count = s.obs.mccp
 	s.active()
 	s.startKeepalive()
-	// A Stop closes the target, which ends the target's direction; the
-	// browser's side wakes whatever waits on it.
-	stop := context.AfterFunc(s.ctx, func() {
-		target.Close()
-		s.b.stopped()
-	})
 
 	var once sync.Once
 	var first End
 	var running atomic.Int32
 	running.Store(2)
+	var stop func() bool // the AfterFunc below, made before either direction starts
 	// ended runs as each direction ends. The first to end decides the end,
 	// closes the target and ends the browser's side; the last finishes.
 	ended := func(e End) {
 		once.Do(func() {
 			target.Close()
+			s.parking.close()
 			if stopped, ok := s.stopped(); ok && e.yieldsToStop() {
 				e = stopped
 			}
@@ -49,8 +50,22 @@ func (s *Session) relay(target net.Conn) {
 		stop()
 		s.finish(first)
 	}
+	fromTarget := func() {
+		if e, done := s.targetToBrowser(); done {
+			ended(e)
+		}
+	}
+	s.parking = s.env.Poller.join(fromTarget)
+	// A Stop closes the target, which ends the target's direction (run
+	// by the Poller if it was parked); the browser's side wakes whatever
+	// waits on it.
+	stop = context.AfterFunc(s.ctx, func() {
+		target.Close()
+		s.parking.close()
+		s.b.stopped()
+	})
 	go func() { ended(s.browserToTarget()) }()
-	go func() { ended(s.targetToBrowser()) }()
+	go fromTarget()
 }
 
 // browserToTarget hands each message from the browser to the codec, which
@@ -73,11 +88,13 @@ func (s *Session) browserToTarget() End {
 // targetToBrowser reads the target into the browser side's memory and
 // hands each read to the codec, which sends it on (a v2 stream, v1's
 // lines). A codec that holds a partial line gets a quiet spell's deadline
-// to send it by.
-func (s *Session) targetToBrowser() End {
-	tr := newTargetReader(s.target)
-	tr.mccp.count = s.obs.mccp
-	s.tr = tr
+// to send it by. It returns false, and not the end, when it has parked
+// the session with the Poller: the target was quiet, and the Poller runs
+// it again when the target sends (or is closed). It parks only between
+// reads with no deadline set and no compressed stream running, so that
+// it starts again with nothing but the target reader kept.
+func (s *Session) targetToBrowser() (End, bool) {
+	tr := s.tr
 	armed := false // a read deadline is set for the codec's quiet spell
 	for {
 		switch wait := s.codec.quiet(); {
@@ -89,6 +106,7 @@ func (s *Session) targetToBrowser() End {
 			armed = false
 		}
 		tr.watchUrgent = s.codec.telnet() // a telnet Synch: plain TCP never pays for the check
+		tr.nowait = s.parking.on() && !armed && !tr.inflating() && tr.rawConn() != nil
 		p, err := s.b.fill(tr)
 		if len(p) > 0 {
 			s.down.Add(int64(len(p)))
@@ -96,22 +114,28 @@ func (s *Session) targetToBrowser() End {
 			e, ok := s.codec.toBrowser(s, p, tr.urgent)
 			s.b.release()
 			if !ok {
-				return e
+				return e, true
 			}
 		}
 		switch {
 		case err == nil:
+		case errors.Is(err, errQuiet):
+			if s.parking.park(tr.rawConn()) {
+				return End{}, false
+			}
+			// Data came meanwhile, or the target was closed (or refused
+			// by the set, and on is false now): read again.
 		case armed && errors.Is(err, os.ErrDeadlineExceeded):
 			if err := s.codec.prompt(s); err != nil {
-				return withErr(ClientWriteFailed, err)
+				return withErr(ClientWriteFailed, err), true
 			}
 		default:
 			e, _ := endOfTargetRead(err)
 			// The target's last line may have no ending.
 			if err := s.codec.flush(s); err != nil && e.Kind == TargetClosed {
-				return withErr(ClientWriteFailed, err)
+				return withErr(ClientWriteFailed, err), true
 			}
-			return e
+			return e, true
 		}
 	}
 }

@@ -341,6 +341,9 @@ func (r *resumable) fill(tr *targetReader) ([]byte, error) {
 		}
 	}
 	p, err := tr.next(r)
+	if len(p) == 0 {
+		return p, err // nothing read (the target was quiet, or ended): nothing to learn
+	}
 	// Reads that fill what was lent ask for more room next time, up to a
 	// whole read; short ones for less: a chatty session keeps a small
 	// buffer, a flood gets reads as large as the direct side's.

@@ -56,6 +56,7 @@ type Env struct {
 	Budget              *Budget       // bounds that storage across sessions; nil: no bound
 	Observers           []Observer    // metrics, recordings
 	Resumes             *Registry     // resumable sessions by id; required when ResumeWindow > 0
+	Poller              *Poller       // waits for quiet targets without a goroutine each; nil: each waits in its own
 	// NoMCCP refuses MCCP2 (compression) on every target (-mccp=false);
 	// otherwise a target may compress unless its own option refuses it.
 	NoMCCP bool
@@ -136,6 +137,7 @@ type Session struct {
 	target  net.Conn
 	writes  deadline.Writes           // target's write deadline, renewed a quarter of -write-timeout at a time
 	tr      *targetReader             // the target's reader, targetToBrowser's: codecs start inflating on it
+	parking *parking                  // the target's direction with the Poller; nil: it never parks
 	started bool                      // SUCC was sent: the relay runs
 	res     atomic.Pointer[resumable] // b, once it is resumable, for Cut
 

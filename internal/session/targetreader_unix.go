@@ -28,8 +28,20 @@ type targetReader struct {
 	watchUrgent bool // set by the caller: after each read, ask whether urgent data lies ahead
 	urgent      bool // the answer for the last read (urgent_linux.go)
 
+	// nowait, set by the caller, makes a read that finds the socket empty
+	// return errQuiet instead of waiting: the Poller waits instead.
+	nowait bool
+	quiet  bool
+
 	mccp mccp // an MCCP2 stream being inflated (targetreader.go)
 }
+
+// errQuiet is what a read with nowait returns when the target has sent
+// nothing more.
+var errQuiet = errors.New("the target has sent nothing more")
+
+// rawConn is the socket, for the Poller; nil if there is none.
+func (r *targetReader) rawConn() syscall.RawConn { return r.rc }
 
 func newTargetReader(c net.Conn) *targetReader {
 	r := &targetReader{c: c}
@@ -46,12 +58,14 @@ func (r *targetReader) read(st storage) ([]byte, error) {
 	if r.rc == nil {
 		return r.readHolding(st)
 	}
-	r.st, r.p, r.err, r.urgent = st, nil, nil, false
+	r.st, r.p, r.err, r.urgent, r.quiet = st, nil, nil, false, false
 	err := r.rc.Read(r.fn)
 	r.st = nil
 	switch {
 	case err != nil:
 		return nil, err // a deadline, or the connection closed
+	case r.quiet:
+		return nil, errQuiet
 	case r.err != nil:
 		return nil, os.NewSyscallError("read", r.err)
 	case r.p == nil:
@@ -71,7 +85,8 @@ func (r *targetReader) readFD(fd uintptr) bool {
 			continue
 		case errors.Is(err, syscall.EAGAIN):
 			r.st.unused()
-			return false
+			r.quiet = r.nowait
+			return r.nowait
 		case err != nil || n <= 0:
 			r.st.unused()
 			r.err = err
