@@ -142,7 +142,7 @@ type Gateway struct {
 	authFailures, resumeFailures *faillimit.Limiter
 	targetList                   targetListCache // /targets.json (targets.go)
 	mssp                         *mssp.Poller    // games' MSSP answers for /targets.json; nil without -targets
-	quiet                        *session.Poller // waits for quiet targets; closed once the last session has ended
+	quiet                        *session.Poller // waits for quiet sessions' sockets; closed once the last session has ended
 }
 
 // tracked is a session as the gateway counts it.
@@ -204,10 +204,10 @@ func newGateway(opts gatewayOptions) (*Gateway, error) {
 		NoMCCP:              opts.NoMCCP,
 		Version:             version(),
 	}
-	// Without it every session keeps a goroutine waiting for its target:
+	// Without it every session keeps a goroutine waiting on each side:
 	// 4 KiB or more each, and nothing else changes.
 	if p, err := session.NewPoller(); err != nil {
-		g.log.Warn("quiet targets will each keep a goroutine", "err", err)
+		g.log.Warn("quiet sessions will each keep two goroutines", "err", err)
 	} else {
 		g.quiet, g.env.Poller = p, p
 	}

@@ -122,19 +122,25 @@ func TestSlowBrowserDropped(t *testing.T) {
 	waitFor(t, "the session to end", func() bool { return tg.gw.Sessions() == 0 })
 }
 
-// TestQuietTargetsHoldNoGoroutine: a session whose target is quiet keeps
-// one goroutine, its browser's side, not two: the gateway's Poller waits
-// for the target (issue 17: a goroutine parked in a read is 4 KiB of stack
-// or more, and a chatty session's target is quiet nearly all the time).
-// The sessions then wake for their targets' next output, and end when the
-// gateway shuts down while they are parked (at cleanup).
-func TestQuietTargetsHoldNoGoroutine(t *testing.T) {
+// TestQuietSessionsHoldNoGoroutine: a session whose browser and target are
+// quiet keeps no goroutine waiting for either: the gateway's Poller waits
+// for both sockets (issue 17: a goroutine parked in a read is 4 KiB of
+// stack or more, and a chatty session is quiet nearly all the time). The
+// sessions then wake for their targets' next output and their browsers'
+// next message, and end when the gateway shuts down while they are parked
+// (at cleanup).
+func TestQuietSessionsHoldNoGoroutine(t *testing.T) {
 	const n = 40
 	release := make(chan struct{})
+	typed := make(chan string, n)
 	target := startTarget(t, func(c net.Conn) {
 		c.Write([]byte("hello\r\n"))
 		<-release
 		c.Write([]byte("again\r\n"))
+		b := make([]byte, 7)
+		if _, err := io.ReadFull(c, b); err == nil {
+			typed <- string(b)
+		}
 		io.Copy(io.Discard, c)
 	})
 	var once sync.Once
@@ -148,13 +154,21 @@ func TestQuietTargetsHoldNoGoroutine(t *testing.T) {
 		ws.readStream([]byte("hello\r\n"))
 		clients = append(clients, ws)
 	}
-	// Each session: its browser's side, and the test's target handler.
-	// Without the Poller each would also have its target's side: 3n.
-	waitFor(t, "quiet sessions to hold two goroutines each at most", func() bool {
-		return runtime.NumGoroutine()-g0 <= 2*n+n/4
+	// Each session: the test's target handler, and nothing of the
+	// gateway's. Without the Poller each would also have its two sides: 3n.
+	waitFor(t, "quiet sessions to hold no goroutine of the gateway's", func() bool {
+		return runtime.NumGoroutine()-g0 <= n+n/4
 	})
 	free()
 	for _, ws := range clients {
 		ws.readStream([]byte("again\r\n"))
+		if err := ws.writeFrame(opBinary, []byte("typed\r\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range clients {
+		if got := <-typed; got != "typed\r\n" {
+			t.Fatalf("target %d got %q after its session was parked", i, got)
+		}
 	}
 }

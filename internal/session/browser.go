@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"wstelnet/internal/wsframe"
@@ -13,8 +14,12 @@ import (
 // (resume.go) outlives its WebSockets, and the relay never knows a
 // connection was lost and another took its place.
 type browser interface {
-	// read returns the browser's next message, valid until the next read.
-	read() (wsframe.Message, error)
+	// read returns the browser's next message, valid until the next read;
+	// with nowait, wsframe.ErrQuiet at once if none has begun (the socket
+	// is empty), for the Poller to wait instead.
+	read(nowait bool) (wsframe.Message, error)
+	// rawConn is the attached socket, for the Poller; nil if none.
+	rawConn() syscall.RawConn
 	// fill reads the target's next output into this side's memory.
 	fill(tr *targetReader) ([]byte, error)
 	// output sends data, p being what fill returned or its beginning (a
@@ -58,7 +63,14 @@ type direct struct {
 	closed End     // the end sent, for finish
 }
 
-func (d *direct) read() (wsframe.Message, error) { return d.ws.ReadMessage() }
+func (d *direct) read(nowait bool) (wsframe.Message, error) {
+	if nowait {
+		return d.ws.TryReadMessage()
+	}
+	return d.ws.ReadMessage()
+}
+
+func (d *direct) rawConn() syscall.RawConn { return d.ws.RawConn() }
 
 func (d *direct) fill(tr *targetReader) ([]byte, error) { return tr.next(d) }
 

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -8,21 +9,22 @@ import (
 	"syscall"
 )
 
-// Poller waits for quiet targets on behalf of their sessions, so that a
-// session whose target has nothing to say holds no goroutine on that
-// side. A goroutine parked in a read keeps at least 4 KiB of stack (the
-// runtime shrinks a stack only when under a quarter of it is in use,
-// guard included), and a chatty session's target is quiet nearly all the
+// Poller waits for quiet sockets on behalf of their sessions, so that a
+// session whose browser and target have nothing to say holds no
+// goroutine. A goroutine parked in a read keeps at least 4 KiB of stack
+// (the runtime shrinks a stack only when under a quarter of it is in
+// use, guard included), and a chatty session is quiet nearly all the
 // time: with two goroutines a session, 9,000 sessions kept 76 MB of
 // stacks (BENCHMARKS.md, "Load").
 //
 // It is an epoll set of its own beside the runtime's (a socket may be in
 // both), edge-triggered like the runtime's, so that each socket is added
-// once and never re-armed: a read that finds the socket empty parks the
-// session, and the next data that arrives wakes it. The set's descriptor
-// is itself waited for in the runtime's poller by one goroutine, which
-// hands each woken session to a worker; the worker runs the session's
-// target side until that finds its target quiet again, or ends.
+// once and never re-armed: a read that finds the socket empty parks that
+// side of the session (the browser's between messages, the target's
+// between reads), and the next data that arrives wakes it. The set's
+// descriptor is itself waited for in the runtime's poller by one
+// goroutine, which hands each woken side to a worker; the worker runs it
+// until it finds its socket quiet again, or ends.
 //
 // The Poller is owned by whoever made it (the gateway); Close it once no
 // session uses it.
@@ -51,13 +53,13 @@ const maxIdleWorkers = 16
 func NewPoller() (*Poller, error) {
 	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("make an epoll set for quiet targets: %w", os.NewSyscallError("epoll_create1", err))
+		return nil, fmt.Errorf("make an epoll set for quiet sessions: %w", os.NewSyscallError("epoll_create1", err))
 	}
 	// Non-blocking, so that os.NewFile puts it in the runtime's poller
 	// (an epoll set is readable when events are ready).
 	if err := syscall.SetNonblock(ep, true); err != nil {
 		syscall.Close(ep)
-		return nil, fmt.Errorf("make an epoll set for quiet targets: %w", os.NewSyscallError("fcntl", err))
+		return nil, fmt.Errorf("make an epoll set for quiet sessions: %w", os.NewSyscallError("fcntl", err))
 	}
 	p := &Poller{
 		ep:    ep,
@@ -70,7 +72,7 @@ func NewPoller() (*Poller, error) {
 	rc, err := p.f.SyscallConn()
 	if err != nil {
 		p.f.Close()
-		return nil, fmt.Errorf("make an epoll set for quiet targets: %w", err)
+		return nil, fmt.Errorf("make an epoll set for quiet sessions: %w", err)
 	}
 	go p.wait(rc)
 	return p, nil
@@ -118,7 +120,7 @@ func (p *Poller) wait(rc syscall.RawConn) {
 	}
 }
 
-// ready wakes the session with id, or notes that its target is readable
+// ready wakes the side with id, or notes that its socket is readable
 // if it is running.
 func (p *Poller) ready(id uint64) {
 	p.mu.Lock()
@@ -165,24 +167,24 @@ func (p *Poller) work(run func()) {
 	}
 }
 
-// parking is one session's target side as the Poller knows it.
+// parking is one side of a session as the Poller knows it.
 type parking struct {
 	p   *Poller
 	id  uint64
-	run func() // runs the target side until it parks again or ends
+	run func() // runs the side until it parks again or ends
 
-	off atomic.Bool // never park again: the target was closed, or the set refused it
+	off atomic.Bool // never park again: the session is ending, or the set refused the socket
 
 	mu      sync.Mutex
-	added   bool // the socket is in the set
-	parked  bool // no goroutine runs the target side: the Poller will
-	pending bool // readable since it last read (an event while running)
+	added   syscall.RawConn // the socket in the set (the browser's changes with a resume)
+	parked  bool            // no goroutine runs the side: the Poller will
+	pending bool            // readable since it last read (an event while running)
 }
 
-// on says whether the target side may ask for reads that do not wait.
+// on says whether the side may ask for reads that do not wait.
 func (k *parking) on() bool { return k != nil && !k.off.Load() }
 
-// join makes run the way to resume a session's target side. A nil
+// join makes run the way to resume one side of a session. A nil
 // Poller gives a nil parking, which never parks.
 func (p *Poller) join(run func()) *parking {
 	if p == nil {
@@ -196,10 +198,10 @@ func (p *Poller) join(run func()) *parking {
 	return k
 }
 
-// park is called by the target side when a read found the socket empty:
-// true means the goroutine may return, the Poller runs the side again
-// when the target is readable; false means read again (data came
-// meanwhile, or the target is closed and the read will say so).
+// park is called by a side when a read found its socket rc empty: true
+// means the goroutine may return, the Poller runs the side again when
+// rc is readable (or wake or close is called); false means read again
+// (data came meanwhile, or the socket is closed and the read will say so).
 func (k *parking) park(rc syscall.RawConn) bool {
 	if k == nil || rc == nil {
 		return false
@@ -213,28 +215,51 @@ func (k *parking) park(rc syscall.RawConn) bool {
 		k.pending = false
 		return false
 	}
-	if !k.added {
+	if k.added != rc {
 		// Adding a socket that is already readable reports it at once,
 		// so data that came after the read is not missed; the event
-		// waits for mu, and finds the side parked.
+		// waits for mu, and finds the side parked. A socket replaced (a
+		// resume) left the set when it was closed.
 		var err error
 		cerr := rc.Control(func(fd uintptr) {
 			ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: int32(uint32(k.id)), Pad: int32(uint32(k.id >> 32))}
 			err = syscall.EpollCtl(k.p.ep, syscall.EPOLL_CTL_ADD, int(fd), &ev)
+			if errors.Is(err, syscall.EEXIST) {
+				err = syscall.EpollCtl(k.p.ep, syscall.EPOLL_CTL_MOD, int(fd), &ev)
+			}
 		})
-		if cerr != nil || err != nil {
-			k.off.Store(true) // closed meanwhile, or no room: wait the usual way
+		if cerr != nil {
+			return false // closed meanwhile: the read says so
+		}
+		if err != nil {
+			k.off.Store(true) // no room in the set: wait the usual way
 			return false
 		}
-		k.added = true
+		k.added = rc
 	}
 	k.parked = true
 	return true
 }
 
-// close says the target was closed: a parked side is run to find that
-// out and end, and the Poller forgets the session (closing the socket
-// took it out of the set).
+// wake runs a parked side at once: its socket was closed or replaced
+// under it, or what it waits for changed. A running side reads again
+// before it parks.
+func (k *parking) wake() {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	parked := k.parked
+	k.parked, k.pending = false, !parked
+	k.mu.Unlock()
+	if parked {
+		k.p.dispatch(k.run)
+	}
+}
+
+// close says the side's socket was closed, or the session is ending: a
+// parked side is run to find that out, its reads wait from now on, and
+// the Poller forgets it (closing a socket takes it out of the set).
 func (k *parking) close() {
 	if k == nil {
 		return

@@ -4,8 +4,8 @@ package session
 
 import "syscall"
 
-// Poller waits for quiet targets without a goroutine each on Linux
-// (poller_linux.go); elsewhere each session's target side waits in a
+// Poller waits for quiet sessions without a goroutine each on Linux
+// (poller_linux.go); elsewhere each side of a session waits in a
 // goroutine of its own, and NewPoller gives none.
 type Poller struct{}
 
@@ -21,3 +21,4 @@ func (p *Poller) join(func()) *parking          { return nil }
 func (k *parking) park(rc syscall.RawConn) bool { return false }
 func (k *parking) close()                       {}
 func (k *parking) on() bool                     { return false }
+func (k *parking) wake()                        {}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"wstelnet/internal/wsframe"
 )
 
 // relay copies both ways until one side ends, then ends the other, and
@@ -43,6 +44,9 @@ func (s *Session) relay(target net.Conn) {
 			}
 			first = e
 			s.b.end(e, s.codec.closed(e))
+			// The browser's side reads on, waiting, until the answer to
+			// the close frame or the deadline end has set.
+			s.bparking.Load().close()
 		})
 		if running.Add(-1) > 0 {
 			return
@@ -55,7 +59,13 @@ func (s *Session) relay(target net.Conn) {
 			ended(e)
 		}
 	}
+	fromBrowser := func() {
+		if e, done := s.browserToTarget(); done {
+			ended(e)
+		}
+	}
 	s.parking = s.env.Poller.join(fromTarget)
+	s.bparking.Store(s.env.Poller.join(fromBrowser))
 	// A Stop closes the target, which ends the target's direction (run
 	// by the Poller if it was parked); the browser's side wakes whatever
 	// waits on it.
@@ -64,23 +74,32 @@ func (s *Session) relay(target net.Conn) {
 		s.parking.close()
 		s.b.stopped()
 	})
-	go func() { ended(s.browserToTarget()) }()
+	go fromBrowser()
 	go fromTarget()
 }
 
 // browserToTarget hands each message from the browser to the codec, which
-// writes it to the target (or acts on it: a v2 control message).
-func (s *Session) browserToTarget() End {
+// writes it to the target (or acts on it: a v2 control message). Like
+// targetToBrowser, it returns false when it has parked the session with
+// the Poller, between messages: the browser was quiet.
+func (s *Session) browserToTarget() (End, bool) {
+	k := s.bparking.Load()
 	for {
-		m, err := s.b.read()
+		m, err := s.b.read(k.on())
 		if err != nil {
-			if e, ok := s.stopped(); ok && errors.Is(err, errStopped) {
-				return e // a resumable session stopped while it waited for a connection
+			if errors.Is(err, wsframe.ErrQuiet) {
+				if k.park(s.b.rawConn()) {
+					return End{}, false
+				}
+				continue // a message came meanwhile, or the socket changed or closed
 			}
-			return endOfRead(err)
+			if e, ok := s.stopped(); ok && errors.Is(err, errStopped) {
+				return e, true // a resumable session stopped while it waited for a connection
+			}
+			return endOfRead(err), true
 		}
 		if e, ok := s.codec.fromBrowser(s, m); !ok {
-			return e
+			return e, true
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"wstelnet/internal/wsframe"
@@ -233,13 +234,21 @@ func (g *Registry) lookup(id, user string) *resumable {
 // counted here, under the same lock a resume reads the count with: a
 // message is either in the resume's "received" or read from the new
 // socket, never both, even if its write to the target is still under way.
-func (r *resumable) read() (wsframe.Message, error) {
+func (r *resumable) read(nowait bool) (wsframe.Message, error) {
 	for {
 		ws, err := r.attached()
 		if err != nil {
 			return wsframe.Message{}, err
 		}
-		m, err := ws.ReadMessage()
+		var m wsframe.Message
+		if nowait {
+			m, err = ws.TryReadMessage()
+			if errors.Is(err, wsframe.ErrQuiet) {
+				return m, err // nothing begun: a resume meanwhile wakes the Poller's side again
+			}
+		} else {
+			m, err = ws.ReadMessage()
+		}
 		r.mu.Lock()
 		if r.ws != ws {
 			// A resume replaced the socket: what it read after that is not
@@ -276,6 +285,16 @@ func (r *resumable) read() (wsframe.Message, error) {
 		}
 		return m, nil
 	}
+}
+
+func (r *resumable) rawConn() syscall.RawConn {
+	r.mu.Lock()
+	ws := r.ws
+	r.mu.Unlock()
+	if ws == nil {
+		return nil
+	}
+	return ws.RawConn()
 }
 
 // attached waits for a socket, or says the session stopped.
@@ -320,6 +339,7 @@ func (r *resumable) lose(ws *wsframe.Conn, cause error) {
 	}
 	r.mu.Unlock()
 	ws.Close()
+	r.s.bparking.Load().wake() // closing took the socket out of the Poller's set
 }
 
 // fill reads the target into the resume buffer: no more than it has room
@@ -682,6 +702,7 @@ func (r *resumable) ping(now time.Time, bound time.Duration) (End, bool) {
 			}
 			r.mu.Unlock()
 			ws.Close()
+			r.s.bparking.Load().wake()
 			return End{}, true
 		}
 	} else {
@@ -728,6 +749,9 @@ func (r *resumable) resume(ws *wsframe.Conn, offset int64, client string) error 
 		old.Writer().TryWriteClose(CloseResumedElsewhere, "the session was resumed on another connection", retireTimeout)
 		old.Close()
 	}
+	// A browser side parked with the Poller waits for the old socket, or
+	// for none: it reads the new one now.
+	r.s.bparking.Load().wake()
 	r.s.obs.resumed()
 	attrs := []any{"id", shortID(r.id), "from", client, "offset", offset, "received", received}
 	if old == nil {

@@ -56,7 +56,7 @@ type Env struct {
 	Budget              *Budget       // bounds that storage across sessions; nil: no bound
 	Observers           []Observer    // metrics, recordings
 	Resumes             *Registry     // resumable sessions by id; required when ResumeWindow > 0
-	Poller              *Poller       // waits for quiet targets without a goroutine each; nil: each waits in its own
+	Poller              *Poller       // waits for quiet sockets without a goroutine each; nil: each side waits in its own
 	// NoMCCP refuses MCCP2 (compression) on every target (-mccp=false);
 	// otherwise a target may compress unless its own option refuses it.
 	NoMCCP bool
@@ -138,6 +138,9 @@ type Session struct {
 	writes  deadline.Writes           // target's write deadline, renewed a quarter of -write-timeout at a time
 	tr      *targetReader             // the target's reader, targetToBrowser's: codecs start inflating on it
 	parking *parking                  // the target's direction with the Poller; nil: it never parks
+	// The browser's direction with the Poller, set by relay; atomic, as
+	// the resumable side wakes it from other goroutines (a resume, a ping).
+	bparking atomic.Pointer[parking]
 	started bool                      // SUCC was sent: the relay runs
 	res     atomic.Pointer[resumable] // b, once it is resumable, for Cut
 
@@ -181,6 +184,7 @@ func (s *Session) Cut() {
 			ws.Close()
 		}
 	}
+	s.bparking.Load().close() // a side parked with the Poller runs, and finds its socket closed
 }
 
 // User is the -htpasswd user who opened the session.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/websocket"
@@ -30,6 +31,9 @@ type Conn struct {
 	protocol string
 	r        *Reader
 	w        *Writer
+	q        *quietReader  // nc as r reads it
+	arm      func()        // q.arm, bound once
+	early    *bytes.Reader // what came with the request, read first; nil if nothing did
 }
 
 // ErrHandshake is returned by Upgrade when the request was not a valid
@@ -130,11 +134,13 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 const headerBuf = 512
 
 func newConn(nc net.Conn, early []byte, opts Options) *Conn {
-	var src io.Reader = nc
+	c := &Conn{nc: nc, q: newQuietReader(nc)}
+	c.arm = c.q.arm
+	var src io.Reader = c.q
 	if len(early) > 0 {
-		src = io.MultiReader(bytes.NewReader(early), nc)
+		c.early = bytes.NewReader(early)
+		src = io.MultiReader(c.early, c.q)
 	}
-	c := &Conn{nc: nc}
 	c.w = NewWriter(nc, opts.WriteTimeout, false)
 	c.r = NewReader(bufio.NewReaderSize(src, headerBuf), true, c.w)
 	c.r.SetMaxMessage(opts.MaxMessage)
@@ -150,6 +156,26 @@ func (c *Conn) Writer() *Writer { return c.w }
 
 // ReadMessage reads the next data message (see Reader.ReadMessage).
 func (c *Conn) ReadMessage() (Message, error) { return c.r.ReadMessage() }
+
+// TryReadMessage is ReadMessage that does not wait for a message to
+// begin: with nothing buffered and the socket empty it returns ErrQuiet at
+// once, having consumed nothing, so that the caller can wait for the
+// socket some other way (RawConn) and try again. Pings and pongs before
+// the message are answered and noted as ReadMessage does. Once a message
+// has begun, it waits for the rest. Without a socket to read from raw
+// (TLS, another system) it is ReadMessage.
+func (c *Conn) TryReadMessage() (Message, error) {
+	if c.q.rc == nil || (c.early != nil && c.early.Len() > 0) {
+		return c.r.ReadMessage()
+	}
+	m, err := c.r.readMessage(c.arm)
+	c.q.armed = false // if nothing was read after all
+	return m, err
+}
+
+// RawConn is the socket, for waiting until it is readable; nil if the
+// connection has none (TLS).
+func (c *Conn) RawConn() syscall.RawConn { return c.q.rc }
 
 // SetReadDeadline sets the deadline of reads; a blocked read returns at once
 // if it is in the past.

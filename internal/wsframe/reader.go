@@ -209,7 +209,12 @@ func unexpected(err error) error {
 // connection's error (io.EOF, io.ErrUnexpectedEOF, a timeout...) when the
 // connection ended or failed without a close frame. Every check is made on
 // the header, before the payload is read.
-func (r *Reader) ReadMessage() (Message, error) {
+func (r *Reader) ReadMessage() (Message, error) { return r.readMessage(nil) }
+
+// readMessage is ReadMessage; arm, if set, is called before each read of
+// a frame header that would have to wait for the connection between
+// messages, to make that read return ErrQuiet instead (TryReadMessage).
+func (r *Reader) readMessage(arm func()) (Message, error) {
 	if r.failed != nil {
 		return Message{}, r.failed
 	}
@@ -218,6 +223,9 @@ func (r *Reader) ReadMessage() (Message, error) {
 	}
 	r.msg, r.frag = r.msg[:0], false
 	for {
+		if arm != nil && !r.frag && r.br.Buffered() == 0 {
+			arm()
+		}
 		f, n, key, err := r.readHeader()
 		if err != nil {
 			var pe *ProtocolError
