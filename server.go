@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
 	"wstelnet/internal/echo"
 	"wstelnet/internal/machine"
 	"wstelnet/internal/metrics"

@@ -445,14 +445,10 @@ func (g *Gateway) targetListBody() []byte {
 // named target does, with the PROXY header such a target expects (UNKNOWN
 // in v1, LOCAL in v2: no visitor is behind a poll).
 func (g *Gateway) newMSSPPoller() *mssp.Poller {
-	dial := g.opts.DialNamed
-	if dial == nil {
-		dial = g.opts.Dial
-	}
 	return mssp.New(mssp.Config{
 		Interval: g.opts.MSSPInterval,
 		Targets:  func() []tokens.Target { return g.opts.Targets().All() },
-		Dial:     dial,
+		Dial:     g.opts.DialNamed, // newGateway made it Dial if unset
 		Header: func(t tokens.Target, dst netip.AddrPort) ([]byte, error) {
 			if v := g.proxyHeaderVersion(t.Addr, &t, dst); v != 0 {
 				return proxyproto.Header(v, netip.AddrPort{}, dst)

@@ -98,8 +98,7 @@ func handshakeSize(conn net.Conn, scheme, addr, path, protocol string, bufSize i
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		return nil, fmt.Errorf("got %s, want 101 Switching Protocols", resp.Status)
 	}
-	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), base64.StdEncoding.EncodeToString(sum[:]); got != want {
+	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), acceptKey(key); got != want {
 		return nil, fmt.Errorf("Sec-WebSocket-Accept is %q, want %q", got, want)
 	}
 	w := &wsConn{conn: conn, r: r, protocol: resp.Header.Get("Sec-WebSocket-Protocol")}
@@ -208,4 +207,10 @@ func appendFrame(dst []byte, op byte, p []byte, key [4]byte) []byte {
 	dst = append(dst, p...)
 	wsframe.Mask(key, 0, dst[start:])
 	return dst
+}
+
+// acceptKey is the Sec-WebSocket-Accept that answers key (RFC 6455).
+func acceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }

@@ -4,8 +4,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,6 +11,8 @@ import (
 	"os"
 	"runtime"
 	"syscall"
+
+	"wstelnet/internal/wsframe"
 )
 
 // floorRelayCommand, as the first argument followed by a target address,
@@ -179,10 +179,8 @@ func (f *floor) fromBrowser(c *floorConn, p []byte) []byte {
 		if len(p) < hdr+4+n {
 			return p
 		}
-		key, payload := p[hdr:hdr+4], p[hdr+4:hdr+4+n]
-		for i := range payload {
-			payload[i] ^= key[i&3]
-		}
+		key, payload := [4]byte(p[hdr:hdr+4]), p[hdr+4:hdr+4+n]
+		wsframe.Mask(key, 0, payload)
 		p = p[hdr+4+n:]
 		switch op {
 		case 0, 1, 2:
@@ -219,9 +217,8 @@ func (f *floor) upgrade(c *floorConn, head []byte) error {
 	if key == nil {
 		return errors.New("an upgrade request without Sec-WebSocket-Key")
 	}
-	h := sha1.Sum(append(key, "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"...))
 	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-		base64.StdEncoding.EncodeToString(h[:]) + "\r\n"
+		acceptKey(string(key)) + "\r\n"
 	if bytes.Contains(proto, []byte("binary")) {
 		resp += "Sec-WebSocket-Protocol: binary\r\n"
 	}
@@ -279,17 +276,7 @@ func (f *floor) drop(c *floorConn) {
 
 // appendServerFrame appends one unmasked frame.
 func appendServerFrame(b []byte, op byte, p []byte) []byte {
-	b = append(b, 0x80|op)
-	switch n := len(p); {
-	case n < 126:
-		b = append(b, byte(n))
-	case n < 1<<16:
-		b = append(b, 126, byte(n>>8), byte(n))
-	default:
-		b = append(b, 127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	return append(b, p...)
+	return append(wsframe.AppendHeader(b, op, len(p)), p...)
 }
 
 // floorRelayMain runs the floor relay and exits.

@@ -164,9 +164,9 @@ func (p *Poller) poll(ctx context.Context, t tokens.Target) (json.RawMessage, er
 		return nil, err
 	}
 	defer c.Close()
+	// The timeout, or Stop, ends a read or write under way.
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	c.SetDeadline(time.Now().Add(pollTimeout))
 	// A game behind a PROXY header expects one: it says UNKNOWN (v1) or
 	// LOCAL (v2), since no visitor is behind this connection.
 	if p.cfg.Header != nil {

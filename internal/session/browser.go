@@ -63,11 +63,15 @@ type direct struct {
 	closed End     // the end sent, for finish
 }
 
-func (d *direct) read(nowait bool) (wsframe.Message, error) {
+func (d *direct) read(nowait bool) (wsframe.Message, error) { return readWS(d.ws, nowait) }
+
+// readWS reads ws's next message; with nowait, it returns
+// wsframe.ErrQuiet at once if none has begun.
+func readWS(ws *wsframe.Conn, nowait bool) (wsframe.Message, error) {
 	if nowait {
-		return d.ws.TryReadMessage()
+		return ws.TryReadMessage()
 	}
-	return d.ws.ReadMessage()
+	return ws.ReadMessage()
 }
 
 func (d *direct) rawConn() syscall.RawConn { return d.ws.RawConn() }

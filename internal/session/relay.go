@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
 	"wstelnet/internal/wsframe"
 )
 
@@ -17,10 +18,9 @@ import (
 // browser still gets everything the target sent, then the close frame.
 // One goroutine per direction, each named for the way it copies, started
 // afresh with a small stack (the goroutine that dialled is gone by the
-// time they block): this is most of what an idle session costs. The
-// target's direction, when the gateway has a Poller, gives its goroutine
-// back whenever the target is quiet, and the Poller runs it again when
-// the target sends.
+// time they block). When the gateway has a Poller, a direction gives its
+// goroutine back whenever its socket is quiet, and the Poller runs it
+// again when the socket has data: a quiet session holds no goroutine.
 func (s *Session) relay(target net.Conn) {
 	s.target = target
 	s.tr = newTargetReader(target)
@@ -33,12 +33,17 @@ func (s *Session) relay(target net.Conn) {
 	var running atomic.Int32
 	running.Store(2)
 	var stop func() bool // the AfterFunc below, made before either direction starts
+	// closeTarget closes the target; a target's direction parked with the
+	// Poller runs to find that out.
+	closeTarget := func() {
+		target.Close()
+		s.targetPark.close()
+	}
 	// ended runs as each direction ends. The first to end decides the end,
 	// closes the target and ends the browser's side; the last finishes.
 	ended := func(e End) {
 		once.Do(func() {
-			target.Close()
-			s.parking.close()
+			closeTarget()
 			if stopped, ok := s.stopped(); ok && e.yieldsToStop() {
 				e = stopped
 			}
@@ -46,7 +51,7 @@ func (s *Session) relay(target net.Conn) {
 			s.b.end(e, s.codec.closed(e))
 			// The browser's side reads on, waiting, until the answer to
 			// the close frame or the deadline end has set.
-			s.bparking.Load().close()
+			s.browserPark.Load().close()
 		})
 		if running.Add(-1) > 0 {
 			return
@@ -64,14 +69,12 @@ func (s *Session) relay(target net.Conn) {
 			ended(e)
 		}
 	}
-	s.parking = s.env.Poller.join(fromTarget)
-	s.bparking.Store(s.env.Poller.join(fromBrowser))
-	// A Stop closes the target, which ends the target's direction (run
-	// by the Poller if it was parked); the browser's side wakes whatever
-	// waits on it.
+	s.targetPark = s.env.Poller.join(fromTarget)
+	s.browserPark.Store(s.env.Poller.join(fromBrowser))
+	// A Stop closes the target, which ends the target's direction; the
+	// browser's side wakes whatever waits on it.
 	stop = context.AfterFunc(s.ctx, func() {
-		target.Close()
-		s.parking.close()
+		closeTarget()
 		s.b.stopped()
 	})
 	go fromBrowser()
@@ -80,10 +83,10 @@ func (s *Session) relay(target net.Conn) {
 
 // browserToTarget hands each message from the browser to the codec, which
 // writes it to the target (or acts on it: a v2 control message). Like
-// targetToBrowser, it returns false when it has parked the session with
-// the Poller, between messages: the browser was quiet.
+// targetToBrowser, it returns false when it has parked with the Poller,
+// between messages: the browser was quiet.
 func (s *Session) browserToTarget() (End, bool) {
-	k := s.bparking.Load()
+	k := s.browserPark.Load()
 	for {
 		m, err := s.b.read(k.on())
 		if err != nil {
@@ -108,8 +111,8 @@ func (s *Session) browserToTarget() (End, bool) {
 // hands each read to the codec, which sends it on (a v2 stream, v1's
 // lines). A codec that holds a partial line gets a quiet spell's deadline
 // to send it by. It returns false, and not the end, when it has parked
-// the session with the Poller: the target was quiet, and the Poller runs
-// it again when the target sends (or is closed). It parks only between
+// with the Poller: the target was quiet, and the Poller runs it again
+// when the target sends (or is closed). It parks only between
 // reads with no deadline set and no compressed stream running, so that
 // it starts again with nothing but the target reader kept.
 func (s *Session) targetToBrowser() (End, bool) {
@@ -125,7 +128,7 @@ func (s *Session) targetToBrowser() (End, bool) {
 			armed = false
 		}
 		tr.watchUrgent = s.codec.telnet() // a telnet Synch: plain TCP never pays for the check
-		tr.nowait = s.parking.on() && !armed && !tr.inflating() && tr.rawConn() != nil
+		tr.nowait = s.targetPark.on() && !armed && !tr.inflating()
 		p, err := s.b.fill(tr)
 		if len(p) > 0 {
 			s.down.Add(int64(len(p)))
@@ -139,7 +142,7 @@ func (s *Session) targetToBrowser() (End, bool) {
 		switch {
 		case err == nil:
 		case errors.Is(err, errQuiet):
-			if s.parking.park(tr.rawConn()) {
+			if s.targetPark.park(tr.rawConn()) {
 				return End{}, false
 			}
 			// Data came meanwhile, or the target was closed (or refused

@@ -240,14 +240,9 @@ func (r *resumable) read(nowait bool) (wsframe.Message, error) {
 		if err != nil {
 			return wsframe.Message{}, err
 		}
-		var m wsframe.Message
-		if nowait {
-			m, err = ws.TryReadMessage()
-			if errors.Is(err, wsframe.ErrQuiet) {
-				return m, err // nothing begun: a resume meanwhile wakes the Poller's side again
-			}
-		} else {
-			m, err = ws.ReadMessage()
+		m, err := readWS(ws, nowait)
+		if errors.Is(err, wsframe.ErrQuiet) {
+			return m, err // nothing begun: a resume meanwhile wakes the parked side again
 		}
 		r.mu.Lock()
 		if r.ws != ws {
@@ -339,7 +334,7 @@ func (r *resumable) lose(ws *wsframe.Conn, cause error) {
 	}
 	r.mu.Unlock()
 	ws.Close()
-	r.s.bparking.Load().wake() // closing took the socket out of the Poller's set
+	r.s.browserPark.Load().wake() // closing took the socket out of the Poller's set
 }
 
 // fill reads the target into the resume buffer: no more than it has room
@@ -697,12 +692,8 @@ func (r *resumable) ping(now time.Time, bound time.Duration) (End, bool) {
 	}
 	if !r.lastPing.IsZero() && ws.Reader().LastPong().Before(r.lastPing) {
 		if now.Sub(r.lastPing) > bound {
-			if r.cause == nil {
-				r.cause = fmt.Errorf("no answer to pings for %s (the network may have frozen)", bound)
-			}
 			r.mu.Unlock()
-			ws.Close()
-			r.s.bparking.Load().wake()
+			r.lose(ws, fmt.Errorf("no answer to pings for %s (the network may have frozen)", bound))
 			return End{}, true
 		}
 	} else {
@@ -751,7 +742,7 @@ func (r *resumable) resume(ws *wsframe.Conn, offset int64, client string) error 
 	}
 	// A browser side parked with the Poller waits for the old socket, or
 	// for none: it reads the new one now.
-	r.s.bparking.Load().wake()
+	r.s.browserPark.Load().wake()
 	r.s.obs.resumed()
 	attrs := []any{"id", shortID(r.id), "from", client, "offset", offset, "received", received}
 	if old == nil {

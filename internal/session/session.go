@@ -134,15 +134,16 @@ type Session struct {
 	ctx    context.Context // cancelled, with a stopCause, by Stop
 	cancel context.CancelCauseFunc
 
-	target  net.Conn
-	writes  deadline.Writes           // target's write deadline, renewed a quarter of -write-timeout at a time
-	tr      *targetReader             // the target's reader, targetToBrowser's: codecs start inflating on it
-	parking *parking                  // the target's direction with the Poller; nil: it never parks
-	// The browser's direction with the Poller, set by relay; atomic, as
-	// the resumable side wakes it from other goroutines (a resume, a ping).
-	bparking atomic.Pointer[parking]
-	started bool                      // SUCC was sent: the relay runs
-	res     atomic.Pointer[resumable] // b, once it is resumable, for Cut
+	target net.Conn
+	writes deadline.Writes // target's write deadline, renewed a quarter of -write-timeout at a time
+	tr     *targetReader   // the target's reader, targetToBrowser's: codecs start inflating on it
+	// The two directions with the Poller, set by relay (nil: they never
+	// park). The browser's is atomic: the resumable side wakes it from
+	// other goroutines (a resume, a ping).
+	targetPark  *parking
+	browserPark atomic.Pointer[parking]
+	started     bool                      // SUCC was sent: the relay runs
+	res         atomic.Pointer[resumable] // b, once it is resumable, for Cut
 
 	up, down   atomic.Int64 // bytes browser->target and target->browser
 	lastActive atomic.Int64 // UnixNano of the last data either way, for -idle-timeout
@@ -184,7 +185,7 @@ func (s *Session) Cut() {
 			ws.Close()
 		}
 	}
-	s.bparking.Load().close() // a side parked with the Poller runs, and finds its socket closed
+	s.browserPark.Load().close() // a side parked with the Poller runs, and finds its socket closed
 }
 
 // User is the -htpasswd user who opened the session.

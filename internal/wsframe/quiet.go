@@ -1,6 +1,7 @@
 package wsframe
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"net"
@@ -48,14 +49,13 @@ func (q *quietReader) Read(p []byte) (int, error) {
 	err := q.rc.Read(q.fn)
 	q.p = nil
 	switch {
-	case err != nil:
-		return 0, &net.OpError{Op: "read", Net: "tcp", Source: q.nc.LocalAddr(), Addr: q.nc.RemoteAddr(), Err: err}
 	case q.quiet:
 		return 0, ErrQuiet
-	case q.err != nil:
-		return 0, &net.OpError{Op: "read", Net: "tcp", Source: q.nc.LocalAddr(), Addr: q.nc.RemoteAddr(), Err: q.err}
-	case q.n == 0:
+	case err == nil && q.err == nil && q.n == 0:
 		return 0, io.EOF
+	case err == nil && q.err == nil:
+		return q.n, nil
 	}
-	return q.n, nil
+	// As net.Conn's Read says it: a closed connection, a deadline, a reset.
+	return 0, &net.OpError{Op: "read", Net: "tcp", Source: q.nc.LocalAddr(), Addr: q.nc.RemoteAddr(), Err: cmp.Or(err, q.err)}
 }
