@@ -291,7 +291,7 @@ func loadName(key, wsjsVer string) string {
 	case "v1":
 		return "wstelnet v1"
 	case "floor":
-		return "floor: one epoll loop, one read and one write a message"
+		return "floor: one epoll loop resting 1 ms, one read and one write a message"
 	}
 	if strings.HasPrefix(wsjsVer, "websockify-js ") {
 		return wsjsVer

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Poller waits for quiet sockets on behalf of their sessions, so that a
@@ -40,17 +41,55 @@ type Poller struct {
 	done  chan struct{} // the waiting goroutine is gone
 	once  sync.Once
 	err   error // Close's
+
+	// The clock and the rest while busy (see wait): time.Now and sleep,
+	// or a test's.
+	now   func() time.Time
+	rest  func(d time.Duration, quit <-chan struct{}) bool // waits d; false if quit was closed first
+	looks atomic.Int64                                     // looks at the set that found events, for tests
 }
 
 // epollET is syscall.EPOLLET, which the package spells as a negative int.
 const epollET = 1 << 31
 
+// coalesceWindow is how long the waiting goroutine rests after each look
+// at the set while the gateway is busy, so that the sockets that become
+// readable meanwhile are all taken at the next look. Without it, 9,000
+// sessions that each send a line a second woke the gateway for nearly
+// every line there and back, about 18,000 times a second, and each
+// wake-up (the runtime's and the kernel's, the peers' included) cost
+// more than the line's reads and writes: resting a millisecond took the
+// relay from 0.55 of a core to 0.31-0.41 (BENCHMARKS.md, "Coalescing").
+// Longer rests saved no more. A millisecond is below what a person
+// notices, and is spent only while busy.
+const coalesceWindow = time.Millisecond
+
+// busyPeriod and busySides say when the gateway is busy: when in the
+// last period at least busySides different sides of sessions (a
+// session has two) woke, that is 1,600 a second. One session, however
+// fast it talks, never is: a wait would only add to each of its round
+// trips, and there are no other sockets to take with it.
+const (
+	busyPeriod = 10 * time.Millisecond
+	busySides  = 16
+)
+
+// busy says whether sides different sides woken in elapsed make a busy
+// gateway: at least busySides for each busyPeriod.
+func busy(sides int, elapsed time.Duration) bool {
+	return elapsed > 0 && float64(sides)/elapsed.Seconds() >= busySides/busyPeriod.Seconds()
+}
+
 // maxIdleWorkers bounds the workers kept waiting for a woken session;
 // more run while more sessions are busy at once, and go when done.
-const maxIdleWorkers = 16
+const maxIdleWorkers = 64
 
 // NewPoller makes the set and starts the goroutine that waits for it.
-func NewPoller() (*Poller, error) {
+func NewPoller() (*Poller, error) { return newPoller(time.Now, sleep) }
+
+// newPoller is NewPoller with the clock and the rest while busy given
+// (a test's, or time.Now and sleep).
+func newPoller(now func() time.Time, rest func(time.Duration, <-chan struct{}) bool) (*Poller, error) {
 	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("make an epoll set for quiet sessions: %w", os.NewSyscallError("epoll_create1", err))
@@ -68,6 +107,8 @@ func NewPoller() (*Poller, error) {
 		tasks: make(chan func()),
 		quit:  make(chan struct{}),
 		done:  make(chan struct{}),
+		now:   now,
+		rest:  rest,
 	}
 	rc, err := p.f.SyscallConn()
 	if err != nil {
@@ -93,6 +134,13 @@ func (p *Poller) Close() error {
 }
 
 // wait takes the set's events as they come and wakes their sessions.
+//
+// While the gateway is busy (busy), it rests a window (coalesceWindow)
+// after each look that did not fill events, and the sockets that became
+// readable meanwhile are all taken at the next look and handed to
+// workers in one go, instead of one wake-up each. While it is not, it
+// looks again as soon as the set is readable, and a lone session's round
+// trips wait for nothing.
 func (p *Poller) wait(rc syscall.RawConn) {
 	defer close(p.done)
 	events := make([]syscall.EpollEvent, 256)
@@ -110,34 +158,66 @@ func (p *Poller) wait(rc syscall.RawConn) {
 		}
 		return true
 	}
+	var (
+		period  time.Time // when the current busyPeriod began
+		epoch   uint32    // the period's number, for parking.seen
+		sides   int       // different sides woken in the period
+		busyNow bool      // the last period was busy
+	)
 	for {
 		if err := rc.Read(take); err != nil {
 			return // closed
 		}
+		p.looks.Add(1)
+		if now := p.now(); now.Sub(period) >= busyPeriod {
+			busyNow = busy(sides, now.Sub(period))
+			period, sides = now, 0
+			epoch++
+		}
 		for _, ev := range events[:n] {
-			p.ready(uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32)
+			if k := p.ready(uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32); k != nil && k.seen != epoch {
+				k.seen = epoch
+				sides++
+			}
+		}
+		if busyNow && n < len(events) && !p.rest(coalesceWindow, p.quit) {
+			return // closed
 		}
 	}
 }
 
+// sleep is rest's default: it waits d, and says false if quit is closed
+// first.
+func sleep(d time.Duration, quit <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-quit:
+		return false
+	}
+}
+
 // ready wakes the side with id, or notes that its socket is readable
-// if it is running.
-func (p *Poller) ready(id uint64) {
+// if it is running; it gives the side, or nil if it has ended.
+func (p *Poller) ready(id uint64) *parking {
 	p.mu.Lock()
 	k := p.byID[id]
 	p.mu.Unlock()
 	if k == nil {
-		return // ended since
+		return nil // ended since
 	}
 	k.mu.Lock()
 	if !k.parked {
 		k.pending = true
 		k.mu.Unlock()
-		return
+		return k
 	}
 	k.parked = false
 	k.mu.Unlock()
 	p.dispatch(k.run)
+	return k
 }
 
 // dispatch runs run on an idle worker, or on a new one.
@@ -179,6 +259,8 @@ type parking struct {
 	added   syscall.RawConn // the socket in the set (the browser's changes with a resume)
 	parked  bool            // no goroutine runs the side: the Poller will
 	pending bool            // readable since it last read (an event while running)
+
+	seen uint32 // the busyPeriod it last woke in; wait's alone
 }
 
 // on says whether the side may ask for reads that do not wait.
