@@ -44,9 +44,8 @@ type Poller struct {
 
 	// The clock and the rest while busy (see wait): time.Now and sleep,
 	// or a test's.
-	now   func() time.Time
-	rest  func(d time.Duration, quit <-chan struct{}) bool // waits d; false if quit was closed first
-	looks atomic.Int64                                     // looks at the set that found events, for tests
+	now  func() time.Time                                 // read once a look that found events
+	rest func(d time.Duration, quit <-chan struct{}) bool // waits d; false if quit was closed first
 }
 
 // epollET is syscall.EPOLLET, which the package spells as a negative int.
@@ -168,9 +167,9 @@ func (p *Poller) wait(rc syscall.RawConn) {
 		if err := rc.Read(take); err != nil {
 			return // closed
 		}
-		p.looks.Add(1)
-		if now := p.now(); now.Sub(period) >= busyPeriod {
-			busyNow = busy(sides, now.Sub(period))
+		now := p.now()
+		if elapsed := now.Sub(period); elapsed >= busyPeriod {
+			busyNow = busy(sides, elapsed)
 			period, sides = now, 0
 			epoch++
 		}

@@ -78,10 +78,12 @@ func (s *pollerSide) run() {
 // depends on how fast the machine is.
 func TestPollerCoalescesWhileBusy(t *testing.T) {
 	var (
-		mu    sync.Mutex
-		clock = time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+		mu     sync.Mutex
+		clock  = time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+		nLooks int // the Poller reads its clock once a look that found events
 	)
-	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); nLooks++; return clock }
+	looks := func() int { mu.Lock(); defer mu.Unlock(); return nLooks }
 	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
 	rests := make(chan time.Duration, 1)
 	release := make(chan struct{})
@@ -110,16 +112,7 @@ func TestPollerCoalescesWhileBusy(t *testing.T) {
 	parked := make(chan struct{}, n)
 	sides := make([]*pollerSide, n)
 	for i := range sides {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		sc, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sc.Close()
+		c, sc := tcpPair(t, ln)
 		rc, err := sc.(syscall.Conn).SyscallConn()
 		if err != nil {
 			t.Fatal(err)
@@ -181,10 +174,10 @@ func TestPollerCoalescesWhileBusy(t *testing.T) {
 		t.Fatalf("a side read %q while the Poller rested", g)
 	default:
 	}
-	looks := p.looks.Load()
+	before := looks()
 	release <- struct{}{}
 	collect(n, 'c')
-	if got := p.looks.Load() - looks; got != 1 {
+	if got := looks() - before; got != 1 {
 		t.Errorf("the Poller took %d readable sockets in %d looks after its rest, want 1", n, got)
 	}
 	restsOnce(t, rests) // still busy: rests again

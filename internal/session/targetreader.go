@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"sync"
 
@@ -23,6 +24,10 @@ type storage interface {
 // session takes one only while there is data, so idle sessions cost no
 // read buffer (see targetReader, in targetreader_unix.go and, elsewhere,
 // targetreader_other.go).
+// errQuiet is what a read with nowait returns when the target has sent
+// nothing more (where reads can be raw: elsewhere they wait).
+var errQuiet = errors.New("the target has sent nothing more")
+
 var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
 
 // readHolding reads with net.Conn.Read, holding the memory while it

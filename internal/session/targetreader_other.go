@@ -3,7 +3,6 @@
 package session
 
 import (
-	"errors"
 	"net"
 	"syscall"
 )
@@ -19,9 +18,6 @@ type targetReader struct {
 }
 
 func newTargetReader(c net.Conn) *targetReader { return &targetReader{c: c} }
-
-// errQuiet is never returned here: reads wait.
-var errQuiet = errors.New("the target has sent nothing more")
 
 func (r *targetReader) rawConn() syscall.RawConn { return nil }
 

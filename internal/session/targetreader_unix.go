@@ -36,10 +36,6 @@ type targetReader struct {
 	mccp mccp // an MCCP2 stream being inflated (targetreader.go)
 }
 
-// errQuiet is what a read with nowait returns when the target has sent
-// nothing more.
-var errQuiet = errors.New("the target has sent nothing more")
-
 // rawConn is the socket, for the Poller; nil if there is none.
 func (r *targetReader) rawConn() syscall.RawConn { return r.rc }
 

@@ -36,16 +36,7 @@ func TestUrgentDiscard(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	c, srv := tcpPair(t, ln)
 	if err := setOOBInline(c); err != nil {
 		t.Fatal(err)
 	}
